@@ -1,0 +1,34 @@
+# Tavla — two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test chat bench clean lint migrate seed demo manifest
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)          ## install, migrate, seed the Årsplan 2018 and serve on http://127.0.0.1:3978
+	$(BIN)/tavla serve
+
+test: $(STAMP)         ## the whole test suite (SQLite; PostgreSQL too when it runs)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+chat: $(STAMP)         ## console chat with a running bot
+	$(BIN)/tavla chat
+
+bench: $(STAMP)        ## benchmarks (not part of `make test`)
+	$(BIN)/python -m bench
+
+demo: $(STAMP)         ## add clearly marked exempeldata (people, plans, utfall, values)
+	$(BIN)/tavla seed --demo
+
+manifest: $(STAMP)     ## the Teams app package
+	$(BIN)/tavla manifest build --out tavla.zip
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,1 @@
+"""The shared SQL store: models, migrations, repositories, importers and seed data."""

@@ -1,0 +1,167 @@
+"""Shared fixtures: a fresh store per test (SQLite file or PostgreSQL schema), ../shared access.
+
+PostgreSQL: tests marked ``postgres`` skip locally when the server is down and *fail* with CI=true.
+``../shared``: tests that read it skip when it is absent and fail with CI=true.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from settings import Settings
+from storage.db import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("TAVLA_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_RAN_MARKER = os.environ.get("TAVLA_PG_RAN_FILE")  # .ci/run checks that PostgreSQL tests really ran
+
+
+def need_shared(*parts: str) -> Path:
+    """Path inside ../shared; skip without it locally, fail under CI."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if IN_CI:
+            pytest.fail(f"CI=true but {path} is missing")
+        pytest.skip(f"{path} not present (only in the developers' checkout)")
+    return path
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    return need_shared()
+
+
+async def _pg_reachable() -> str | None:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(PG_URL.replace("+asyncpg", ""), timeout=5)
+    except Exception as exc:  # noqa: BLE001
+        return str(exc)
+    await conn.close()
+    return None
+
+
+async def _pg_schema_store(**engine_kwargs: object) -> tuple[Store, str]:
+    import asyncpg
+
+    error = await _pg_reachable()
+    if error is not None:
+        if IN_CI:
+            pytest.fail(f"CI=true but PostgreSQL at {PG_URL} is unreachable: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_URL.replace("+asyncpg", ""))
+    await conn.execute(f'CREATE SCHEMA "{schema}"')
+    await conn.close()
+    if PG_RAN_MARKER:
+        with open(PG_RAN_MARKER, "a", encoding="utf-8") as fh:
+            fh.write(schema + "\n")
+    return Store.from_url(PG_URL, search_path=schema, **engine_kwargs), schema
+
+
+async def _drop_pg_schema(schema: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_URL.replace("+asyncpg", ""))
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+_TEMPLATES: dict[str, Path] = {}
+
+
+async def _sqlite_template(tmp_root: Path, seeded: bool) -> Path:
+    """A migrated (and optionally seeded) SQLite file made once per session, copied per test."""
+    key = "seeded" if seeded else "empty"
+    if key not in _TEMPLATES:
+        from storage.migrate import upgrade
+
+        path = tmp_root / f"template-{key}.sqlite3"
+        store = Store.from_url(f"sqlite+aiosqlite:///{path}")
+        await upgrade(store)
+        if seeded:
+            from storage.seeding import seed_arsplan
+
+            await seed_arsplan(store)
+        async with store.engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        await store.dispose()
+        _TEMPLATES[key] = path
+    return _TEMPLATES[key]
+
+
+@pytest.fixture(scope="session")
+def template_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("templates")
+
+
+async def _make_store(backend: str, tmp_path: Path, template_root: Path, seeded: bool) -> tuple[Store, str | None]:
+    if backend == "sqlite":
+        path = tmp_path / f"tavla-{uuid.uuid4().hex[:6]}.sqlite3"
+        shutil.copy(await _sqlite_template(template_root, seeded), path)
+        return Store.from_url(f"sqlite+aiosqlite:///{path}"), None
+    from storage.migrate import upgrade
+
+    store, schema = await _pg_schema_store()
+    await upgrade(store)
+    if seeded:
+        from storage.seeding import seed_arsplan
+
+        await seed_arsplan(store)
+    return store, schema
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path, template_root: Path) -> AsyncIterator[Store]:
+    """A migrated, seeded store — once on SQLite and once on PostgreSQL."""
+    st, schema = await _make_store(request.param, tmp_path, template_root, seeded=True)
+    yield st
+    await st.dispose()
+    if schema:
+        await _drop_pg_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def empty_store(request: pytest.FixtureRequest, tmp_path: Path, template_root: Path) -> AsyncIterator[Store]:
+    """A migrated store with no data — SQLite and PostgreSQL."""
+    st, schema = await _make_store(request.param, tmp_path, template_root, seeded=False)
+    yield st
+    await st.dispose()
+    if schema:
+        await _drop_pg_schema(schema)
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path: Path, template_root: Path) -> AsyncIterator[Store]:
+    """A migrated, seeded SQLite store, for tests whose subject is not the database."""
+    st, _ = await _make_store("sqlite", tmp_path, template_root, seeded=True)
+    yield st
+    await st.dispose()
+
+
+@pytest.fixture
+async def pg_store(tmp_path: Path, template_root: Path) -> AsyncIterator[Store]:
+    """A migrated, seeded PostgreSQL store in its own schema (for PostgreSQL-only tests)."""
+    st, schema = await _make_store("postgres", tmp_path, template_root, seeded=True)
+    yield st
+    await st.dispose()
+    if schema:
+        await _drop_pg_schema(schema)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a local-mode test server pinned to the seed year."""
+    return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.sqlite3'}", as_of="2018-05-15", scheduler=False)
