@@ -1,0 +1,122 @@
+"""Tavla's server: ``create_app(settings)`` builds the aiohttp app; ``main()`` runs it. No globals."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import sys
+
+from aiohttp import web
+
+from bot.adapter import build_adapter
+from bot.http import messages_route
+from bot.nlu.catalog import CatalogCache
+from bot.teams_bot import TavlaBot
+from bot.turn import Services
+from followup.clock import Clock
+from settings import Settings, load_settings
+from storage.db import Store, StoreUnavailable, check_reachable, safe_url
+from storage.migrate import is_current, upgrade
+from storage.seeding import seed_arsplan
+
+log = logging.getLogger("tavla.app")
+
+SERVICES = web.AppKey("services", Services)
+STORE = web.AppKey("store", Store)
+
+
+async def prepare_store(settings: Settings) -> Store:
+    """Connect, migrate and seed (once, even with several replicas); one clear error when it fails."""
+    url = settings.effective_database_url
+    try:
+        store = Store.from_url(url, pool_size=settings.db_pool_size)
+    except Exception as exc:  # noqa: BLE001 - a malformed URL or missing driver
+        raise StoreUnavailable(f"Databasen kunde inte öppnas: {safe_url(url) if '://' in url else url} ({exc})") from exc
+    await check_reachable(store, url)
+    try:
+        await upgrade(store)
+        await seed_arsplan(store)
+    except Exception as exc:  # noqa: BLE001 - e.g. read-only file, permission denied
+        await store.dispose()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StoreUnavailable(f"Databasen kunde inte förberedas: {safe_url(url)} ({first})") from exc
+    return store
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> web.Application:
+    """The aiohttp application: ``POST /api/messages``, ``GET /healthz``, ``GET /readyz``."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+
+    async def startup(app: web.Application) -> None:
+        st = store or await prepare_store(settings)
+        services = Services(settings=settings, store=st, clock=Clock(settings.as_of), catalogs=CatalogCache(st))
+        adapter = build_adapter(settings)
+        bot = TavlaBot(services)
+        app[STORE] = st
+        app[SERVICES] = services
+        app.router.add_post("/api/messages", messages_route(adapter, bot))
+
+    async def cleanup(app: web.Application) -> None:
+        if store is None and STORE in app:
+            await app[STORE].dispose()
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            await asyncio.wait_for(request.app[STORE].ping(), 5)
+        except Exception as exc:  # noqa: BLE001
+            return web.json_response({"status": "error", "database": type(exc).__name__}, status=503)
+        return web.json_response({"status": "ok", "database": request.app[STORE].dialect})
+
+    async def readyz(request: web.Request) -> web.Response:
+        try:
+            current = await asyncio.wait_for(is_current(request.app[STORE]), 5)
+        except Exception as exc:  # noqa: BLE001
+            return web.json_response({"status": "error", "database": type(exc).__name__}, status=503)
+        if not current:
+            return web.json_response({"status": "migrations pending"}, status=503)
+        return web.json_response({"status": "ready"})
+
+    app.on_startup.append(startup)
+    app.on_cleanup.append(cleanup)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(settings: Settings) -> int:
+    """Run the server until stopped; returns the process exit code."""
+    if settings.local_mode and not is_loopback(settings.host):
+        print(f"Tavla: utan MicrosoftAppId körs Tavla utan inloggning och lyssnar bara på 127.0.0.1 "
+              f"(inte {settings.host}). Sätt MicrosoftAppId för att ta emot trafik utifrån.", file=sys.stderr)
+        return 2
+    try:
+        store = asyncio.run(prepare_store(settings))
+        asyncio.run(store.dispose())
+    except StoreUnavailable as exc:
+        print(f"Tavla: {exc}", file=sys.stderr)
+        return 1
+    mode = "lokalt läge utan inloggning" if settings.local_mode else f"app-id {settings.app_id}"
+    print(f"Tavla lyssnar på http://{settings.host}:{settings.port}/api/messages ({mode}; "
+          f"databas {safe_url(settings.effective_database_url)})", flush=True)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
+                shutdown_timeout=20)
+    return 0
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    sys.exit(serve(load_settings()))
+
+
+if __name__ == "__main__":
+    main()

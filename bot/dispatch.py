@@ -1,0 +1,67 @@
+"""From a Turn to a Reply: recognise, route, and turn every failure into a clear message.
+
+No botbuilder here: ``bot/teams_bot.py`` builds the Turn from the activity and sends the Reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bot.nlu.intents import recognize
+from bot.nlu.rules import RULES
+from bot.routing import INTENTS, VERBS
+from bot.turn import Reply, Turn
+from cards.common import ASK_VERB, notice
+from cards.texts import t
+from followup.errors import UserError
+
+log = logging.getLogger("tavla.dispatch")
+
+TURN_TIMEOUT_S = 25.0  # Teams gives up on an invoke after ~30 s; answer before that
+TRANSIENT = (OperationalError, PoolTimeout, ConnectionError, OSError, asyncio.TimeoutError)
+
+
+async def understand(turn: Turn) -> None:
+    catalog = await turn.services.catalogs.get(turn.clock.today().year)
+    turn.intent = recognize(turn.text, catalog, RULES)
+
+
+async def route(turn: Turn) -> Reply:
+    if turn.verb == ASK_VERB:
+        question = turn.data.get("text")
+        turn.text = question if isinstance(question, str) else ""
+        turn.verb = None
+    if turn.verb is not None:
+        handler = VERBS.get(turn.verb)
+        if handler is None:
+            return Reply.card(notice(t("unknown_action", turn.lang)))
+        return await handler(turn)
+    await understand(turn)
+    assert turn.intent is not None
+    return await INTENTS.get(turn.intent.name, INTENTS["unknown"])(turn)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, TRANSIENT)
+
+
+async def dispatch(turn: Turn) -> Reply:
+    """The reply to a turn; user errors become their message, anything else a short apology."""
+    try:
+        return await asyncio.wait_for(route(turn), TURN_TIMEOUT_S)
+    except UserError as exc:
+        return Reply.card(notice(exc.text(turn.lang), style="warning"))
+    except Exception as exc:  # noqa: BLE001 - the user gets a message, the log gets the details
+        transient = _is_transient(exc)
+        log.error(
+            "turn failed (%s): conversation=%s activity=%s verb=%s intent=%s",
+            "transient" if transient else "bug", turn.where.conversation_id, turn.activity_id, turn.verb,
+            turn.intent.name if turn.intent else None, exc_info=not transient,
+        )
+        return Reply.card(notice(t("temporary" if transient else "apology", turn.lang), style="attention"))

@@ -1,0 +1,41 @@
+"""'hej', 'hjälp', install: the welcome/help card with examples from the store's own names."""
+
+from __future__ import annotations
+
+from bot.turn import Reply, Turn
+from cards.help import HelpSection, HelpView, help_card
+
+
+async def help_view(turn: Turn, *, welcome: bool = False) -> HelpView:
+    today = turn.clock.today()
+    catalog = await turn.services.catalogs.get(today.year)
+    indicators = [e.extra.get("short") or e.label for e in catalog.of_kind("indicator")]
+    lines = sorted(catalog.of_kind("budget_line"), key=lambda e: e.label)
+    areas = [e.label for e in catalog.of_kind("area")]
+    enheter = [e.label for e in catalog.of_kind("enhet")]
+    sv = turn.lang == "sv"
+
+    ind = [f"status {indicators[0].lower()}" if indicators else "status frisknärvaro"]
+    ind += [f"hur går det med {name.lower() if len(name) > 4 else name}" for name in indicators[1:2]]
+    ind.append("visa indikatorer" if sv else "show indicators")
+    aldre = next((e.label for e in lines if e.label.lower().startswith("äldre")), lines[0].label if lines else "")
+    budget = [f"budget kvar {aldre.lower()}" if aldre else "budget totalt"]
+    if areas:
+        budget.append(f"hur mycket har {areas[min(7, len(areas) - 1)]} kvar?")
+    budget.append("budget totalt")
+    plans = ["mina aktiviteter", "rapportera", f"tavla {enheter[0]}" if enheter else "tavla", "nytt förslag"]
+    digest = ["veckosammanfattning", "stoppa veckosammanfattning"]
+    sections = (
+        HelpSection("indicators", tuple(ind)),
+        HelpSection("budget", tuple(budget)),
+        HelpSection("plans", tuple(plans)),
+        HelpSection("digest", tuple(digest)),
+    )
+    buttons = (ind[0], budget[0], "mina aktiviteter", ind[-1])
+    return HelpView(welcome=welcome, sections=sections, buttons=buttons, as_of=today, pinned=turn.clock.pinned,
+                    in_channel=turn.where.conversation_type == "channel")
+
+
+async def handle(turn: Turn) -> Reply:
+    welcome = bool(turn.slots.get("greeting")) or bool(turn.data.get("welcome"))
+    return Reply.card(help_card(await help_view(turn, welcome=welcome), turn.lang))

@@ -1,0 +1,10 @@
+"""The ordered rule list of the one recogniser. Ties go to the rule listed first."""
+
+from __future__ import annotations
+
+from bot.nlu.intents import Rule
+from bot.nlu.rules_core import greeting_or_help
+
+RULES: list[Rule] = [
+    greeting_or_help,
+]

@@ -1,0 +1,21 @@
+"""Core rules: greetings and help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.nlu.intents import Intent
+from bot.nlu.normalize import Utterance
+
+HELP_WORDS = ("hjälp", "help", "hjalp", "hjälpa", "vad kan du", "vad kan jag fråga", "what can you do", "meny",
+              "kommandon", "commands", "instruktioner", "hur funkar du", "hur fungerar tavla")
+GREETINGS = ("hej", "hejsan", "hallå", "tjena", "tja", "god morgon", "goddag", "hi", "hello", "hey", "start")
+
+
+def greeting_or_help(u: Utterance, _catalog: Any) -> Intent | None:
+    """'hej', 'hjälp', 'help', 'vad kan du?' → help (a greeting alone, or with little else)."""
+    if u.starts_with(*HELP_WORDS) or (u.has_any(*HELP_WORDS) and len(u.words) <= 4):
+        return Intent("help", 1.0)
+    if u.starts_with(*GREETINGS) and len(u.words) <= 3:
+        return Intent("help", 0.95, {"greeting": True})
+    return None

@@ -1,0 +1,132 @@
+"""Tavla's own turn and reply types: what handlers see and return, free of botbuilder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.nlu.intents import Intent
+from followup.clock import Clock
+from settings import Settings
+from storage.db import Store
+
+if TYPE_CHECKING:
+    from bot.nlu.catalog import CatalogCache
+
+
+@dataclass
+class Services:
+    """Long-lived things a handler may use; built once by ``app.create_app``."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    catalogs: "CatalogCache"
+    extras: dict[str, Any] = field(default_factory=dict)  # e.g. the proactive sender, HTTP session
+
+
+@dataclass(frozen=True)
+class Membership:
+    role: str
+    org_unit_id: int
+    org_unit_name: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who wrote: the Teams user and, when known, the person and roles in the store."""
+
+    teams_id: str
+    name: str
+    aad_object_id: str | None = None
+    person_id: int | None = None
+    memberships: tuple[Membership, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return self.person_id is not None
+
+    def roles(self) -> set[str]:
+        return {m.role for m in self.memberships}
+
+    def has_role(self, *roles: str) -> bool:
+        return any(m.role in roles for m in self.memberships)
+
+    def units_with(self, *roles: str) -> set[int]:
+        return {m.org_unit_id for m in self.memberships if m.role in roles}
+
+
+@dataclass(frozen=True)
+class Where:
+    """The conversation the turn came from."""
+
+    conversation_id: str
+    conversation_type: str  # personal / channel / groupChat
+    tenant_id: str | None = None
+    team_id: str | None = None
+    channel_id: str | None = None
+    service_url: str | None = None
+    linked_org_unit_id: int | None = None  # a channel linked to an enhet ("koppla kanalen …")
+
+
+@dataclass
+class Turn:
+    """One incoming message or card action, with everything a handler needs to answer it."""
+
+    services: Services
+    caller: Caller
+    where: Where
+    lang: str  # "sv" or "en"
+    text: str = ""  # mention stripped
+    intent: Intent | None = None
+    verb: str | None = None  # card action verb
+    data: dict[str, Any] = field(default_factory=dict)  # card action data and inputs: user input, never trusted
+    activity_id: str | None = None
+    reply_to_id: str | None = None
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    is_invoke: bool = False
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        return self.intent.slots if self.intent else {}
+
+
+@dataclass
+class Message:
+    """One outgoing message: a text, a card, or both."""
+
+    text: str | None = None
+    card: dict[str, Any] | None = None
+
+
+@dataclass
+class Reply:
+    """What a handler answers. For a card action, ``replace`` is the card shown in place of the pressed one."""
+
+    messages: list[Message] = field(default_factory=list)
+    replace: dict[str, Any] | None = None
+    dialog: str | None = None  # start this multi-turn dialog (dialogs/) instead
+
+    @classmethod
+    def card(cls, card: dict[str, Any]) -> "Reply":
+        return cls(messages=[Message(card=card)])
+
+    @classmethod
+    def say(cls, text: str) -> "Reply":
+        return cls(messages=[Message(text=text)])
+
+    @classmethod
+    def replacing(cls, card: dict[str, Any]) -> "Reply":
+        return cls(replace=card)

@@ -1,0 +1,61 @@
+"""Swedish (and English) number, money and date formatting for what a person reads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+NBSP = "\u00a0"  # thousands separator that never breaks a number over two lines
+MINUS = "\u2212"
+
+MONTHS_SV = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+             "oktober", "november", "december")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def number(value: Decimal | int | float, decimals: int = 0, lang: str = "sv") -> str:
+    """``150853.2`` → ``150 853,2`` (sv) or ``150,853.2`` (en); half-up rounding, true minus sign."""
+    quant = Decimal(1).scaleb(-decimals)
+    dec = Decimal(str(value)).quantize(quant, rounding=ROUND_HALF_UP)
+    if dec == 0:
+        dec = abs(dec)
+    sign = MINUS if dec < 0 else ""
+    whole, _, frac = f"{abs(dec):f}".partition(".")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    sep, point = (NBSP, ",") if lang == "sv" else (",", ".")
+    text = sep.join(groups)
+    return f"{sign}{text}{point + frac if frac else ''}"
+
+
+def tkr(value: Decimal | int, lang: str = "sv") -> str:
+    """Money in tkr with one decimal, as in the årsplan: ``150 853,2 tkr``."""
+    return f"{number(value, 1, lang)}{NBSP}tkr"
+
+
+def percent(value: Decimal | int | float, decimals: int = 1, lang: str = "sv") -> str:
+    """``95,3 %`` (Swedish puts a space before %), ``95.3%`` in English."""
+    return f"{number(value, decimals, lang)}{NBSP}%" if lang == "sv" else f"{number(value, decimals, lang)}%"
+
+
+def month_name(month: int, lang: str = "sv") -> str:
+    return (MONTHS_SV if lang == "sv" else MONTHS_EN)[month - 1]
+
+
+def day(value: date | datetime, lang: str = "sv") -> str:
+    """``15 maj 2018`` / ``15 May 2018``."""
+    return f"{value.day} {month_name(value.month, lang)} {value.year}"
+
+
+def short_day(value: date, lang: str = "sv") -> str:
+    """``30/4`` (sv) or ``4/30`` (en) — as people write deadlines."""
+    return f"{value.day}/{value.month}" if lang == "sv" else f"{value.month}/{value.day}"
+
+
+def clock(value: datetime, lang: str = "sv") -> str:
+    return f"kl. {value:%H:%M}" if lang == "sv" else f"{value:%H:%M}"

@@ -1,0 +1,59 @@
+"""The welcome and help card: what one can ask, with examples from the real data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from cards import core
+from cards.common import as_of_line, ask_button
+from cards.texts import pick, t
+
+TEXTS = {
+    "welcome": {"sv": "Hej! Jag är Tavla", "en": "Hi! I'm Tavla"},
+    "help": {"sv": "Det här kan du fråga Tavla", "en": "What you can ask Tavla"},
+    "intro": {
+        "sv": "Jag hjälper er att följa upp Göingemodellen här i Teams: resultatindikatorer, budget, "
+              "handlingsplaner och tavelmöten. Skriv en fråga som du skulle säga den, eller tryck på en knapp.",
+        "en": "I help you follow up Göingemodellen right here in Teams: result indicators, budget, action plans "
+              "and board meetings. Write a question as you would say it, or press a button.",
+    },
+    "indicators": {"sv": "Indikatorer", "en": "Indicators"},
+    "budget": {"sv": "Budget", "en": "Budget"},
+    "plans": {"sv": "Handlingsplaner och tavelmöte", "en": "Action plans and board meetings"},
+    "digest": {"sv": "Veckosammanfattning", "en": "Weekly digest"},
+    "channel_hint": {
+        "sv": "I en kanal: skriv @Tavla före frågan.",
+        "en": "In a channel: write @Tavla before your question.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class HelpSection:
+    key: str  # indicators / budget / plans / digest
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HelpView:
+    welcome: bool
+    sections: tuple[HelpSection, ...]
+    buttons: tuple[str, ...]  # questions offered as buttons
+    as_of: date
+    pinned: bool
+    in_channel: bool = False
+
+
+def help_card(view: HelpView, lang: str) -> core.Element:
+    title = pick(TEXTS, "welcome" if view.welcome else "help", lang)
+    body: list[core.Element] = [core.heading(title), core.text(pick(TEXTS, "intro", lang), spacing="Small")]
+    for section in view.sections:
+        body.append(core.text(pick(TEXTS, section.key, lang), weight="Bolder", spacing="Medium"))
+        body.append(core.text("\n".join(f"- ”{example}”" for example in section.examples), spacing="Small"))
+    if view.in_channel:
+        body.append(core.text(pick(TEXTS, "channel_hint", lang), subtle=True, spacing="Medium"))
+    body.append(core.text(t("sensitive", lang), size="Small", subtle=True, spacing="Medium"))
+    body.append(as_of_line(view.as_of, view.pinned, lang))
+    actions = [ask_button(q, q) for q in view.buttons[:5]]
+    return core.card(body, actions)

@@ -1,0 +1,77 @@
+"""The first conversation over HTTP: install → welcome, "hjälp" → help, @mention stripped, bad bodies."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from storage.db import Store
+from storage.models import Conversation
+from tests.support.harness import running, card_text
+
+
+async def test_install_in_team_sends_one_welcome_and_stores_reference(sqlite_store: Store) -> None:
+    async with running(sqlite_store) as h:
+        status, _ = await h.post(h.installed_in_team())
+        assert status in (200, 201)
+        got = await h.connector.wait_for(1)
+        assert len(got) == 1
+        text = card_text(got[0].cards[0])
+        assert "Hej! Jag är Tavla" in text
+        assert "status" in text and "budget" in text.lower()
+        # Teams sends installationUpdate too: still one welcome.
+        activity = h.installed_in_team()
+        activity.update(type="installationUpdate", action="add")
+        activity.pop("membersAdded")
+        await h.post(activity)
+        assert len(h.connector.received) == 1
+        url = h.connector.url
+    async with sqlite_store.session() as s:
+        row = (await s.execute(select(Conversation))).scalar_one()
+    assert row.installed and row.service_url == url
+    assert row.reference["conversation"]["id"] == row.conversation_id
+
+
+async def test_help_in_personal_chat_swedish_and_english(sqlite_store: Store) -> None:
+    async with running(sqlite_store) as h:
+        got = await h.ask("hjälp")
+        assert len(got) == 1 and "Det här kan du fråga Tavla" in card_text(got[0].cards[0])
+        got = await h.ask("help", locale="en-US")
+        assert "What you can ask Tavla" in card_text(got[0].cards[0])
+
+
+async def test_channel_mention_is_stripped(sqlite_store: Store) -> None:
+    async with running(sqlite_store) as h:
+        got = await h.ask("hjälp?", channel=True)
+        assert len(got) == 1
+        assert got[0].conversation_id.startswith("19:")
+        text = card_text(got[0].cards[0])
+        assert "Det här kan du fråga Tavla" in text
+        assert "@Tavla" in text  # the channel hint
+
+
+async def test_unknown_text_gets_not_understood_with_suggestions(sqlite_store: Store) -> None:
+    async with running(sqlite_store) as h:
+        got = await h.ask("blomkål och potatis")
+        text = card_text(got[0].cards[0])
+        assert "Jag förstod inte" in text
+        assert "blomkål och potatis" in text
+        assert "Visa hjälp" in text
+
+
+async def test_bad_bodies_get_400_and_server_stays_up(sqlite_store: Store) -> None:
+    async with running(sqlite_store) as h:
+        for body in (b"not json", b"[1,2]", b"{}", json.dumps({"type": 5}), json.dumps({"type": "message",
+                                                                                        "from": "x"})):
+            status, _ = await h.post(body)
+            assert status == 400, body
+        status, _ = await h.post({"type": "somethingNew", "id": "1", "serviceUrl": h.connector.url,
+                                  "channelId": "msteams", "conversation": {"id": "c1"},
+                                  "from": {"id": "u"}, "recipient": {"id": "b"}})
+        assert status in (200, 201)
+        assert h.connector.received == []
+        got = await h.ask("hej")
+        assert len(got) == 1
+        async with h.http.get(f"{h.base_url}/healthz") as resp:
+            assert resp.status == 200
