@@ -38,11 +38,18 @@ async def route(turn: Turn) -> Reply:
     if turn.verb is not None:
         handler = VERBS.get(turn.verb)
         if handler is None:
-            return Reply.card(notice(t("unknown_action", turn.lang)))
+            return short_answer(turn, t("unknown_action", turn.lang))
         return await handler(turn)
     await understand(turn)
     assert turn.intent is not None
     return await INTENTS.get(turn.intent.name, INTENTS["unknown"])(turn)
+
+
+def short_answer(turn: Turn, text: str, style: str = "default") -> Reply:
+    """A one-line answer: inline for a card action (the card stays), a small card in chat otherwise."""
+    if turn.is_invoke:
+        return Reply(toast=text)
+    return Reply.card(notice(text, style=style))
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -56,7 +63,7 @@ async def dispatch(turn: Turn) -> Reply:
     try:
         return await asyncio.wait_for(route(turn), TURN_TIMEOUT_S)
     except UserError as exc:
-        return Reply.card(notice(exc.text(turn.lang), style="warning"))
+        return short_answer(turn, exc.text(turn.lang), "warning")
     except Exception as exc:  # noqa: BLE001 - the user gets a message, the log gets the details
         transient = _is_transient(exc)
         log.error(
@@ -64,4 +71,4 @@ async def dispatch(turn: Turn) -> Reply:
             "transient" if transient else "bug", turn.where.conversation_id, turn.activity_id, turn.verb,
             turn.intent.name if turn.intent else None, exc_info=not transient,
         )
-        return Reply.card(notice(t("temporary" if transient else "apology", turn.lang), style="attention"))
+        return short_answer(turn, t("temporary" if transient else "apology", turn.lang), "attention")

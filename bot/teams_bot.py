@@ -156,6 +156,8 @@ class TavlaBot(TeamsActivityHandler):
                     activity_id=activity.id, reply_to_id=activity.reply_to_id, **fields)
 
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
+        if reply.toast and turn_context.activity.type != ActivityTypes.invoke:
+            reply.messages.append(Message(text=reply.toast))
         for message in reply.messages:
             await turn_context.send_activity(card_activity(message))
 
@@ -205,13 +207,11 @@ class TavlaBot(TeamsActivityHandler):
         turn.data["_trigger"] = value.get("trigger")
         reply = await dispatch(turn)
         await self._send(turn_context, reply)
-        card = reply.replace
-        if card is None and not reply.messages:
-            card = notice(t("unknown_action", turn.lang))
-        if card is not None:
-            return InvokeResponse(status=HTTPStatus.OK, body={"statusCode": 200, "type": CARD, "value": card})
+        if reply.replace is not None:
+            return InvokeResponse(status=HTTPStatus.OK, body={"statusCode": 200, "type": CARD, "value": reply.replace})
         return InvokeResponse(status=HTTPStatus.OK, body={
-            "statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "OK"})
+            "statusCode": 200, "type": "application/vnd.microsoft.activity.message",
+            "value": reply.toast or t("done", turn.lang)})
 
     # --- install / uninstall --------------------------------------------------------------------
 

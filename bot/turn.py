@@ -118,6 +118,7 @@ class Reply:
     messages: list[Message] = field(default_factory=list)
     replace: dict[str, Any] | None = None
     dialog: str | None = None  # start this multi-turn dialog (dialogs/) instead
+    toast: str | None = None  # a short answer to a card action shown without posting (else sent as text)
 
     @classmethod
     def card(cls, card: dict[str, Any]) -> "Reply":

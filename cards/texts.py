@@ -37,6 +37,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Den knappen känner jag inte igen längre. Skriv ”hjälp” för att se vad du kan göra.",
         "en": "I no longer recognise that button. Write “help” to see what you can do.",
     },
+    "done": {"sv": "Klart.", "en": "Done."},
     "bad_input": {"sv": "Det gick inte att läsa: {reason}", "en": "Could not read that: {reason}"},
     "foreign_tenant": {
         "sv": "Den här Tavla-installationen tillhör en annan organisation och kan inte användas härifrån.",
