@@ -335,8 +335,8 @@ def _goals(path: Path) -> tuple[GoalSeed, ...]:
                 description=_text(entry, "description", where, required=False),
                 parent=_text(entry, "parent", where, required=False),
                 org_unit=str(_text(entry, "org_unit", where)),
-                year_from=entry.get("year_from"),
-                year_to=entry.get("year_to"),
+                year_from=_int(None if entry.get("year_from") is None else str(entry["year_from"])),
+                year_to=_int(None if entry.get("year_to") is None else str(entry["year_to"])),
                 sort_order=int(entry.get("sort_order", 0)),
                 source=str(_text(entry, "source", where)),
             )

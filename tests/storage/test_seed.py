@@ -407,7 +407,7 @@ async def test_a_failing_seed_leaves_nothing(empty_store: Store) -> None:
 
 
 @pytest.mark.postgres
-async def test_replicas_starting_together_seed_once(tmp_path: Path) -> None:
+async def test_replicas_starting_together_seed_once() -> None:
     from storage.migrate import upgrade
     from tests.conftest import PG_URL, _drop_pg_schema, _pg_schema_store
 
