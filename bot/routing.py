@@ -8,6 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.handlers import (
+    digest_change,
+    digest_meeting_day,
+    digest_pause,
+    digest_preview,
+    digest_reminders_off,
+    digest_reminders_on,
+    digest_resume,
+    digest_show,
+    digest_stop,
+    digest_subscribe,
+)
 from bot.handlers import help as help_handler
 from bot.handlers import unknown
 from bot.turn import Reply, Turn
@@ -18,8 +30,24 @@ INTENTS: dict[str, Handler] = {
     "help": help_handler.handle,
     "empty": help_handler.handle,
     "unknown": unknown.handle,
+    "digest_show": digest_show.handle,
+    "digest_subscribe": digest_subscribe.handle,
+    "digest_change": digest_change.handle,
+    "digest_pause": digest_pause.handle,
+    "digest_resume": digest_resume.handle,
+    "digest_stop": digest_stop.handle,
+    "digest_meeting_day": digest_meeting_day.handle,
+    "digest_reminders_off": digest_reminders_off.handle,
+    "digest_reminders_on": digest_reminders_on.handle,
 }
 
 VERBS: dict[str, Handler] = {
     "help": help_handler.handle,
+    "digest_settings": digest_show.handle,
+    "digest_subscribe": digest_subscribe.handle,
+    "digest_change": digest_change.handle,
+    "digest_pause": digest_pause.handle,
+    "digest_resume": digest_resume.handle,
+    "digest_stop": digest_stop.handle,
+    "digest_preview": digest_preview.handle,
 }

@@ -43,6 +43,7 @@ class HelpView:
     as_of: date
     pinned: bool
     in_channel: bool = False
+    channel_buttons: tuple[tuple[str, str], ...] = ()  # (title, question) offered in a channel: link, subscribe
 
 
 def help_card(view: HelpView, lang: str) -> core.Element:
@@ -53,6 +54,8 @@ def help_card(view: HelpView, lang: str) -> core.Element:
         body.append(core.text("\n".join(f"- ”{example}”" for example in section.examples), spacing="Small"))
     if view.in_channel:
         body.append(core.text(pick(TEXTS, "channel_hint", lang), subtle=True, spacing="Medium"))
+        if view.channel_buttons:
+            body.append(core.action_set([ask_button(title, q) for title, q in view.channel_buttons]))
     body.append(core.text(t("sensitive", lang), size="Small", subtle=True, spacing="Medium"))
     body.append(as_of_line(view.as_of, view.pinned, lang))
     actions = [ask_button(q, q) for q in view.buttons[:5]]

@@ -32,8 +32,21 @@ async def help_view(turn: Turn, *, welcome: bool = False) -> HelpView:
         HelpSection("digest", tuple(digest)),
     )
     buttons = (ind[0], budget[0], "mina aktiviteter", ind[-1])
+    in_channel = turn.where.conversation_type == "channel"
     return HelpView(welcome=welcome, sections=sections, buttons=buttons, as_of=today, pinned=turn.clock.pinned,
-                    in_channel=turn.where.conversation_type == "channel")
+                    in_channel=in_channel, channel_buttons=channel_buttons(turn, enheter) if in_channel else ())
+
+
+def channel_buttons(turn: Turn, enheter: list[str]) -> tuple[tuple[str, str], ...]:
+    """In a channel: link it to the caller's enhet (the handlingsplaner feature's command) and subscribe."""
+    sv = turn.lang == "sv"
+    mine = sorted({m.org_unit_name for m in turn.caller.memberships if m.org_unit_name in enheter})
+    link = (f"Koppla kanalen till {mine[0]}" if sv else f"Link the channel to {mine[0]}",
+            f"koppla kanalen till {mine[0]}") if len(mine) == 1 else (
+        "Koppla kanalen till en enhet" if sv else "Link the channel to a unit", "koppla kanalen")
+    subscribe = ("Prenumerera på veckosammanfattning" if sv else "Subscribe to the weekly digest",
+                 "prenumerera på veckosammanfattning")
+    return (link, subscribe)
 
 
 async def handle(turn: Turn) -> Reply:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.nlu.intents import Rule
 from bot.nlu.rules_core import greeting_or_help
+from bot.nlu.rules_digest import RULES_DIGEST
 
 RULES: list[Rule] = [
     greeting_or_help,
+    *RULES_DIGEST,
 ]
