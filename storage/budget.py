@@ -1,0 +1,193 @@
+"""Budget repositories: budget lines, utfall, profiles, manual prognoses, and the stored ``budget_status``.
+
+``recompute_status`` runs the pandas rules (``followup.budget.compute_status``) for one year and replaces
+that year's ``budget_status`` rows; every import calls it in its own transaction. A question only reads
+rows (``line_figures``): one query for the lines with their stored aggregate, one for manual prognoses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import pandas as pd
+from sqlalchemy import and_, delete, exists, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from followup.budget import METHOD_MANUAL, LineFigures, StatusRow, compute_status
+from storage.models import (
+    BudgetLine,
+    BudgetProfile,
+    BudgetPrognosis,
+    BudgetStatus,
+    ImportBatch,
+    OrgUnit,
+    Person,
+    Utfall,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class BudgetFrames:
+    """One year's inputs to the rules, as DataFrames (amounts Decimal tkr)."""
+
+    year: int
+    lines: pd.DataFrame  # budget_line_id, net_cost
+    utfall: pd.DataFrame  # budget_line_id, month, amount
+    profiles: pd.DataFrame  # budget_line_id, month, share
+    prognoses: pd.DataFrame  # budget_line_id, amount, entered_at, id
+
+
+@dataclass(frozen=True)
+class AreaRef:
+    id: int
+    name: str
+    code: str
+
+
+def _frame(rows: Sequence[Sequence[object]], columns: Sequence[str]) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+    for column in columns:
+        if column in ("budget_line_id", "month", "id"):
+            frame[column] = frame[column].astype("int64")
+        elif column in ("net_cost", "amount", "share"):
+            frame[column] = frame[column].astype(object).map(lambda v: v if isinstance(v, Decimal) else Decimal(str(v)))
+    return frame
+
+
+async def budget_years(session: AsyncSession) -> list[int]:
+    """The years that have an internbudget, ascending."""
+    return list((await session.execute(select(BudgetLine.year).distinct().order_by(BudgetLine.year))).scalars())
+
+
+async def load_frames(session: AsyncSession, year: int) -> BudgetFrames:
+    """Everything ``compute_status`` needs for ``year``, in four small queries."""
+    line_ids = select(BudgetLine.id).where(BudgetLine.year == year).scalar_subquery()
+    lines = (await session.execute(
+        select(BudgetLine.id, BudgetLine.net_cost).where(BudgetLine.year == year).order_by(BudgetLine.id)
+    )).all()
+    utfall = (await session.execute(
+        select(Utfall.budget_line_id, Utfall.month, Utfall.amount)
+        .where(Utfall.year == year, Utfall.budget_line_id.in_(line_ids))
+    )).all()
+    profiles = (await session.execute(
+        select(BudgetProfile.budget_line_id, BudgetProfile.month, BudgetProfile.share)
+        .where(BudgetProfile.budget_line_id.in_(line_ids))
+    )).all()
+    prognoses = (await session.execute(
+        select(BudgetPrognosis.budget_line_id, BudgetPrognosis.amount, BudgetPrognosis.entered_at, BudgetPrognosis.id)
+        .where(BudgetPrognosis.year == year, BudgetPrognosis.budget_line_id.in_(line_ids))
+    )).all()
+    return BudgetFrames(
+        year=year,
+        lines=_frame(lines, ("budget_line_id", "net_cost")),
+        utfall=_frame(utfall, ("budget_line_id", "month", "amount")),
+        profiles=_frame(profiles, ("budget_line_id", "month", "share")),
+        prognoses=_frame(prognoses, ("budget_line_id", "amount", "entered_at", "id")),
+    )
+
+
+async def recompute_status(session: AsyncSession, year: int, *, now: datetime | None = None) -> list[StatusRow]:
+    """Recompute and replace ``budget_status`` for ``year`` (inside the caller's transaction)."""
+    frames = await load_frames(session, year)
+    rows = compute_status(frames.lines, frames.utfall, frames.profiles, frames.prognoses)
+    at = now or utcnow()
+    await session.execute(delete(BudgetStatus).where(BudgetStatus.year == year))
+    if rows:
+        await session.execute(insert(BudgetStatus), [
+            {"budget_line_id": r.budget_line_id, "year": year, "through_month": r.through_month,
+             "utfall_to_date": r.utfall_to_date, "periodised_budget": r.periodised_budget, "prognosis": r.prognosis,
+             "prognosis_method": r.prognosis_method, "monthly": r.monthly, "computed_at": at}
+            for r in rows
+        ])
+    return rows
+
+
+async def areas_for_year(session: AsyncSession, year: int) -> list[AreaRef]:
+    """The verksamhetsområden that have budget lines in ``year``, in the store's order."""
+    rows = (await session.execute(
+        select(OrgUnit.id, OrgUnit.name, OrgUnit.code)
+        .where(OrgUnit.id.in_(select(BudgetLine.org_unit_id).where(BudgetLine.year == year)))
+        .order_by(OrgUnit.id)
+    )).all()
+    return [AreaRef(r[0], r[1], r[2]) for r in rows]
+
+
+async def lines_named(session: AsyncSession, year: int, names: Sequence[str], area_ids: Sequence[int] = ()) -> list[int]:
+    """Ids of ``year``'s lines with one of these verksamhet names (case-insensitive), optionally in these areas."""
+    if not names:
+        return []
+    lowered = [n.lower() for n in names]
+    query = select(BudgetLine.id).where(BudgetLine.year == year, func.lower(BudgetLine.verksamhet).in_(lowered))
+    if area_ids:
+        query = query.where(BudgetLine.org_unit_id.in_(list(area_ids)))
+    return list((await session.execute(query.order_by(BudgetLine.org_unit_id, BudgetLine.sort_order))).scalars())
+
+
+async def line_year(session: AsyncSession, line_id: int) -> int | None:
+    return await session.scalar(select(BudgetLine.year).where(BudgetLine.id == line_id))
+
+
+async def line_figures(session: AsyncSession, year: int, *, area_id: int | None = None,
+                       line_ids: Sequence[int] | None = None) -> list[LineFigures]:
+    """The year's lines (or an area's, or some) with their stored aggregates, ordered area → sort order."""
+    demo_batch = select(ImportBatch.id).where(ImportBatch.via == "demo").scalar_subquery()
+    has_profile = exists().where(BudgetProfile.budget_line_id == BudgetLine.id)
+    demo_utfall = exists().where(and_(Utfall.budget_line_id == BudgetLine.id, Utfall.year == year,
+                                      Utfall.is_demo.is_(True)))
+    demo_profile = exists().where(and_(BudgetProfile.budget_line_id == BudgetLine.id,
+                                       BudgetProfile.import_id.in_(demo_batch)))
+    query = (
+        select(BudgetLine.id, BudgetLine.verksamhet, BudgetLine.org_unit_id, OrgUnit.name, BudgetLine.sort_order,
+               BudgetLine.net_cost, BudgetLine.is_demo, BudgetStatus.through_month, BudgetStatus.utfall_to_date,
+               BudgetStatus.periodised_budget, BudgetStatus.prognosis, BudgetStatus.prognosis_method,
+               has_profile.label("has_profile"), demo_utfall.label("demo_utfall"), demo_profile.label("demo_profile"))
+        .join(OrgUnit, OrgUnit.id == BudgetLine.org_unit_id)
+        .outerjoin(BudgetStatus, and_(BudgetStatus.budget_line_id == BudgetLine.id, BudgetStatus.year == year))
+        .where(BudgetLine.year == year)
+        .order_by(OrgUnit.id, BudgetLine.sort_order, BudgetLine.id)
+    )
+    if area_id is not None:
+        query = query.where(BudgetLine.org_unit_id == area_id)
+    if line_ids is not None:
+        query = query.where(BudgetLine.id.in_(list(line_ids)))
+    rows = (await session.execute(query)).all()
+    manual_ids = [r.id for r in rows if r.prognosis_method == METHOD_MANUAL]
+    notes: dict[int, tuple[str | None, str | None, datetime, bool]] = {}
+    if manual_ids:
+        prognoses = (await session.execute(
+            select(BudgetPrognosis.budget_line_id, BudgetPrognosis.note, Person.name, BudgetPrognosis.entered_at,
+                   BudgetPrognosis.via)
+            .outerjoin(Person, Person.id == BudgetPrognosis.entered_by_id)
+            .where(BudgetPrognosis.year == year, BudgetPrognosis.budget_line_id.in_(manual_ids))
+            .order_by(BudgetPrognosis.entered_at, BudgetPrognosis.id)
+        )).all()
+        for p in prognoses:  # ascending: the newest one stays
+            notes[p[0]] = (p[1], p[2], p[3], p[4] == "demo")
+    out = []
+    for r in rows:
+        note, by, at, demo_prognosis = notes.get(r.id, (None, None, None, False))
+        out.append(LineFigures(
+            line_id=r.id, year=year, verksamhet=r.verksamhet, area_id=r.org_unit_id, area_name=r.name,
+            net_cost=r.net_cost, through_month=r.through_month, utfall=r.utfall_to_date,
+            periodised=r.periodised_budget, prognosis=r.prognosis, method=r.prognosis_method,
+            has_profile=bool(r.has_profile), sort_order=r.sort_order,
+            is_demo=bool(r.is_demo or r.demo_utfall or r.demo_profile or demo_prognosis),
+            prognosis_note=note, prognosis_by=by, prognosis_at=at,
+        ))
+    return out
+
+
+async def add_prognosis(session: AsyncSession, *, line_id: int, year: int, amount: Decimal, note: str | None,
+                        person_id: int | None, via: str, import_id: int | None = None) -> int:
+    """Store a manual helårsprognos (append-only: the newest overrides, earlier ones stay for follow-up)."""
+    row = BudgetPrognosis(budget_line_id=line_id, year=year, amount=amount, note=note, entered_by_id=person_id,
+                          via=via, import_id=import_id)
+    session.add(row)
+    await session.flush()
+    return row.id
