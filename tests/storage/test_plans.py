@@ -1,0 +1,369 @@
+"""Handlingsplan repositories on SQLite and PostgreSQL: the versioned update and its log, the demo data,
+meetings, history, the audit export, channel links, role grants and the board's headline."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from storage import plans
+from storage.db import Store
+from storage.demo import seed_demo
+from storage.models import (
+    Activity,
+    ActivityUpdate,
+    ActionPlan,
+    AdminLog,
+    BoardMeeting,
+    BudgetLine,
+    BudgetStatus,
+    Conversation,
+    Goal,
+    Indicator,
+    IndicatorTarget,
+    IndicatorValue,
+    Membership,
+    OrgUnit,
+    Person,
+)
+
+AT = datetime(2018, 5, 15, 7, 14, tzinfo=timezone.utc)  # 09:14 in Stockholm
+TODAY = date(2018, 5, 15)
+
+
+@pytest.fixture
+async def demo(store: Store) -> Store:
+    assert await seed_demo(store, TODAY)
+    return store
+
+
+async def _ids(store: Store) -> dict[str, int]:
+    async with store.session() as s:
+        people = {p.name.split()[0].lower(): p.id for p in (await s.execute(select(Person))).scalars()}
+        units = {u.code: u.id for u in (await s.execute(select(OrgUnit))).scalars()}
+    return {**people, **units}
+
+
+async def _activity(store: Store, title: str) -> plans.ActivityView:
+    async with store.session() as s:
+        views = [v for v in await plans.list_activities(s, year=2018) if v.title == title]
+    assert len(views) == 1, title
+    return views[0]
+
+
+async def _log_count(store: Store, activity_id: int | None = None) -> int:
+    async with store.session() as s:
+        stmt = select(func.count(ActivityUpdate.id))
+        if activity_id is not None:
+            stmt = stmt.where(ActivityUpdate.activity_id == activity_id)
+        return int((await s.execute(stmt)).scalar_one())
+
+
+# --- The demo data --------------------------------------------------------------------------
+
+
+async def test_demo_plans_cover_every_status_with_overdue_ones_and_a_consistent_log(demo: Store) -> None:
+    ids = await _ids(demo)
+    async with demo.session() as s:
+        views = await plans.list_activities(s, year=2018)
+        goals = {g.id: g for g in (await s.execute(select(Goal))).scalars()}
+        plan_rows = (await s.execute(select(ActionPlan))).scalars().all()
+        logs = Counter((await s.execute(select(ActivityUpdate.activity_id))).scalars().all())
+        meetings = (await s.execute(select(BoardMeeting))).scalars().all()
+    by_unit: dict[int, list[plans.ActivityView]] = {}
+    for view in views:
+        by_unit.setdefault(view.unit_id, []).append(view)
+    demo_units = [ids[c] for c in ("DEMO-HUMLAN", "DEMO-SNAPPHANE", "DEMO-HT-KNISLINGE", "DEMO-GUC")]
+    assert set(by_unit) == set(demo_units)
+    for unit_id, unit_views in by_unit.items():
+        assert 8 <= len(unit_views) <= 15
+        assert {v.status for v in unit_views} == {"ide", "ej_paborjad", "pagar", "klar", "pausad"}
+        assert any(v.deadline and v.deadline < TODAY and v.status in ("ej_paborjad", "pagar", "pausad")
+                   for v in unit_views), unit_id
+    assert all(v.is_demo for v in views)
+    assert {v.owner_name for v in views if v.owner_name} <= {"Anna Andersson", "Bo Berg", "Dana Dahl", "Fatima Fors",
+                                                              "Gustav Gran", "Cecilia Carlsson", "Erik Ek"}
+    for plan in plan_rows:
+        goal = goals[plan.goal_id]
+        assert plan.is_demo and goal.kind == "verksamhetsmal" and goal.is_demo
+        parent = goals[goal.parent_id]  # hung under a real goal of the Årsplan
+        assert not parent.is_demo and parent.kind in ("forvaltningsmal", "prioritering", "digital_agenda")
+    for view in views:  # every version has exactly one log row
+        assert logs[view.id] == view.version
+        if view.status == "klar":
+            assert view.progress == 100
+        if view.status in ("ide", "ej_paborjad"):
+            assert view.progress == 0
+    assert len(meetings) == 3
+    digital = next(v for v in views if v.title == "Digital introduktion för nyanställda")
+    assert (digital.owner_id, digital.status, digital.progress, digital.deadline) == (ids["anna"], "pagar", 60,
+                                                                                        date(2018, 4, 30))
+
+
+async def test_demo_is_added_once(demo: Store) -> None:
+    before = await _log_count(demo)
+    assert await seed_demo(demo, TODAY) is False
+    assert await _log_count(demo) == before
+
+
+# --- The versioned update -------------------------------------------------------------------
+
+
+async def test_update_applies_bumps_version_and_logs_old_and_new(demo: Store) -> None:
+    ids = await _ids(demo)
+    view = await _activity(demo, "Digital introduktion för nyanställda")
+    async with demo.session() as s:
+        outcome = await plans.update_activity(s, view.id, view.version, {"status": "klar", "progress": 100},
+                                              person_id=ids["anna"], via="chat", at=AT, comment="Alla filmer uppe")
+    assert outcome.applied and outcome.activity is not None and outcome.update is not None
+    assert (outcome.activity.status, outcome.activity.progress, outcome.activity.version) == ("klar", 100,
+                                                                                             view.version + 1)
+    assert outcome.activity.updated_by_name == "Anna Andersson" and outcome.activity.updated_at == AT
+    log = outcome.update
+    assert (log.old, log.new) == ({"status": "pagar", "progress": 60}, {"status": "klar", "progress": 100})
+    assert (log.version, log.via, log.comment, log.person_name) == (view.version + 1, "chat", "Alla filmer uppe",
+                                                                     "Anna Andersson")
+    assert await _log_count(demo, view.id) == view.version + 1
+
+
+async def test_stale_version_is_refused_by_the_database_with_the_fresh_state(demo: Store) -> None:
+    ids = await _ids(demo)
+    view = await _activity(demo, "Lärplattor på varje avdelning")
+    async with demo.session() as s:
+        first = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
+                                            via="card", at=AT)
+    assert first.applied
+    logs = await _log_count(demo)
+    async with demo.session() as s:  # a card opened on the old version
+        second = await plans.update_activity(s, view.id, view.version, {"status": "klar", "progress": 100},
+                                             person_id=ids["anna"], via="card", at=AT + timedelta(minutes=1))
+    assert not second.applied and second.update is None
+    assert second.activity is not None
+    assert (second.activity.progress, second.activity.version, second.activity.updated_by_name) == (
+        60, view.version + 1, "Bo Berg")
+    assert second.activity.updated_at == AT
+    assert await _log_count(demo) == logs  # nothing written
+    async with demo.session() as s:  # a forged future version is refused the same way
+        forged = await plans.update_activity(s, view.id, view.version + 50, {"progress": 70}, person_id=ids["bo"],
+                                             via="card", at=AT)
+    assert not forged.applied
+    async with demo.session() as s:
+        gone = await plans.update_activity(s, 999_999, 1, {"progress": 70}, person_id=ids["bo"], via="card", at=AT)
+    assert not gone.applied and gone.activity is None
+
+
+async def test_comment_only_is_a_logged_change(demo: Store) -> None:
+    ids = await _ids(demo)
+    view = await _activity(demo, "Mentorskap för nya förskollärare")
+    async with demo.session() as s:
+        outcome = await plans.update_activity(s, view.id, view.version, {}, person_id=ids["anna"], via="chat", at=AT,
+                                              comment="Bo har bokat första träffen")
+    assert outcome.applied and outcome.activity is not None and outcome.update is not None
+    assert outcome.activity.version == view.version + 1 and outcome.activity.status == view.status
+    assert outcome.update.old == {} and outcome.update.new == {}
+
+
+async def test_a_failed_transaction_writes_neither_the_change_nor_its_log(demo: Store) -> None:
+    ids = await _ids(demo)
+    view = await _activity(demo, "Mentorskap för nya förskollärare")
+    logs = await _log_count(demo)
+    with pytest.raises(RuntimeError):
+        async with demo.session() as s:
+            outcome = await plans.update_activity(s, view.id, view.version, {"status": "pagar"}, person_id=ids["bo"],
+                                                  via="card", at=AT)
+            assert outcome.applied
+            raise RuntimeError("crash after the update")
+    assert (await _activity(demo, "Mentorskap för nya förskollärare")).version == view.version
+    assert await _log_count(demo) == logs
+
+
+async def test_only_editable_fields(demo: Store) -> None:
+    view = await _activity(demo, "Mentorskap för nya förskollärare")
+    async with demo.session() as s:
+        with pytest.raises(ValueError):
+            await plans.update_activity(s, view.id, view.version, {"version": 99}, person_id=None, via="card", at=AT)
+        with pytest.raises(ValueError):
+            await plans.update_activity(s, view.id, view.version, {"progress": 1}, person_id=None, via="mail", at=AT)
+
+
+async def test_database_refuses_impossible_values(demo: Store) -> None:
+    view = await _activity(demo, "Mentorskap för nya förskollärare")
+    with pytest.raises(Exception):  # the CHECK constraints hold whatever the code does
+        async with demo.session() as s:
+            await plans.update_activity(s, view.id, view.version, {"progress": 101}, person_id=None, via="card", at=AT)
+    with pytest.raises(Exception):
+        async with demo.session() as s:
+            await plans.update_activity(s, view.id, view.version, {"status": "avbruten"}, person_id=None, via="card",
+                                        at=AT)
+
+
+async def test_create_logs_version_one_and_history_is_newest_first(demo: Store) -> None:
+    ids = await _ids(demo)
+    async with demo.session() as s:
+        plan = (await plans.plans_for_unit(s, ids["DEMO-HUMLAN"], 2018))[0]
+        created = await plans.create_activity(s, plan.id, "Sommarfest för nyanställda", person_id=ids["bo"],
+                                              via="chat", at=AT, owner_id=ids["anna"], deadline=date(2018, 6, 20))
+        await plans.update_activity(s, created.id, 1, {"status": "pagar", "progress": 10}, person_id=ids["anna"],
+                                    via="card", at=AT + timedelta(hours=1))
+        rows = await plans.history(s, created.id)
+    assert created.version == 1 and created.status == "ej_paborjad" and created.unit_name == "Förskolan Humlan"
+    assert [r.version for r in rows] == [2, 1]
+    assert rows[1].old == {} and rows[1].new["title"] == "Sommarfest för nyanställda"
+    assert rows[1].new["deadline"] == "2018-06-20" and rows[1].new["owner_id"] == ids["anna"]
+
+
+async def test_changes_since_the_last_meeting(demo: Store) -> None:
+    ids = await _ids(demo)
+    humlan = ids["DEMO-HUMLAN"]
+    async with demo.session() as s:
+        held = await plans.meetings(s, humlan)
+        since = held[0].held_at
+        changes = await plans.updates_since(s, humlan, since, year=2018)
+        total = await plans.count_updates_since(s, humlan, since, year=2018)
+        year_total = await plans.count_updates_since(s, humlan, None, year=2018)
+    assert held[0].started_by_name == "Bo Berg"
+    assert since == datetime(2018, 5, 8, 7, 0, tzinfo=timezone.utc)
+    assert total == len(changes) == 3  # 9, 10 and 11 May in the demo
+    assert [c.activity_title for c in changes] == ["Lärplattor på varje avdelning", "Fadder för varje ny vikarie",
+                                                   "Digital introduktion för nyanställda"]
+    assert all(c.at > since for c in changes)
+    assert year_total > total
+    async with demo.session() as s:
+        meeting_id = await plans.start_meeting(s, humlan, ids["bo"], AT)
+        assert (await plans.meetings(s, humlan))[0].id == meeting_id
+
+
+# --- Audit export ---------------------------------------------------------------------------
+
+
+async def test_audit_export_is_semicolon_csv_in_stockholm_time(demo: Store) -> None:
+    ids = await _ids(demo)
+    view = await _activity(demo, "Mentorskap för nya förskollärare")
+    async with demo.session() as s:
+        await plans.update_activity(s, view.id, view.version, {"status": "pagar"}, person_id=ids["bo"], via="card",
+                                    at=AT, comment='Start; "snart" klart')
+    async with demo.session() as s:
+        rows = await plans.audit_rows(s, datetime(2018, 5, 15, tzinfo=timezone.utc),
+                                      datetime(2018, 5, 16, tzinfo=timezone.utc))
+        may = await plans.audit_rows(s, datetime(2018, 5, 1, tzinfo=timezone.utc),
+                                     datetime(2018, 5, 16, tzinfo=timezone.utc))
+    assert len(rows) == 1 and len(may) > 1
+    assert [r.at for r in may] == sorted(r.at for r in may)
+    text = plans.audit_csv(rows)
+    parsed = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert parsed[0] == list(plans.AUDIT_COLUMNS)
+    line = dict(zip(parsed[0], parsed[1]))
+    assert line["tidpunkt"] == "2018-05-15T09:14:00+02:00"
+    assert (line["enhet"], line["aktivitet"], line["person"], line["via"]) == (
+        "Förskolan Humlan", "Mentorskap för nya förskollärare", "Bo Berg", "card")
+    assert line["före"] == "status=ej_paborjad" and line["efter"] == "status=pagar"
+    assert line["kommentar"] == 'Start; "snart" klart'
+
+
+# --- Channels, people, roles, headline ------------------------------------------------------
+
+
+async def _conversation(store: Store, conversation_id: str, kind: str = "channel", user: dict | None = None) -> None:
+    async with store.session() as s:
+        s.add(Conversation(conversation_id=conversation_id, conversation_type=kind, service_url="http://x/",
+                           reference={"user": user} if user else {}))
+
+
+async def test_link_channel_covers_every_thread_of_that_channel_only(demo: Store) -> None:
+    ids = await _ids(demo)
+    channel = "19:abc_def@thread.tacv2"
+    await _conversation(demo, f"{channel};messageid=1")
+    await _conversation(demo, f"{channel};messageid=2")
+    await _conversation(demo, "19:abcXdef@thread.tacv2;messageid=3")  # '_' must not act as a wildcard
+    async with demo.session() as s:
+        linked = await plans.link_channel(s, f"{channel};messageid=1", channel, ids["DEMO-HUMLAN"], ids["bo"], AT)
+    assert linked == 2
+    async with demo.session() as s:
+        assert await plans.linked_unit(s, f"{channel};messageid=9", channel) == ids["DEMO-HUMLAN"]
+        assert await plans.linked_unit(s, "19:abcXdef@thread.tacv2;messageid=3", "19:abcXdef@thread.tacv2") is None
+        log = (await s.execute(select(AdminLog).where(AdminLog.action == "link_channel"))).scalar_one()
+    assert log.person_id == ids["bo"] and log.detail["org_unit_id"] == ids["DEMO-HUMLAN"]
+
+
+async def test_known_user_ids_from_stored_personal_chats(demo: Store) -> None:
+    await _conversation(demo, "a:1", "personal", {"id": "29:anna", "aadObjectId": "aad-anna"})
+    await _conversation(demo, "a:2", "personal", {"id": "29:bo", "aadObjectId": "aad-bo"})
+    await _conversation(demo, "19:x;messageid=1", "channel", {"id": "29:carl", "aadObjectId": "aad-carl"})
+    async with demo.session() as s:
+        found = await plans.known_user_ids(s, ["aad-anna", "aad-carl", "aad-none"])
+    assert found == {"aad-anna": "29:anna"}
+
+
+async def test_grant_role(demo: Store) -> None:
+    ids = await _ids(demo)
+    async with demo.session() as s:
+        person, unit, newly = await plans.grant_role(s, "fatima.fors@example.se", "Förskolan Humlan", "chef",
+                                                     year=2018, granted_by_id=ids["tavla"], at=AT)
+        again = await plans.grant_role(s, "Fatima Fors", "DEMO-HUMLAN", "chef", year=2018, granted_by_id=None, at=AT)
+        for bad in (("Fatima Fors", "Förskolan Humlan", "kung"), ("Ingen Alls", "Förskolan Humlan", "chef"),
+                    ("Fatima Fors", "Månbasen", "chef")):
+            with pytest.raises(plans.RoleError):
+                await plans.grant_role(s, *bad, year=2018, granted_by_id=None, at=AT)
+    assert (person.name, unit.name, newly, again[2]) == ("Fatima Fors", "Förskolan Humlan", True, False)
+    async with demo.session() as s:
+        rows = (await s.execute(select(Membership).where(Membership.person_id == ids["fatima"],
+                                                         Membership.role == "chef"))).scalars().all()
+        logs = (await s.execute(select(AdminLog).where(AdminLog.action == "grant_role"))).scalars().all()
+    assert len(rows) == 1 and rows[0].granted_by_id == ids["tavla"]
+    assert len(logs) == 2
+
+
+async def test_headline_reads_indicator_and_budget_when_there(demo: Store) -> None:
+    ids = await _ids(demo)
+    humlan = ids["DEMO-HUMLAN"]
+    async with demo.session() as s:
+        plain = await plans.unit_headline(s, humlan, 2018)
+    assert plain.budget_area == "Familj och utbildning" and plain.budget_total is not None
+    assert plain.utfall_to_date is None
+    async with demo.session() as s:
+        indicator = (await s.execute(select(Indicator).where(Indicator.code == "frisknarvaro"))).scalar_one()
+        s.add(IndicatorValue(indicator_id=indicator.id, org_unit_id=humlan, period="2018-03",
+                             period_start=date(2018, 3, 1), period_end=date(2018, 3, 31), value=Decimal("94.2"),
+                             kind="matning", is_demo=True))
+        s.add(IndicatorValue(indicator_id=indicator.id, org_unit_id=ids["FOU"], period="2018-04",
+                             period_start=date(2018, 4, 1), period_end=date(2018, 4, 30), value=Decimal("91.0"),
+                             kind="matning"))
+        line = (await s.execute(select(BudgetLine).where(BudgetLine.org_unit_id == ids["FOU"]).limit(1))).scalar_one()
+        s.add(BudgetStatus(budget_line_id=line.id, year=2018, through_month=4, utfall_to_date=Decimal("1000.5")))
+    async with demo.session() as s:
+        head = await plans.unit_headline(s, humlan, 2018)
+        target = (await s.execute(select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator.id,
+                                                                IndicatorTarget.year == 2018))).scalar_one_or_none()
+    assert head.indicator_value == Decimal("94.2") and head.indicator_scope == "Förskolan Humlan"  # own value first
+    assert head.indicator_period_end == date(2018, 3, 31) and head.is_demo
+    assert head.target_low == (target.low if target else None)
+    assert head.utfall_to_date == Decimal("1000.5") and head.through_month == 4
+
+
+async def test_units_and_people_lookups(demo: Store) -> None:
+    ids = await _ids(demo)
+    async with demo.session() as s:
+        path = await plans.unit_path(s, ids["DEMO-HUMLAN"])
+        below = await plans.enheter_below(s, [ids["FOU"]], 2018)
+        people = await plans.unit_people(s, path)
+        assert (await plans.find_person(s, "ANNA.ANDERSSON@example.se")).name == "Anna Andersson"
+        assert await plans.find_person(s, "Anna") is None  # a first name alone is not exact
+    assert path == (ids["DEMO-HUMLAN"], ids["FOU"], ids["OG"])
+    assert {u.name for u in below} == {"Förskolan Humlan", "Snapphaneskolan"}
+    names = [(p.name, role) for p, role, _ in people]
+    assert ("Anna Andersson", "medarbetare") in names and ("Dana Dahl", "chef") in names
+    assert names.index(("Anna Andersson", "medarbetare")) < names.index(("Dana Dahl", "chef"))  # the enhet first
+    assert all(p.name != "Fatima Fors" for p, _, _ in people)
+
+
+async def test_activity_rows_are_not_deleted_by_the_repository(demo: Store) -> None:
+    # The log is an allmän handling: the repository offers no delete at all.
+    assert not [name for name in dir(plans) if "delete" in name.lower() or "remove" in name.lower()]
+    async with demo.session() as s:
+        assert (await s.execute(select(func.count(Activity.id)))).scalar_one() == 38
