@@ -403,6 +403,25 @@ def is_stale(period: Period, as_of: date) -> bool:
 
 # --- Recording -----------------------------------------------------------------------------
 
+FREQUENCY_GRAINS = {"månad": "month", "manad": "month", "tertial": "tertial", "år": "year", "ar": "year"}
+
+
+def grain_of(frequency: str | None) -> str:
+    """The period length an indicator is measured in: ``månad`` → month, ``tertial``, else year."""
+    return FREQUENCY_GRAINS.get((frequency or "").strip().lower(), "year")
+
+
+def default_period(grain: str, today: date) -> Period:
+    """The period a value written without one most likely is: last month, the last whole tertial, last year."""
+    if grain == "month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return Period.month(last.year, last.month)
+    if grain == "tertial":
+        current = (today.month - 1) // 4 + 1
+        return Period.tertial(today.year, current - 1) if current > 1 else Period.tertial(today.year - 1, 3)
+    return Period.year(today.year - 1)
+
+
 
 def may_record(memberships: Iterable[tuple[str, int]], unit_chain: Sequence[int]) -> bool:
     """A recorder role (hr/controller/admin) on the value's unit or a unit above it (``unit_chain``)."""

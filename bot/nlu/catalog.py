@@ -8,6 +8,7 @@ it does not need.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,44 @@ class Match:
     entry: Entry
     score: float  # 0..100
     name: str  # the name that matched
+
+
+@dataclass(frozen=True)
+class Located:
+    """A name found in a text, and where: ``start``/``end`` index ``key(text)`` (whole words)."""
+
+    entry: Entry
+    score: float  # 0..100
+    name: str
+    start: int
+    end: int
+
+
+def _word_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen ``[start, end)`` to whole words of ``text`` (so 'företag' never hides in 'företagande')."""
+    while start < end and text[start] == " ":
+        start += 1
+    while end > start and text[end - 1] == " ":
+        end -= 1
+    while start > 0 and text[start - 1] != " ":
+        start -= 1
+    while end < len(text) and text[end] != " ":
+        end += 1
+    return start, end
+
+
+def _covered(hit: Located) -> tuple[float, float]:
+    """How much of the text a hit explains: the name's length weighted by how well it matched."""
+    return (len(hit.name) * hit.score, hit.score)
+
+
+_NUMERIC = re.compile(r"[-−+]?\d+(?:[.,]\d+)?%?")
+
+
+def _foreign_number(window: str, name: str) -> bool:
+    """A fuzzy window that contains a number the name does not have."""
+    own = set(name.split())
+    return any(_NUMERIC.fullmatch(token) and token not in own for token in window.split())
 
 
 @dataclass(frozen=True)
@@ -85,6 +124,48 @@ class Catalog:
                 if score >= threshold and (k not in found or score > found[k].score):
                     found[k] = Match(entry, score, name)
         return sorted(found.values(), key=lambda m: (-m.score, -len(m.name)))
+
+
+    def locate(self, text: str, *kinds: str, threshold: float = 85.0, exact_below: int = 5) -> list[Located]:
+        """Names of ``kinds`` that occur in ``text`` as whole words, with their span; best entry first.
+
+        A name shorter than ``exact_below`` characters (NRI, HME, HR) must occur exactly; a longer one may
+        carry a typo: rapidfuzz aligns it in the text, the span is widened to whole words and must still
+        score ``threshold`` with ``fuzz.ratio`` ("frisknärvarp" finds frisknärvaro, "företagande" does not
+        find företag); a window with a number the name lacks is no match ("personalomsättning 6,5"). Hyphens
+        count as spaces. One match per entry: the one that explains the most (name length × score), so
+        "meritvärde åk9" is Meritvärde åk 9 by its short name, not by the exact "meritvärde" alone.
+        """
+        t = key(text)
+        if not t:
+            return []
+        padded = f" {t.replace('-', ' ')} "  # same length: positions still index key(text)
+        found: dict[tuple[str, int], Located] = {}
+        for entry in self.of_kind(*kinds):
+            for name in entry.names:
+                if len(name) < 2:
+                    continue
+                at = padded.find(f" {name.replace('-', ' ')} ")
+                if at >= 0:
+                    hit = Located(entry, 100.0, name, at, at + len(name))
+                elif len(name) < exact_below or len(name) > len(t) + 2:
+                    continue
+                else:
+                    aligned = fuzz.partial_ratio_alignment(name, t, score_cutoff=threshold)
+                    if aligned is None:
+                        continue
+                    start, end = _word_span(t, aligned.dest_start, aligned.dest_end)
+                    if _foreign_number(t[start:end], name):
+                        continue  # 'personalomsättning 6,5' is a name and a value, not a longer name
+                    score = float(fuzz.ratio(name, t[start:end]))
+                    if score < threshold:
+                        continue
+                    hit = Located(entry, score, name, start, end)
+                k = (entry.kind, entry.id)
+                best = found.get(k)
+                if best is None or _covered(hit) > _covered(best):
+                    found[k] = hit
+        return sorted(found.values(), key=lambda m: (-m.score, -(m.end - m.start), m.start))
 
 
 def _names(*values: Any) -> tuple[str, ...]:

@@ -14,6 +14,8 @@ from followup.indicators import (
     Target,
     allows_negative,
     assess,
+    default_period,
+    grain_of,
     find_period,
     forecast,
     is_stale,
@@ -247,3 +249,12 @@ def test_only_the_result_share_may_be_negative() -> None:
     assert allows_negative("resultat-andel-skatter-statsbidrag", "%")
     assert not allows_negative("frisknarvaro", "%")
     assert allows_negative("x", "%", [D("-0.5")])
+
+
+def test_default_period_for_a_value_written_without_one() -> None:
+    assert default_period("month", MAY_2018).code == "2018-04"
+    assert default_period("month", date(2018, 1, 10)).code == "2017-12"
+    assert default_period("tertial", MAY_2018).code == "2018T1"
+    assert default_period("tertial", date(2018, 3, 1)).code == "2017T3"
+    assert default_period("year", MAY_2018).code == "2017"
+    assert grain_of("månad") == "month" and grain_of("tertial") == "tertial" and grain_of(None) == "year"
