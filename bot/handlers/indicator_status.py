@@ -1,0 +1,41 @@
+"""'status frisknärvaro?', a choice-card button, 'Visa status': one indicator's status card.
+
+From text the recogniser gives ``indicator_ids`` (several = ambiguous → a choice card, none = not found →
+the nearest indicators) and maybe ``org_unit_id``. From a button the data carries ``indicator_id`` and maybe
+``org_unit_id`` (checked: card data is user input); a choice-card button replaces the choice card.
+"""
+
+from __future__ import annotations
+
+from bot.handlers.indicator_views import as_id, choices, optional_id, status_view
+from bot.turn import Reply, Turn
+from cards.indicators import choice_card, not_found_card, status_card
+from storage import indicators as repo
+
+
+async def handle(turn: Turn) -> Reply:
+    if turn.verb is not None:
+        indicator_id = as_id(turn.data.get("indicator_id"), "indikator-id")
+        org_unit_id = optional_id(turn.data.get("org_unit_id"), "enhets-id")
+        async with turn.store.session() as session:
+            view = await status_view(turn, session, indicator_id, org_unit_id)
+        card = status_card(view, turn.lang)
+        return Reply.replacing(card) if turn.data.get("replace") is True and turn.is_invoke else Reply.card(card)
+
+    slots = turn.slots
+    ids = [i for i in slots.get("indicator_ids") or [] if isinstance(i, int)]
+    org_unit_id = slots.get("org_unit_id") if isinstance(slots.get("org_unit_id"), int) else None
+    query = str(slots.get("query") or turn.text)
+    async with turn.store.session() as session:
+        if not ids:
+            catalog = await turn.services.catalogs.get(turn.clock.today().year)
+            nearest = [m.entry.id for m in catalog.search(query, "indicator", limit=4, cutoff=40.0)]
+            infos = await repo.indicators(session, nearest)
+            infos.sort(key=lambda i: nearest.index(i.id))
+            return Reply.card(not_found_card(turn.text, choices(infos), turn.lang))
+        if len(ids) > 1:
+            infos = await repo.indicators(session, ids)
+            infos.sort(key=lambda i: ids.index(i.id))
+            return Reply.card(choice_card(turn.text, choices(infos), org_unit_id, turn.lang))
+        view = await status_view(turn, session, ids[0], org_unit_id)
+    return Reply.card(status_card(view, turn.lang))

@@ -1,0 +1,153 @@
+"""Building the indicator cards' view models from the store and the rules (shared by the indicator handlers).
+
+Not a handler: the handlers are ``indicator_status``, ``indicator_overview`` and ``indicator_record*``.
+Card data is user input, so ids from buttons are checked here (type, existence) before anything is read.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.turn import Turn
+from cards.indicators import (
+    Choice,
+    Measured,
+    OverviewGroup,
+    OverviewLine,
+    OverviewView,
+    StatusView,
+    refusal_text,
+)
+from followup.errors import Forbidden, UserError
+from followup.indicators import Target, assess, is_health_data, is_stale, may_record
+from storage import indicators as repo
+from storage.indicators import IndicatorInfo, StoredValue, UnitInfo
+
+
+def as_id(value: Any, what: str = "id") -> int:
+    """A positive integer id from card data (bool, floats with decimals and text are refused)."""
+    if isinstance(value, bool):
+        raise UserError(f"Ogiltigt {what} i knappen.", f"Invalid {what} in the button.")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or value <= 0 or value > 2**31:
+        raise UserError(f"Ogiltigt {what} i knappen.", f"Invalid {what} in the button.")
+    return value
+
+
+def optional_id(value: Any, what: str = "id") -> int | None:
+    return None if value in (None, "") else as_id(value, what)
+
+
+def measured(v: StoredValue, today: date) -> Measured:
+    return Measured(period=v.period, value=v.value, kind=v.kind, source=v.source, footnote=v.footnote,
+                    is_demo=v.is_demo, recorded_by=v.recorded_by_name, recorded_at=v.recorded_at, via=v.via,
+                    stale=is_stale(v.period, today))
+
+
+def _exact(targets: tuple[Target, ...], year: int) -> Target | None:
+    return next((t for t in targets if t.year == year), None)
+
+
+async def require_indicator(session: AsyncSession, indicator_id: int) -> IndicatorInfo:
+    info = await repo.indicator(session, indicator_id)
+    if info is None:
+        raise UserError("Den indikatorn finns inte (längre) i Tavla.", "That indicator no longer exists in Tavla.")
+    return info
+
+
+async def require_unit(session: AsyncSession, unit_id: int) -> UnitInfo:
+    unit = await repo.unit(session, unit_id)
+    if unit is None:
+        raise UserError("Den enheten finns inte (längre) i Tavla.", "That unit no longer exists in Tavla.")
+    return unit
+
+
+async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_unit_id: int | None) -> StatusView:
+    """The status card's view: the unit's own values when it has any, else the whole kommun's."""
+    today = turn.clock.today()
+    info = await require_indicator(session, indicator_id)
+    root = await repo.root_unit(session, today.year)
+    scope, asked = root, None
+    values: list[StoredValue] = []
+    if org_unit_id is not None and org_unit_id != root.id:
+        unit = await require_unit(session, org_unit_id)
+        values = await repo.values(session, [info.id], [unit.id])
+        if values:
+            scope = unit
+        else:
+            asked = unit.name
+    if scope is root:
+        values = await repo.values(session, [info.id], [root.id])
+    values = [v for v in values if v.period.start <= today]
+    assessment = assess(info.direction, info.targets, [v.point for v in values], today, unit=info.unit)
+    shown = tuple(measured(v, today) for v in values)
+    latest = None
+    if assessment.latest is not None:
+        latest = next((m for m in reversed(shown) if m.period == assessment.latest.period), None)
+    return StatusView(
+        indicator_id=info.id, name=info.name, short_name=info.short_name, unit=info.unit, decimals=info.decimals,
+        direction=info.direction, goal_id=info.goal_id, goal_kind=info.goal_kind, goal_title=info.goal_title,
+        scope_unit_id=scope.id, scope_name=scope.name, scope_is_kommun=scope.is_root, asked_unit_name=asked,
+        assessment=assessment,
+        targets=((today.year, _exact(info.targets, today.year)), (today.year + 1, _exact(info.targets, today.year + 1))),
+        values=shown, latest=latest, definition=info.definition, health_data=is_health_data(info.code),
+        as_of=today, pinned=turn.clock.pinned,
+    )
+
+
+async def overview_view(turn: Turn, session: AsyncSession, goal_id: int | None, org_unit_id: int | None,
+                        goal_query: str | None) -> OverviewView:
+    """One line per indicator (grouped by goal) with its status for the unit, or the kommun where it has none."""
+    today = turn.clock.today()
+    infos = await repo.indicators(session)
+    chosen = [i for i in infos if i.goal_id == goal_id] if goal_id is not None else []
+    if not chosen:  # no goal asked, or one from an old button that no longer exists: all of them
+        chosen, goal_id = infos, None
+    root = await repo.root_unit(session, today.year)
+    unit = await require_unit(session, org_unit_id) if org_unit_id is not None and org_unit_id != root.id else None
+    unit_ids = [root.id] + ([unit.id] if unit else [])
+    values = await repo.values(session, [i.id for i in chosen], unit_ids)
+    by_key: dict[tuple[int, int], list[StoredValue]] = {}
+    for v in values:
+        if v.period.start <= today:
+            by_key.setdefault((v.indicator_id, v.org_unit_id), []).append(v)
+    groups: dict[int, list[OverviewLine]] = {}
+    goal_of: dict[int, IndicatorInfo] = {}
+    for info in sorted(chosen, key=lambda i: (i.goal_sort, i.goal_id, i.sort_order)):
+        own = by_key.get((info.id, unit.id), []) if unit else []
+        series = own or by_key.get((info.id, root.id), [])
+        a = assess(info.direction, info.targets, [v.point for v in series], today, unit=info.unit)
+        latest = next((measured(v, today) for v in reversed(series) if a.latest and v.period == a.latest.period), None)
+        groups.setdefault(info.goal_id, []).append(OverviewLine(
+            indicator_id=info.id, short_name=info.short_name, status=a.status, latest=latest, unit=info.unit,
+            decimals=info.decimals, own_unit_value=unit is None or bool(own)))
+        goal_of.setdefault(info.goal_id, info)
+    ordered = tuple(OverviewGroup(gid, goal_of[gid].goal_kind, goal_of[gid].goal_title, tuple(lines))
+                    for gid, lines in groups.items())
+    return OverviewView(
+        groups=ordered, scope_name=unit.name if unit else root.name, scope_unit_id=unit.id if unit else None,
+        goal_title=chosen[0].goal_title if goal_id is not None else None,
+        unknown_goal_query=goal_query if goal_id is None else None,
+        as_of=today, pinned=turn.clock.pinned,
+    )
+
+
+def choices(infos: list[IndicatorInfo]) -> list[Choice]:
+    return [Choice(i.id, i.short_name, i.name, i.goal_title) for i in infos]
+
+
+async def check_may_record(turn: Turn, session: AsyncSession, unit_id: int) -> list[UnitInfo]:
+    """The unit chain when the caller may record values for ``unit_id``; ``Forbidden`` naming who can, else."""
+    chain = await repo.unit_chain(session, unit_id)
+    memberships = [(m.role, m.org_unit_id) for m in turn.caller.memberships]
+    if turn.caller.known and may_record(memberships, [u.id for u in chain]):
+        return chain
+    people = await repo.recorders(session, [u.id for u in chain])
+    raise Forbidden(refusal_text(people, known=turn.caller.known, lang="sv"),
+                    refusal_text(people, known=turn.caller.known, lang="en"))
