@@ -1,0 +1,1 @@
+"""The Teams app package: manifest template, English localisation, icons and the build of ``tavla.zip``."""
