@@ -396,7 +396,8 @@ class _Source:
     header_line: int  # 1-based line of the header
     rows_estimate: int
     checksum: str
-    _utf8: bytes | None = None
+    _body: bytes | None = None
+    _encoding: str = "utf-8"
     _table: Table | None = None
     decimal: str = ","
     thousands: str = " "
@@ -415,13 +416,13 @@ class _Source:
                 part.attrs["lines"] = lines[start:start + rows]
                 yield int(lines[start]) if len(lines) else self.header_line + 1, part
             return
-        assert self._utf8 is not None
+        assert self._body is not None
         by_position = {pos: name for name, pos in self.columns.items()}
         reader = pd.read_csv(
-            io.BytesIO(self._utf8), sep=self.separator, header=None, skiprows=self.header_line,
+            io.BytesIO(self._body), sep=self.separator, header=None, skiprows=self.header_line,
             usecols=sorted(by_position), dtype={p: "category" for p, n in by_position.items() if n in categorical},
             decimal=self.decimal, thousands=self.thousands, keep_default_na=False, na_values=[""],
-            skip_blank_lines=False, chunksize=rows, encoding="utf-8", quotechar='"', engine="c",
+            skip_blank_lines=False, chunksize=rows, encoding=self._encoding, quotechar='"', engine="c",
         )
         line = self.header_line + 1
         try:
@@ -462,10 +463,13 @@ def _find_header(text: str, wanted: Mapping[str, Iterable[str]], required: Seque
     raise ImportFileError("Filen är tom.", "The file is empty.")
 
 
-def _sniff_number_format(utf8: bytes, separator: str, header_line: int, position: int) -> tuple[str, str]:
+def _sniff_number_format(source: _Source, position: int) -> tuple[str, str]:
     """(decimal, thousands) for the C parser, from the first rows' amounts."""
-    sample = pd.read_csv(io.BytesIO(utf8), sep=separator, header=None, skiprows=header_line, usecols=[position],
-                         dtype=str, nrows=2000, keep_default_na=False, encoding="utf-8", on_bad_lines="skip")
+    assert source._body is not None
+    sample = pd.read_csv(io.BytesIO(source._body), sep=source.separator, header=None, skiprows=source.header_line,
+                         usecols=[position], dtype=str, nrows=2000, keep_default_na=False, encoding=source._encoding,
+                         on_bad_lines="skip")
+    separator = source.separator
     values = sample[position].astype(str).str.strip()
     values = values[values != ""]
     comma_decimal = values.str.contains(r"\d,\d+$", regex=True).sum()
@@ -482,6 +486,35 @@ def _sniff_number_format(utf8: bytes, separator: str, header_line: int, position
     elif decimal == "." and values.str.contains(r"\d,\d{3}(?:[.,]|$)", regex=True).any():
         thousands = ","
     return decimal, thousands
+
+
+_BYTE_SPACES_UTF8 = ((b"\xc2\xa0", b" "), (b"\xe2\x80\xaf", b" "), (b"\xe2\x80\x89", b" "), (b"\xe2\x88\x92", b"-"))
+_BYTE_SPACES_CP1252 = ((b"\xa0", b" "),)
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+
+
+def _detect_encoding(data: bytes) -> str:
+    """Same answer as ``storage.importing.decode`` without keeping a decoded copy of a big file."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return decode(data)[1]  # "utf-16", or the shared error
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _utf8_or_raise(data)
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if any(byte in data for byte in _CP1252_UNDEFINED):
+        decode(data)  # raises the shared "teckenkodning" error
+    return "cp1252"
+
+
+def _utf8_or_raise(data: bytes) -> str:
+    try:
+        data[3:].decode("utf-8")
+    except UnicodeDecodeError:
+        decode(data)  # raises the shared error naming the byte
+    return "utf-8-sig"
 
 
 def open_source(source: Path | bytes, file_name: str, wanted: Mapping[str, Iterable[str]], required: Sequence[str],
@@ -506,18 +539,28 @@ def open_source(source: Path | bytes, file_name: str, wanted: Mapping[str, Itera
         return _Source(file_name, "excel", list(table.columns.values()),
                        {name: i for i, name in enumerate(table.columns)}, None, None, 1, len(table.rows),
                        table.checksum, _table=table)
-    text_, encoding = decode(data)
-    if "\x00" in text_[:10_000]:
+    encoding = _detect_encoding(data)
+    if encoding == "utf-16":  # rare (Excel "Unicode text"): transcode once
+        data_utf8 = decode(data)[0].encode("utf-8")
+        encoding_for_pandas, body = "utf-8", data_utf8
+    else:
+        body = data[3:] if encoding == "utf-8-sig" else data
+        encoding_for_pandas = "cp1252" if encoding == "cp1252" else "utf-8"
+    if b"\x00" in body[:10_000]:
         raise ImportFileError("Filen ser inte ut som en textfil (CSV). Är det en Excel-fil med fel filändelse?",
                               "The file does not look like a text (CSV) file.")
     # The true minus and no-break spaces never carry meaning in names: make them what the C parser reads.
-    text_ = text_.replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ").replace("\u2009", " ")
-    header_line, headers, separator, columns = _find_header(text_, wanted, required)
-    utf8 = text_.encode("utf-8")
+    for old, new in (_BYTE_SPACES_CP1252 if encoding_for_pandas == "cp1252" else _BYTE_SPACES_UTF8):
+        body = body.replace(old, new)
+    head = body[:200_000].decode(encoding_for_pandas, errors="ignore")
+    header_line, headers, separator, columns = _find_header(head, wanted, required)
+    sample = head.splitlines()[header_line + 1:header_line + 2001]
+    per_row = max(1.0, sum(len(line) + 1 for line in sample) / max(1, len(sample)))
     source_ = _Source(file_name, "csv", headers, columns, encoding, separator, header_line + 1,
-                      max(0, utf8.count(b"\n") - header_line - 1) or 1, checksum(data), _utf8=utf8)
+                      max(1, int(len(body) / per_row)),
+                      checksum(data), _body=body, _encoding=encoding_for_pandas)
     if amount_column and amount_column in columns:
-        source_.decimal, source_.thousands = _sniff_number_format(utf8, separator, header_line + 1, columns[amount_column])
+        source_.decimal, source_.thousands = _sniff_number_format(source_, columns[amount_column])
     return source_
 
 

@@ -1,0 +1,131 @@
+"""What the budget handlers share: which year to show, re-reading lines for it, and building the views.
+
+A question only reads stored rows (``storage.budget.line_figures``): the pandas work ran at import time.
+Card data is user input: the ``budget_show`` verb re-checks kind, year and id here before anything is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.turn import Turn
+from cards import budget as cards
+from followup.budget import AreaFigures, LineFigures, by_area, over_budget, totals
+from followup.errors import UserError
+from storage import budget as repo
+
+KINDS = ("line", "area", "total", "over")
+MIN_YEAR, MAX_YEAR = 1900, 2200
+MAX_ID = 2**31 - 1
+
+
+class BadCardData(UserError):
+    def __init__(self) -> None:
+        super().__init__("Knappen skickade uppgifter som inte stämmer. Skriv t.ex. ”budget totalt” för ett nytt kort.",
+                         "The button sent data that does not add up. Write e.g. “budget total” for a fresh card.")
+
+
+@dataclass(frozen=True)
+class Year:
+    year: int
+    note: str | None  # said on the card when another year than asked is shown
+
+
+def _years_text(years: list[int]) -> str:
+    return ", ".join(str(y) for y in years) or "inga"
+
+
+async def choose_year(turn: Turn, session: AsyncSession, slots: dict[str, Any]) -> Year:
+    """The year named (or "i fjol"), else this year — or the latest earlier year with a budget, said on the card."""
+    years = await repo.budget_years(session)
+    if not years:
+        raise UserError("Det finns ingen budget i Tavla än. En ekonom läser in den med ”tavla import budget”.",
+                        "There is no budget in Tavla yet. A finance officer loads it with “tavla import budget”.")
+    today = turn.clock.today().year
+    asked = slots.get("year")
+    if asked is None and slots.get("year_offset"):
+        asked = today + int(slots["year_offset"])
+    if asked is not None:
+        if asked not in years:
+            raise UserError(f"Det finns ingen budget för {asked} i Tavla (budgetår: {_years_text(years)}).",
+                            f"There is no budget for {asked} in Tavla (budget years: {_years_text(years)}).")
+        return Year(int(asked), None)
+    if today in years:
+        return Year(today, None)
+    shown = max((y for y in years if y < today), default=min(years))
+    lang = turn.lang
+    return Year(shown, cards.pick_text("older_year", lang, asked=today, shown=shown))
+
+
+def shown(turn: Turn, note: str | None = None) -> cards.Shown:
+    return cards.Shown(as_of=turn.clock.today(), pinned=turn.clock.pinned, note=note)
+
+
+async def line_ids_for(turn: Turn, session: AsyncSession, slots: dict[str, Any], year: int) -> list[int]:
+    """The recognised line ids, re-found by name when the question is about another year than the catalog's."""
+    catalog = await turn.services.catalogs.get(turn.clock.today().year)
+    ids = [int(i) for i in slots.get("line_ids") or []]
+    if catalog.year == year and ids:
+        return ids
+    labels = [str(x) for x in slots.get("labels") or []]
+    area_ids = [int(a) for a in slots.get("area_ids") or []]
+    found = await repo.lines_named(session, year, labels, area_ids)
+    if not found and area_ids:
+        found = await repo.lines_named(session, year, labels)
+    return found
+
+
+async def line_reply(turn: Turn, session: AsyncSession, year: Year, ids: list[int], name: str) -> dict[str, Any]:
+    figures = await repo.line_figures(session, year.year, line_ids=ids) if ids else []
+    if not figures:
+        raise UserError(f"{name} finns inte i budgeten för {year.year}.", f"{name} is not in the budget for {year.year}.")
+    if len(figures) == 1:
+        return cards.line_card(cards.LineView(figures[0], shown(turn, year.note)), turn.lang)
+    label = " / ".join(dict.fromkeys(f.verksamhet for f in figures))
+    return cards.choice_card(cards.ChoiceView(label, tuple(figures), shown(turn, year.note)), turn.lang)
+
+
+async def area_figures(session: AsyncSession, year: int, area_id: int) -> AreaFigures | None:
+    lines = await repo.line_figures(session, year, area_id=area_id)
+    grouped = by_area(lines)
+    return grouped[0] if grouped else None
+
+
+async def area_reply(turn: Turn, session: AsyncSession, year: Year, area_id: int, *, detail: bool,
+                     name: str | None = None) -> dict[str, Any]:
+    area = await area_figures(session, year.year, area_id)
+    if area is None:
+        what = name or "Verksamhetsområdet"
+        raise UserError(f"{what} har ingen budget för {year.year}.", f"{what} has no budget for {year.year}.")
+    return cards.area_card(cards.AreaView(area, detail, shown(turn, year.note)), turn.lang)
+
+
+async def total_reply(turn: Turn, session: AsyncSession, year: Year) -> dict[str, Any]:
+    lines = await repo.line_figures(session, year.year)
+    areas = by_area(lines)
+    return cards.total_card(cards.TotalView(year.year, tuple(areas), totals(lines), shown(turn, year.note)), turn.lang)
+
+
+async def over_reply(turn: Turn, session: AsyncSession, year: Year, area_id: int | None) -> dict[str, Any]:
+    lines: list[LineFigures] = await repo.line_figures(session, year.year, area_id=area_id)
+    if area_id is not None and not lines:
+        raise UserError(f"Verksamhetsområdet har ingen budget för {year.year}.", f"The area has no budget for {year.year}.")
+    through = lines[0].through_month if lines else None
+    over = over_budget(lines)
+    view = cards.OverView(year.year, tuple(over), len(lines), through, lines[0].area_name if area_id and lines else None,
+                          area_id, any(line.is_demo for line in lines), shown(turn, year.note))
+    return cards.over_card(view, turn.lang)
+
+
+def checked_show_data(data: dict[str, Any]) -> tuple[str, int, int | None, bool]:
+    """(kind, year, id, detail) from a budget card's button, or ``BadCardData``."""
+    kind, year, ident, detail = data.get("kind"), data.get("year"), data.get("id"), data.get("detail", False)
+    if kind not in KINDS or type(year) is not int or not MIN_YEAR <= year <= MAX_YEAR or type(detail) is not bool:
+        raise BadCardData()
+    if kind in ("line", "area") or ident is not None:
+        if type(ident) is not int or not 0 < ident <= MAX_ID:
+            raise BadCardData()
+    return kind, year, ident, detail

@@ -1,0 +1,46 @@
+"""'budget kvar äldreomsorg', 'hur mycket har Hälsa och omsorg kvar?', 'budget totalt', 'budget gymnasieskola'
+→ the line, area, förvaltning or choice card (``budget`` intent; anyone may ask — the budget is public)."""
+
+from __future__ import annotations
+
+from bot.handlers import budget_common as common
+from bot.nlu.catalog import key
+from bot.turn import Reply, Turn
+from cards import budget as cards
+from storage import budget as repo
+
+
+async def handle(turn: Turn) -> Reply:
+    slots = turn.slots
+    target = slots.get("target", "total")
+    async with turn.store.session() as session:
+        year = await common.choose_year(turn, session, slots)
+        if target == "line":
+            ids = await common.line_ids_for(turn, session, slots, year.year)
+            name = " / ".join(slots.get("labels") or []) or "Verksamheten"
+            card = await common.line_reply(turn, session, year, ids, name)
+        elif target == "area":
+            card = await common.area_reply(turn, session, year, int(slots["area_ids"][0]), detail=bool(slots.get("detail")),
+                                           name=slots.get("area_name"))
+        elif target == "enhet":
+            catalog = await turn.services.catalogs.get(turn.clock.today().year)
+            area_id = int(slots["area_ids"][0])
+            enhet_key = key(str(slots.get("enhet_name", "")))
+            contained = [e for e in catalog.of_kind("budget_line")
+                         if e.parent_id == area_id and any(f" {n} " in f" {enhet_key} " or enhet_key.startswith(n)
+                                                           for n in e.names if len(n) >= 5)]
+            line = None
+            if contained and catalog.year == year.year:
+                found = await repo.line_figures(session, year.year, line_ids=[contained[0].id])
+                line = found[0] if found else None
+            card = cards.enhet_card(str(slots.get("enhet_name")), str(slots.get("area_name")), area_id, year.year, line,
+                                    common.shown(turn, year.note), turn.lang)
+        elif target == "unknown":
+            catalog = await turn.services.catalogs.get(turn.clock.today().year)
+            query = str(slots.get("query", ""))
+            matches = catalog.search(query, "budget_line", "area", limit=4, cutoff=75.0)
+            suggestions = list(dict.fromkeys(m.entry.label for m in matches))
+            card = cards.unknown_card(query, suggestions, year.year, common.shown(turn, year.note), turn.lang)
+        else:
+            card = await common.total_reply(turn, session, year)
+    return Reply.card(card)

@@ -1,0 +1,262 @@
+"""Budget rules: "budget kvar äldreomsorg", "hur mycket har Hälsa och omsorg kvar?", "budgetläge förskola",
+"budget totalt", "budget familj och utbildning per verksamhet", "vilka verksamheter ligger över budget?",
+"budget äldreomsorg 2019", "budget left elderly care".
+
+One rule (``budget``) reads the text once and proposes:
+
+- ``budget_over`` — "över budget", "överskrider", "over budget" (optionally for a named area).
+- ``budget`` with ``target``:
+  - ``line`` — a budget line named (catalog names + ``LINE_SYNONYMS``; typos allowed by
+    ``Catalog.locate``). Several ids with the same name in different areas (Gymnasieskola, LSS,
+    Räddningstjänst …) are all passed on: the handler shows a choice card, never picks one. An area named
+    too narrows them ("gymnasieskola inflyttning och arbete").
+  - ``area`` — a verksamhetsområde named (``detail`` when "per verksamhet" / "alla verksamheter").
+  - ``enhet`` — an enhet named: Tavla has no budget per enhet; the handler offers its area.
+  - ``total`` — "budget totalt", "budget", "budgetläget", "hela förvaltningen".
+  - ``unknown`` — a budget word and a name Tavla does not know ("budget blomkål").
+- Slots ``year`` (a year written in the text) or ``year_offset`` (−1 for "i fjol", "förra året").
+
+A budget word is needed: budget* (also misspelt: "budegt", "bugdet"), förbrukningsgrad, nettokostnad,
+helårsprognos — or "kvar"/"utfall"/"prognos"/"left"/"spent" together with a budget line or area. Texts that
+report or plan activities ("klar med …", "aktiviteten …") are left to the plans rules.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from bot.nlu.catalog import Catalog, Entry, Located, key
+from bot.nlu.intents import Intent
+from bot.nlu.normalize import Utterance, fold, normalize
+
+# Extra names of budget lines (by verksamhet as in the budget) and areas (by name): colloquial and English.
+LINE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "Äldreomsorg": ("äldreomsorgen", "äldrevård", "äldrevården", "äldreboende", "äldreboenden", "särskilt boende",
+                    "elderly care", "eldercare", "elder care", "aged care", "care of the elderly", "care for the elderly"),
+    "Förskola": ("förskolan", "förskolor", "förskolorna", "preschool", "pre school", "preschools", "kindergarten"),
+    "Grundskola": ("grundskolan", "grundskolor", "grundskolorna", "compulsory school", "primary school",
+                   "elementary school"),
+    "Gymnasieskola": ("gymnasieskolan", "gymnasiet", "gymnasium", "upper secondary school", "upper secondary",
+                      "high school"),
+    "Fritidshem": ("fritids", "fritidshemmet", "fritidshemmen", "after school", "after school care",
+                   "leisure time centre"),
+    "Förskoleklass": ("förskoleklassen", "preschool class"),
+    "Räddningstjänst": ("räddningstjänsten", "brandkåren", "rescue service", "rescue services", "fire service",
+                        "fire department"),
+    "Bibliotek": ("biblioteket", "biblioteken", "library", "libraries"),
+    "Musikskola": ("musikskolan", "kulturskolan", "music school"),
+    "Svenska för invandrare": ("sfi", "swedish for immigrants"),
+    "Insatser enl LSS, SFB o HsL": ("lss", "lss insatser"),
+    "Gymnasial vuxenutbildning mm": ("komvux", "gymnasial vuxenutbildning"),
+    "Färdtjänst": ("färdtjänsten", "paratransit", "special transport"),
+    "Flyktingmottagande": ("flyktingmottagningen", "refugee reception"),
+    "Försörjningsstöd": ("försörjningsstödet", "socialbidrag", "income support", "social assistance"),
+    "Vatten och avlopp": ("va", "water and sewage"),
+    "Gator, vägar samt parkering": ("gator och vägar", "gator", "vägar", "roads", "streets"),
+    "Parker": ("parkerna", "parks"),
+    "Turism": ("turismen", "tourism"),
+    "Överförmyndaren": ("överförmyndare", "överförmyndarverksamheten"),
+    "Övergripande IFO": ("ifo", "individ och familjeomsorg", "socialtjänsten"),
+    "Bostadsanpassning": ("bostadsanpassningen", "housing adaptation"),
+    "Fastighetsförvaltning": ("fastigheter", "property management"),
+}
+AREA_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "Hälsa och omsorg": ("health and care", "health and social care", "healthcare and social care"),
+    "Familj och utbildning": ("family and education", "education and family"),
+    "Inflyttning och arbete": ("immigration and work", "migration and employment", "integration and work"),
+    "Ekonomi och intern service": ("finance and internal services", "finance and internal service"),
+    "HR och digital utveckling": ("hr and digital development",),
+    "Strategi och tillväxt": ("strategy and growth",),
+    "Samhällsbyggnad": ("community development", "urban development", "planning and building"),
+    "Kommunchef": ("chief executive", "municipal manager"),
+}
+
+STRONG_WORDS = frozenset(
+    "budget budgeten budgeter budgetar budgetarna budgetlage budgetlaget budgetstatus budgetkvar budgetutfall "
+    "budgetavvikelse budgetavvikelser budgetuppfoljning budgetoversikt budgetprognos forbrukningsgrad "
+    "forbrukningsgraden nettokostnad nettokostnaden nettokostnader helarsprognos helarsprognosen budgets".split())
+WEAK_WORDS = frozenset(
+    "kvar utfall utfallet prognos prognosen avvikelse avvikelsen forbrukat forbrukning pengar kronor tkr mkr "
+    "kostnad kostnader kostar left remaining spent spend overspent cost costs forecast".split())
+ASK_LEFT = ("hur mycket", "how much", "vad finns kvar", "vad har", "pengar kvar", "kvar att", "what is left",
+            "whats left")
+OVER_PHRASES = ("over budget", "overskrider", "overskridit", "overskriden", "overskridna", "overskrida",
+                "budgetoverskridande", "budgetoverskridanden", "gar over", "ligger over", "overspend", "overspent",
+                "over their budget", "over sin budget", "over sina budgetar", "overdrag", "overdragen")
+OVER_ASK = ("vilka", "vilken", "vem", "which", "what", "lista", "visa", "hur manga", "finns det")
+DETAIL_PHRASES = ("per verksamhet", "alla verksamheter", "varje verksamhet", "uppdelat", "uppdelad",
+                  "detaljerat", "detaljerad", "i detalj", "specificerat", "specificerad", "verksamhet for verksamhet",
+                  "per line", "by line", "breakdown", "broken down", "all lines", "in detail")
+TOTAL_PHRASES = ("totalt", "total", "totala", "hela forvaltningen", "forvaltningen", "hela kommunen", "kommunen",
+                 "sammanlagt", "allt", "alla omraden", "alla verksamhetsomraden", "per omrade",
+                 "per verksamhetsomrade", "overall", "everything", "whole organisation", "whole organization",
+                 "whole municipality", "in total")
+LAST_YEAR = ("i fjol", "ifjol", "forra aret", "forra arets", "last year", "last years")
+# Texts that report or plan activities, or change subscriptions: not budget questions.
+NOT_BUDGET_START = ("klar med", "klart med", "klar", "klart", "fardig med", "fardigt", "har gjort", "gjort",
+                    "rapportera", "paborjat", "paborjad", "borjat med", "pausa", "pausat", "ny aktivitet",
+                    "nytt forslag", "forslag", "lagg till", "skapa", "andra", "flytta", "prenumerera", "stoppa",
+                    "done with", "finished", "started")
+NOT_BUDGET_WORDS = frozenset(
+    "aktivitet aktiviteten aktiviteter aktiviteterna handlingsplan handlingsplanen uppgift uppgiften tavelmote "
+    "tavelmotet activity activities task veckosammanfattning indikator indikatorn indikatorer".split())
+FILLER = frozenset(
+    "hur mycket har vi ni de den det finns kvar vad ar ligger visa ge mig oss lage laget status just nu idag "
+    "hittills sa langt for i pa om inom per verksamhet verksamheter verksamheten omrade omradet "
+    "verksamhetsomrade verksamhetsomradet pengar kronor tkr mkr an och med till av vilka vilken vem som "
+    "gar over under ar aret hela totalt total left how much is are the of in what whats show me remaining "
+    "spent budget budgets for there does do has have over their its which lines line tell please kan du jag "
+    "se kolla tack snalla".split()) | STRONG_WORDS | WEAK_WORDS
+
+SCORE_CERTAIN = 0.95
+SCORE_WEAK_NAMED = 0.85
+SCORE_UNKNOWN = 0.6
+_YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
+_KIND_ORDER = {"budget_line": 0, "area": 1, "enhet": 2}
+
+_EXTENDED: dict[int, tuple[Catalog, Catalog]] = {}
+
+
+def extended(catalog: Catalog) -> Catalog:
+    """The catalog plus ``LINE_SYNONYMS``/``AREA_SYNONYMS`` (built once per catalog object)."""
+    hit = _EXTENDED.get(id(catalog))
+    if hit is not None and hit[0] is catalog:
+        return hit[1]
+    entries = []
+    for entry in catalog.entries:
+        extra: tuple[str, ...] = ()
+        if entry.kind == "budget_line":
+            extra = LINE_SYNONYMS.get(entry.label, ())
+        elif entry.kind == "area":
+            extra = AREA_SYNONYMS.get(entry.label, ())
+        if extra:
+            names = entry.names + tuple(k for k in (key(x) for x in extra) if k and k not in entry.names)
+            entry = Entry(entry.kind, entry.id, entry.label, names, entry.parent_id, entry.parent_label, entry.extra)
+        entries.append(entry)
+    result = Catalog(tuple(entries), catalog.year)
+    if len(_EXTENDED) > 8:
+        _EXTENDED.clear()
+    _EXTENDED[id(catalog)] = (catalog, result)
+    return result
+
+
+def _has(folded: str, phrases: tuple[str, ...] | frozenset[str]) -> bool:
+    padded = f" {folded} "
+    return any(f" {p} " in padded for p in phrases)
+
+
+def _budget_word(words: list[str]) -> bool:
+    """A strong budget word, or "budget" misspelt (budegt, bugdet, budjet, buget)."""
+    for word in words:
+        if word in STRONG_WORDS or word.startswith("budget"):
+            return True
+        if 5 <= len(word) <= 8 and word[0] == "b" and fuzz.ratio(word, "budget") >= 80:
+            return True
+    return False
+
+
+def _non_overlapping(hits: list[Located]) -> list[Located]:
+    """Longest spans first (then score, then lines before areas before enheter); overlapping ones dropped."""
+    kept: list[Located] = []
+    for hit in sorted(hits, key=lambda h: (-(h.end - h.start), -h.score, _KIND_ORDER.get(h.entry.kind, 9))):
+        if any(hit.start < k.end and k.start < hit.end for k in kept):
+            if not any(k.start == hit.start and k.end == hit.end and k.entry.kind == hit.entry.kind for k in kept):
+                continue
+        kept.append(hit)
+    return sorted(kept, key=lambda h: h.start)
+
+
+def _rest(raw: str, hits: list[Located]) -> list[str]:
+    """Words no name explains, as the user wrote them (``key`` folds å/ä/ö one character for one)."""
+    plain = normalize(raw)
+    folded = fold(plain)
+    if len(plain) != len(folded):  # cannot happen with today's folding; never mis-slice
+        plain = folded
+    masked = list(plain)
+    for hit in hits:
+        masked[hit.start:hit.end] = " " * (hit.end - hit.start)
+    words = _YEAR.sub(" ", "".join(masked)).split()
+    return [w for w in words if fold(w) not in FILLER and not w.isdigit() and len(w) > 1]
+
+
+def _year_slots(folded: str) -> dict[str, Any]:
+    found = _YEAR.search(folded)
+    if found:
+        return {"year": int(found.group(1))}
+    if _has(folded, LAST_YEAR):
+        return {"year_offset": -1}
+    return {}
+
+
+def budget(u: Utterance, catalog: Any) -> Intent | None:
+    """A budget question → ``budget`` / ``budget_over`` (see the module docstring), or None."""
+    if not isinstance(catalog, Catalog) or not u.text:
+        return None
+    folded = key(u.raw)
+    words = folded.split()
+    if not words or any(folded == p or folded.startswith(p + " ") for p in NOT_BUDGET_START):
+        return None
+    if set(words) & NOT_BUDGET_WORDS:
+        return None
+    strong = _budget_word(words)
+    over = _has(folded, OVER_PHRASES)
+    weak = bool(set(words) & WEAK_WORDS) or _has(folded, ASK_LEFT)
+    if not (strong or over or weak):
+        return None
+
+    cat = extended(catalog)
+    hits = _non_overlapping(cat.locate(u.raw, "budget_line", "area", "enhet"))
+    lines = [h for h in hits if h.entry.kind == "budget_line"]
+    areas = [h for h in hits if h.entry.kind == "area"]
+    enheter = [h for h in hits if h.entry.kind == "enhet"]
+    slots: dict[str, Any] = _year_slots(folded)
+    area_ids = list(dict.fromkeys(h.entry.id for h in areas))
+
+    if over and not lines:
+        if areas:
+            slots.update(area_ids=area_ids[:1], area_name=areas[0].entry.label)
+        elif enheter:
+            enhet = enheter[0].entry
+            if enhet.parent_id is not None:
+                slots.update(area_ids=[enhet.parent_id], area_name=enhet.parent_label)
+        return Intent("budget_over", SCORE_CERTAIN, slots)
+
+    if not strong:
+        # "kvar"/"utfall"/"prognos" alone are budget questions only with a budget line or area named.
+        if not (lines or areas):
+            return None
+        score = SCORE_CERTAIN if _has(folded, ASK_LEFT) else SCORE_WEAK_NAMED
+    else:
+        score = SCORE_CERTAIN
+    slots["detail"] = _has(folded, DETAIL_PHRASES)
+
+    if lines:
+        # every line whose name was found, in every area (same name in two areas = a choice, never a pick)
+        labels = list(dict.fromkeys(h.entry.label for h in lines))
+        candidates = [e for e in cat.of_kind("budget_line") if e.label in labels]
+        if area_ids:
+            narrowed = [e for e in candidates if e.parent_id in area_ids]
+            candidates = narrowed or candidates
+        slots.update(target="line", line_ids=[e.id for e in candidates], labels=labels,
+                     area_ids=area_ids)
+        return Intent("budget", score, slots)
+    if areas:
+        slots.update(target="area", area_ids=area_ids[:1], area_name=areas[0].entry.label)
+        return Intent("budget", score, slots)
+    if enheter:
+        enhet = enheter[0].entry
+        slots.update(target="enhet", enhet_id=enhet.id, enhet_name=enhet.label, area_ids=[enhet.parent_id],
+                     area_name=enhet.parent_label)
+        return Intent("budget", score, slots)
+    rest = _rest(u.raw, hits)
+    if not rest or _has(folded, TOTAL_PHRASES):
+        slots["target"] = "total"
+        return Intent("budget", score, slots)
+    slots.update(target="unknown", query=" ".join(rest))
+    return Intent("budget", SCORE_UNKNOWN, slots)
+
+
+RULES_BUDGET = (budget,)

@@ -1,0 +1,152 @@
+"""Budget questions over HTTP: the real app, Teams-shaped activities, every card schema-checked (harness)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from storage.db import Store
+from storage.demo import seed_demo
+from storage.import_budget import import_utfall
+from storage.models import BudgetLine, OrgUnit
+from tests.support.cards import assert_valid_card
+from tests.support.harness import running, card_text
+
+UTFALL = ("Period;Verksamhetsområde;Verksamhet;Belopp (kr)\r\n"
+          "201801;Hälsa och omsorg;Äldreomsorg;12\u00a0600\u00a0000,00\r\n"
+          "201802;Hälsa och omsorg;Äldreomsorg;12\u00a0400\u00a0000,00\r\n"
+          "201803;Hälsa och omsorg;Äldreomsorg;13\u00a0000\u00a0000,00\r\n"
+          "201804;Hälsa och omsorg;Äldreomsorg;12\u00a0900\u00a0000,00\r\n"
+          "201804;Inflyttning och arbete;Flykting;-9\u00a0000\u00a0000,00\r\n"
+          "201804;Ekonomi och intern service;Lokalvård;250\u00a0000,00\r\n").encode("cp1252")
+
+
+async def only_card(h, text: str, **kwargs) -> str:  # type: ignore[no-untyped-def]
+    got = await h.ask(text, **kwargs)
+    assert len(got) == 1 and len(got[0].cards) == 1, got
+    return card_text(got[0].cards[0])
+
+
+async def test_budget_before_any_utfall(store: Store) -> None:
+    async with running(store) as h:
+        text = await only_card(h, "budget kvar äldreomsorg")
+        assert "Äldreomsorg" in text and "Hälsa och omsorg" in text
+        assert "150 853,2 tkr" in text
+        assert "Inget utfall registrerat än för 2018" in text
+        assert "Förbrukningsgrad" not in text and "Exempeldata" not in text
+        assert "Visar läget 15 maj 2018" in text
+
+
+async def test_line_after_imported_utfall(store: Store) -> None:
+    report = await import_utfall(store, UTFALL, file_name="utfall.csv")
+    assert report.written, report.text()
+    async with running(store) as h:
+        text = await only_card(h, "budget kvar äldreomsorg")
+        # utfall 12,6 + 12,4 + 13,0 + 12,9 = 50 900,0 tkr; periodised 150 853,2 × 4/12 = 50 284,4
+        assert "Utfall t.o.m. april: 50 900,0 tkr" in text.replace("\n", ": ") or "50 900,0 tkr" in text
+        assert "utfall t.o.m. april 2018" in text
+        assert "99 953,2 tkr" in text  # kvar = 150 853,2 − 50 900,0
+        assert "34 % (efter 4 av 12 månader: 33 %)" in text  # 50 900 / 150 853,2 = 33,7 %
+        assert "−615,6 tkr (underskott)" in text  # 50 284,4 − 50 900,0
+        assert "152 700,0 tkr (trend: utfallet hittills i samma takt)" in text  # 50 900 / 4 × 12
+        assert "+ = överskott" in text and "Över budget" in text
+        revenue = await only_card(h, "budget flykting")
+        # −33 048,0 budget, −9 000,0 so far: 24 048,0 still to come
+        assert "Årsbudget (nettointäkt)" in revenue and "Intäkter kvar att få" in revenue and "24 048,0 tkr" in revenue
+        assert "Kvar" not in revenue.split("Intäkter kvar att få")[0]
+        zero = await only_card(h, "budget lokalvård")
+        assert "250,0 tkr" in zero and "– (budgeten är 0,0 tkr)" in zero
+
+
+async def test_ambiguous_name_shows_both_and_a_button_replaces_the_card(sqlite_store: Store) -> None:
+    async with running(sqlite_store) as h:
+        got = await h.ask("budget gymnasieskola")
+        card = got[0].cards[0]
+        text = card_text(card)
+        assert "Vilken Gymnasieskola menar du?" in text
+        assert "180,9 tkr" in text and "70 021,5 tkr" in text
+        assert "Familj och utbildning" in text and "Inflyttning och arbete" in text
+        buttons = [a for a in card["actions"] if a["verb"] == "budget_show"]
+        assert len(buttons) == 2
+        ioa = next(a for a in buttons if "Inflyttning" in a["title"])
+        body = await h.press("budget_show", ioa["data"])
+        replaced = card_text(body["value"])
+        assert "70 021,5 tkr" in replaced and "Inflyttning och arbete" in replaced and "180,9" not in replaced
+        narrowed = await only_card(h, "budget gymnasieskola inflyttning och arbete")
+        assert "70 021,5 tkr" in narrowed and "Vilken" not in narrowed
+        for name in ("räddningstjänst", "lss", "fysisk o tekn planering", "övriga insatser till vuxna"):
+            assert "menar du?" in await only_card(h, f"budget {name}"), name
+
+
+async def test_area_total_detail_and_over_budget_with_demo_data(sqlite_store: Store) -> None:
+    assert await seed_demo(sqlite_store, date(2018, 5, 15))
+    async with running(sqlite_store) as h:
+        area = await only_card(h, "hur mycket har Hälsa och omsorg kvar?")
+        assert "Hälsa och omsorg" in area and "219 205,0 tkr" in area and "Störst avvikelser" in area
+        assert "Exempeldata" in area and "utfall t.o.m. april 2018" in area
+        total = await only_card(h, "budget totalt")
+        assert "Hela förvaltningen" in total and "794 209,0 tkr" in total
+        for name in ("Kommunchef", "Ekonomi och intern service", "HR och digital utveckling", "Strategi och tillväxt",
+                     "Stab", "Samhällsbyggnad", "Familj och utbildning", "Hälsa och omsorg", "Inflyttning och arbete"):
+            assert name in total
+        got = await h.ask("budget familj och utbildning per verksamhet")
+        detail = card_text(got[0].cards[0])
+        async with sqlite_store.session() as s:
+            fou = (await s.execute(select(BudgetLine.verksamhet).join(OrgUnit).where(OrgUnit.code == "FOU"))).scalars().all()
+        assert len(fou) == 31 and all(name in detail for name in fou)
+        over = await only_card(h, "vilka verksamheter ligger över budget?")
+        assert "Över budget t.o.m. april 2018" in over and "HVB-vård för barn o unga (Familj och utbildning)" in over
+        assert "underskott" in over and "Exempeldata" in over
+        hvb = await only_card(h, "budget hvb-vård för barn o unga")
+        assert "prognos från ekonom" in hvb and "Prognosen lades in av Erik Ek" in hvb and "Två nya placeringar" in hvb
+        gator = await only_card(h, "budget gator, vägar samt parkering")
+        assert "enligt månadsprofil" in gator and "trend justerad efter månadsprofilen" in gator
+
+
+async def test_buttons_on_the_total_card_open_an_area_and_the_over_list(sqlite_store: Store) -> None:
+    assert await seed_demo(sqlite_store, date(2018, 5, 15))
+    async with running(sqlite_store) as h:
+        got = await h.ask("budget totalt")
+        card = got[0].cards[0]
+        table = next(b for b in card["body"] if b["type"] == "Table")
+        links = [c["selectAction"]["data"] for r in table["rows"] for c in r["cells"] if c.get("selectAction")]
+        assert len(links) == 9 and len(table["rows"]) == 11  # header, nine areas, total
+        body = await h.press("budget_show", links[7])
+        assert "Hälsa och omsorg" in card_text(body["value"])
+        over = next(a for a in card["actions"] if a["verb"] == "budget_show")
+        body = await h.press("budget_show", over["data"])
+        assert "Över budget" in card_text(body["value"])
+
+
+async def test_years_english_enhet_unknown_and_bad_buttons(sqlite_store: Store) -> None:
+    assert await seed_demo(sqlite_store, date(2018, 5, 15))
+    async with running(sqlite_store) as h:
+        assert "Det finns ingen budget för 2019 i Tavla (budgetår: 2018)" in await only_card(h, "budget äldreomsorg 2019")
+        assert "150 853,2 tkr" in await only_card(h, "budget äldreomsorg 2018")
+        english = await only_card(h, "budget left elderly care", locale="en-US")
+        assert "Annual budget (net cost)" in english and "150,853.2 tkr" in english
+        enhet = await only_card(h, "budget Förskolan Humlan")
+        assert "Ingen budget per enhet" in enhet and "Familj och utbildning" in enhet
+        unknown = await only_card(h, "budget blomkål")
+        assert "Hittar inte i budgeten 2018" in unknown and "blomkål" in unknown
+        for data in ({"kind": "line", "year": 2018, "id": "1; DROP TABLE"}, {"kind": "nope", "year": 2018},
+                     {"kind": "line", "year": 2018, "id": 999999}, {"kind": "area", "year": 1, "id": 1},
+                     {"kind": "line", "year": 2019, "id": 1}):
+            body = await h.press("budget_show", data)
+            value = body.get("value")
+            text = value if isinstance(value, str) else card_text(value)  # an error is a short inline message
+            assert "Årsbudget" not in text, data
+            assert "Knappen" in text or "finns" in text, (data, text)
+        # still alive
+        assert "Äldreomsorg" in await only_card(h, "budgetläge äldreomsorg")
+
+
+async def test_not_budget_questions_stay_elsewhere(sqlite_store: Store) -> None:
+    async with running(sqlite_store) as h:
+        for text in ("status frisknärvaro", "klar med digital introduktion"):
+            got = await h.ask(text)
+            for received in got:
+                for card in received.cards:
+                    assert_valid_card(card)
+                    assert "Årsbudget" not in card_text(card), text
