@@ -75,21 +75,29 @@ TEXTS: dict[str, dict[str, str]] = {
     "dir_lower": {"sv": "Lägre är bättre", "en": "Lower is better"},
     "dir_interval": {"sv": "Inom intervallet {low}–{high} är bäst (både för lågt och för högt är utanför målet)",
                      "en": "Best within {low}–{high} (both too low and too high are off target)"},
-    "why_met": {"sv": "Senaste värdet {value} ({period}) når {target} ({level}).",
-                "en": "The latest value {value} ({period}) meets the {target} ({level})."},
-    "why_decided": {"sv": "Senaste värdet {value} ({period}) nådde inte {target} ({level}).",
-                    "en": "The latest value {value} ({period}) did not meet the {target} ({level})."},
-    "why_trend_yes": {"sv": "I nuvarande takt blir värdet {forecast} {period} och når {target} ({level}).",
-                      "en": "At the current pace the value will be {forecast} in {period}, meeting the {target} ({level})."},
-    "why_trend_no": {"sv": "I nuvarande takt blir värdet {forecast} {period} och når inte {target} ({level}).",
-                     "en": "At the current pace the value will be {forecast} in {period}, missing the {target} ({level})."},
+    "subject_latest": {"sv": "Senaste värdet", "en": "The latest value"},
+    "subject_rolling": {"sv": "Snittet för de senaste 12 månaderna", "en": "The mean of the last 12 months"},
+    "rolling_period": {"sv": "{first}–{last}", "en": "{first}–{last}"},
+    "rolling_fact": {"sv": "Senaste 12 månader", "en": "Last 12 months"},
+    "rolling_value": {"sv": "{value} i snitt ({first}–{last})", "en": "{value} on average ({first}–{last})"},
+    "why_met": {"sv": "{subject} {value} ({period}) når {target} ({level}).",
+                "en": "{subject} {value} ({period}) meets the {target} ({level})."},
+    "why_decided": {"sv": "{subject} {value} ({period}) nådde inte {target} ({level}).",
+                    "en": "{subject} {value} ({period}) did not meet the {target} ({level})."},
+    "why_trend_yes": {"sv": "I nuvarande takt blir {phrase} och når {target} ({level}).",
+                      "en": "At the current pace {phrase}, meeting the {target} ({level})."},
+    "why_trend_no": {"sv": "I nuvarande takt blir {phrase} och når inte {target} ({level}).",
+                     "en": "At the current pace {phrase}, missing the {target} ({level})."},
+    "phrase_value": {"sv": "värdet {value} {period}", "en": "the value will be {value} in {period}"},
+    "phrase_mean": {"sv": "snittet för {year} {value}", "en": "the {year} average will be {value}"},
+    "year_mean": {"sv": "snittet för {year}", "en": "the {year} average"},
     "why_margin_yes": {
-        "sv": "Senaste värdet {value} ({period}) är {gap} från {target} ({level}) – inom {margin} % av målnivån.",
-        "en": "The latest value {value} ({period}) is {gap} from the {target} ({level}) – within {margin}% of it.",
+        "sv": "{subject} {value} ({period}) är {gap} från {target} ({level}) – inom {margin} % av målnivån.",
+        "en": "{subject} {value} ({period}) is {gap} from the {target} ({level}) – within {margin}% of it.",
     },
     "why_margin_no": {
-        "sv": "Senaste värdet {value} ({period}) är {gap} från {target} ({level}), mer än {margin} % av målnivån.",
-        "en": "The latest value {value} ({period}) is {gap} from the {target} ({level}), more than {margin}% of it.",
+        "sv": "{subject} {value} ({period}) är {gap} från {target} ({level}), mer än {margin} % av målnivån.",
+        "en": "{subject} {value} ({period}) is {gap} from the {target} ({level}), more than {margin}% of it.",
     },
     "why_no_values": {"sv": "Det finns inga mätvärden för indikatorn än. Målnivåerna står nedan.",
                       "en": "There are no values for this indicator yet. The targets are below."},
@@ -114,6 +122,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "grain_year": {"sv": "årsvärdena", "en": "yearly values"},
     "grain_month": {"sv": "månadsvärdena", "en": "monthly values"},
     "grain_tertial": {"sv": "tertialvärdena", "en": "four-monthly values"},
+    "grain_rolling": {"sv": "rullande 12-månaderssnitten", "en": "rolling 12-month means"},
     "forecast_none_few": {"sv": "Ingen prognos: det behövs minst två mätvärden av samma slag.",
                           "en": "No forecast: at least two values of the same kind are needed."},
     "forecast_none_values": {"sv": "Ingen prognos utan mätvärden.", "en": "No forecast without values."},
@@ -393,7 +402,15 @@ def _reason(view: StatusView, lang: str) -> str:
         return pick(TEXTS, "why_no_target", lang)
     level = target_text(a.target, view.direction, view.unit, view.decimals, lang)
     target = pick(TEXTS, "target_ref", lang, year=a.target.year)
-    common = {"value": fmt(a.latest.value), "period": a.latest.period.label(lang), "target": target, "level": level}
+    judged = a.judged or a.latest
+    if a.basis == "rolling12":
+        period = pick(TEXTS, "rolling_period", lang, first=_first_of_rolling(judged.period).label(lang),
+                      last=judged.period.label(lang))
+        value = fmt_value(judged.value, view.unit, view.decimals, lang, exact=False)
+    else:
+        period, value = judged.period.label(lang), fmt(judged.value)
+    common = {"subject": pick(TEXTS, f"subject_{'rolling' if a.basis == 'rolling12' else 'latest'}", lang),
+              "value": value, "period": period, "target": target, "level": level}
     if a.reason == "met":
         return pick(TEXTS, "why_met", lang, **common)
     if a.reason == "decided":
@@ -401,10 +418,27 @@ def _reason(view: StatusView, lang: str) -> str:
     if a.reason == "trend" and a.forecast is not None:
         key = "why_trend_yes" if a.forecast.meets else "why_trend_no"
         forecast_value = fmt_value(a.forecast.value, view.unit, view.decimals, lang, exact=False)
-        return pick(TEXTS, key, lang, forecast=forecast_value, **{**common, "period": a.forecast.period.label(lang)})
+        phrase = (pick(TEXTS, "phrase_mean", lang, year=a.forecast.period.start.year, value=forecast_value)
+                  if a.forecast.rolling else
+                  pick(TEXTS, "phrase_value", lang, value=forecast_value, period=a.forecast.period.label(lang)))
+        return pick(TEXTS, key, lang, phrase=phrase, target=common["target"], level=common["level"])
     gap = gap_text(a.gap or Decimal(0), view.unit, view.decimals, lang)
     key = "why_margin_yes" if a.status == Status.PA_VAG else "why_margin_no"
     return pick(TEXTS, key, lang, gap=gap, margin=number(ON_TRACK_MARGIN * 100, 0, lang), **common)
+
+
+def _forecast_period(f: Forecast, lang: str, *, capital: bool = False) -> str:
+    """'december 2018', or for rolling means 'snittet för 2018' (what the December mean stands for)."""
+    if not f.rolling:
+        return f.period.label(lang)
+    text = pick(TEXTS, "year_mean", lang, year=f.period.start.year)
+    return text[0].upper() + text[1:] if capital else text
+
+
+def _first_of_rolling(last: Period) -> Period:
+    """The first month of the twelve that end with ``last``."""
+    index = last.start.year * 12 + last.start.month - 1 - 11
+    return Period.month(index // 12, index % 12 + 1)
 
 
 def _value_text(m: Measured, view_unit: str, decimals: int, lang: str) -> str:
@@ -480,14 +514,15 @@ def _forecast_lines(view: StatusView, lang: str) -> list[core.Element]:
     lines = []
     for f, t in shown:
         lines.append(pick(
-            TEXTS, "forecast_line", lang, period=f.period.label(lang),
+            TEXTS, "forecast_line", lang, period=_forecast_period(f, lang, capital=True),
             value=fmt_value(f.value, view.unit, view.decimals, lang, exact=False),
             target=pick(TEXTS, "target", lang, year=t.year),
             level=target_text(t, view.direction, view.unit, view.decimals, lang),
             verdict=pick(TEXTS, "reached" if f.meets else "not_reached", lang)))
     body.append(core.text("\n\n".join(lines), spacing="Small"))
     f = shown[-1][0]
-    body.append(core.text(pick(TEXTS, "forecast_how", lang, n=f.points, grain=pick(TEXTS, f"grain_{f.last.grain}", lang),
+    grain = "rolling" if f.rolling else f.last.grain
+    body.append(core.text(pick(TEXTS, "forecast_how", lang, n=f.points, grain=pick(TEXTS, f"grain_{grain}", lang),
                                first=f.first.label(lang), last=f.last.label(lang),
                                target_period=f.period.label(lang)), size="Small", subtle=True, spacing="Small"))
     return body
@@ -516,6 +551,10 @@ def status_card(view: StatusView, lang: str) -> core.Element:
         facts.append((pick(TEXTS, "latest", lang), value + (pick(TEXTS, "stale", lang) if latest.stale else "")))
     else:
         facts.append((pick(TEXTS, "latest", lang), pick(TEXTS, "no_values_line", lang)))
+    if a.basis == "rolling12" and a.judged is not None:
+        facts.append((pick(TEXTS, "rolling_fact", lang), pick(
+            TEXTS, "rolling_value", lang, value=fmt_value(a.judged.value, view.unit, view.decimals, lang, exact=False),
+            first=_first_of_rolling(a.judged.period).label(lang), last=a.judged.period.label(lang))))
     for year, target in view.targets:
         level = (target_text(target, view.direction, view.unit, view.decimals, lang) if target is not None
                  else pick(TEXTS, "target_none", lang))

@@ -10,11 +10,14 @@ in ``docs/indicators.md``; keep the two in step.
    without one, the earliest later year's. Targets are never carried over from a stricter year: when
    a target goes down (nationella prov åk 3: 93 in 2018, 90 in 2019), 2019 is judged against 90.
    No target at all → *ingen målnivå* (not one of the five; no seed indicator lacks a target).
-3. *uppnått* — the latest value meets the applicable target: ``higher`` value ≥ target, ``lower``
+3. What is judged: the latest value — except for a monthly series with the 12 months up to the latest
+   one all recorded, where it is their mean (*rullande 12 månader*): a target for the year is about the
+   year's mean, and single months swing with the seasons (sick leave peaks in winter).
+4. *uppnått* — the judged value meets the applicable target: ``higher`` value ≥ target, ``lower``
    value ≤ target, ``interval`` low ≤ value ≤ high (too low is also off target).
-4. *ej uppnått* — the latest value misses, and the target's year is decided: ``as_of`` is past that
-   year, or the latest value's period reaches the end of that year (the year's figure is in).
-5. The year is still open, the latest value misses:
+5. *ej uppnått* — it misses, and the target's year is decided: ``as_of`` is past that year, or the
+   latest value's period reaches the end of that year (the year's figure is in).
+6. The year is still open, the judged value misses:
    - with a **forecast** (at least two values, see below): *på väg* when the forecast for the target
      year meets the target, otherwise *risk*;
    - with a single value: *på väg* when the gap to the target is at most ``ON_TRACK_MARGIN`` (2 %) of
@@ -24,8 +27,10 @@ in ``docs/indicators.md``; keep the two in step.
 values that have the same period length as the latest one (at most ``FORECAST_POINTS``), over the
 midpoints of their periods; read at the midpoint of the target year's last period of that length
 (a yearly series: the target year; a monthly one: December of the target year), and kept inside what
-the unit allows (a share 0–100 %, an index 0–100, a count ≥ 0). Fewer than two such values, or all in
-one period: no forecast — the card says so instead of guessing.
+the unit allows (a share 0–100 %, an index 0–100, a count ≥ 0). When the judged value is a rolling
+12-month mean, the line goes through the rolling means instead, so the forecast for December is the
+forecast of the target year's mean. Fewer than two such values, or all in one period: no forecast —
+the card says so instead of guessing.
 
 **Recording** values: people with the role hr, controller or admin on the value's org unit or any unit
 above it. Values must fit the unit (``value_problem``).
@@ -46,6 +51,7 @@ from enum import Enum
 
 ON_TRACK_MARGIN = Decimal("0.02")
 FORECAST_POINTS = 12
+ROLLING_MONTHS = 12
 MIN_GROUP_SIZE = 5
 RECORDER_ROLES = ("hr", "controller", "admin")
 HEALTH_DATA_CODES = frozenset({"frisknarvaro", "sjukfranvaro"})  # computed from sick leave
@@ -236,6 +242,7 @@ class Forecast:
     first: Period
     last: Period
     meets: bool | None  # against the target it was made for; None without one
+    rolling: bool = False  # made from rolling 12-month means (a monthly series)
 
 
 @dataclass(frozen=True)
@@ -248,8 +255,10 @@ class Assessment:
     forecast: Forecast | None  # for the applicable target's year (None: under two values or decided)
     next_target: Target | None
     next_forecast: Forecast | None  # for the next target's year
-    gap: Decimal | None  # latest − target (nearest bound); negative = below
+    gap: Decimal | None  # judged − target (nearest bound); negative = below
     reason: str  # a short code: met / decided / trend / margin / no_values / no_target
+    judged: Point | None = None  # what was compared with the target: the latest value or its rolling mean
+    basis: str = "latest"  # latest / rolling12 (the mean of the 12 months up to the latest month)
 
 
 def meets(value: Decimal, target: Target, direction: str) -> bool:
@@ -314,12 +323,35 @@ def _years(day: date) -> Decimal:
     return Decimal(day.toordinal()) / Decimal("365.2425")
 
 
+def _month_before(period: Period, months: int) -> Period:
+    index = period.start.year * 12 + period.start.month - 1 - months
+    return Period.month(index // 12, index % 12 + 1)
+
+
+def rolling_means(points: Iterable[Point]) -> list[Point]:
+    """For each month that ends 12 recorded months in a row: their mean (kind ``rullande``), oldest first.
+
+    A monthly series swings with the seasons (sick leave peaks in winter); a yearly target such as
+    "genomsnittlig frisknärvaro minst 95 %" is about the year's mean, which the rolling mean estimates.
+    """
+    monthly = {p.period.code: p for p in points if p.period.grain == "month"}
+    out = []
+    for code in sorted(monthly):
+        period = monthly[code].period
+        window = [monthly.get(_month_before(period, k).code) for k in range(ROLLING_MONTHS)]
+        if all(window):
+            mean = sum((w.value for w in window if w is not None), Decimal(0)) / ROLLING_MONTHS
+            out.append(Point(period, mean, "rullande"))
+    return out
+
+
 def forecast(points: Sequence[Point], at: Period, *, unit: str = "", target: Target | None = None,
-             direction: str = "higher", as_of: date | None = None) -> Forecast | None:
+             direction: str = "higher", as_of: date | None = None, rolling: bool = False) -> Forecast | None:
     """Least-squares line through the latest values of the latest value's period length, read at ``at``.
 
     None with fewer than two such values (or all in one period). ``at`` is converted to that length
-    (``Period.last_of_year``) by the caller; here it is read at its midpoint.
+    (``Period.last_of_year``) by the caller; here it is read at its midpoint. ``rolling``: ``points`` are
+    rolling 12-month means (the forecast is then the target year's mean).
     """
     usable = [p for p in points if as_of is None or p.period.start <= as_of]
     latest = latest_point(usable, as_of or date.max)
@@ -348,7 +380,8 @@ def forecast(points: Sequence[Point], at: Period, *, unit: str = "", target: Tar
     if high is not None and value > high:
         value = high
     return Forecast(period=at, value=value, slope_per_year=slope, points=len(series), first=series[0].period,
-                    last=series[-1].period, meets=meets(value, target, direction) if target else None)
+                    last=series[-1].period, meets=meets(value, target, direction) if target else None,
+                    rolling=rolling)
 
 
 def assess(direction: str, targets: Sequence[Target], points: Sequence[Point], as_of: date, *,
@@ -360,6 +393,11 @@ def assess(direction: str, targets: Sequence[Target], points: Sequence[Point], a
     latest = latest_point(points, as_of)
     next_target = next_target_after(targets, max(as_of.year, target.year if target else as_of.year))
     usable = [p for p in points if p.period.start <= as_of]
+    judged, basis, trend_points = latest, "latest", usable
+    if latest is not None and latest.period.grain == "month":
+        rolling = rolling_means(usable)
+        if rolling and rolling[-1].period == latest.period:
+            judged, basis, trend_points = rolling[-1], "rolling12", rolling
 
     def _forecast_for(t: Target | None) -> Forecast | None:
         if t is None or latest is None:
@@ -367,28 +405,30 @@ def assess(direction: str, targets: Sequence[Target], points: Sequence[Point], a
         at = latest.period.last_of_year(t.year)
         if at.end <= latest.period.end:
             return None  # that year's figure is already in: nothing to forecast
-        return forecast(usable, at, unit=unit, target=t, direction=direction, as_of=as_of)
+        return forecast(trend_points, at, unit=unit, target=t, direction=direction, as_of=as_of,
+                        rolling=basis == "rolling12")
 
     next_forecast = _forecast_for(next_target)
-    if latest is None:
+    if latest is None or judged is None:
         return Assessment(Status.INGA_VARDEN, target, None, None, next_target, None, None, "no_values")
     if target is None:
-        return Assessment(Status.INGEN_MALNIVA, None, latest, None, None, None, None, "no_target")
-    gap = gap_to(latest.value, target, direction)
-    if meets(latest.value, target, direction):
-        return Assessment(Status.UPPNATT, target, latest, None, next_target, next_forecast, gap, "met")
+        return Assessment(Status.INGEN_MALNIVA, None, latest, None, None, None, None, "no_target", judged, basis)
+    gap = gap_to(judged.value, target, direction)
+    if meets(judged.value, target, direction):
+        return Assessment(Status.UPPNATT, target, latest, None, next_target, next_forecast, gap, "met", judged, basis)
     year_end = date(target.year, 12, 31)
     if as_of > year_end or latest.period.end >= year_end:
-        return Assessment(Status.EJ_UPPNATT, target, latest, None, next_target, next_forecast, gap, "decided")
+        return Assessment(Status.EJ_UPPNATT, target, latest, None, next_target, next_forecast, gap, "decided",
+                          judged, basis)
     current = _forecast_for(target)
     if current is not None:
         status = Status.PA_VAG if current.meets else Status.RISK
-        return Assessment(status, target, latest, current, next_target, next_forecast, gap, "trend")
+        return Assessment(status, target, latest, current, next_target, next_forecast, gap, "trend", judged, basis)
     bound = target.low if (direction == "higher" or (direction == "interval" and gap < 0)) else target.high
     assert bound is not None
     margin = abs(bound) * ON_TRACK_MARGIN
     status = Status.PA_VAG if abs(gap) <= margin else Status.RISK
-    return Assessment(status, target, latest, None, next_target, next_forecast, gap, "margin")
+    return Assessment(status, target, latest, None, next_target, next_forecast, gap, "margin", judged, basis)
 
 
 # --- Freshness -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from followup.indicators import (
     meets,
     parse_period,
     period_from_code,
+    rolling_means,
     target_for,
     value_problem,
 )
@@ -89,6 +90,12 @@ TABLE = [
     ("seed: NRI 53 only, Målnivå 60", "higher", [Target(2018, D(60), None)], [year(2015, "53", "utgangslage")],
      MAY_2018, Status.RISK, "margin"),
     ("no target at all", "higher", [], [year(2016, "5")], MAY_2018, Status.INGEN_MALNIVA, "no_target"),
+    ("monthly: a summer month above target, the 12-month mean below it", "higher", HIGHER_95,
+     [month(2017, m, "94") for m in range(9, 13)] + [month(2018, m, "94") for m in range(1, 8)]
+     + [month(2018, 8, "95.5")], date(2018, 9, 15), Status.PA_VAG, "margin"),
+    ("monthly: the 12-month mean meets the target though the last month does not", "higher", HIGHER_95,
+     [month(2017, m, "96") for m in range(5, 13)] + [month(2018, m, "96") for m in range(1, 4)]
+     + [month(2018, 4, "93")], MAY_2018, Status.UPPNATT, "met"),
 ]
 
 
@@ -98,6 +105,15 @@ def test_status_table(case: str, direction: str, targets: list[Target], points: 
                       status: Status, reason: str) -> None:
     result = assess(direction, targets, points, as_of, unit="%")
     assert (result.status, result.reason) == (status, reason), case
+
+
+def test_rolling_means_need_twelve_months_in_a_row() -> None:
+    points = [month(2017, m, str(m)) for m in range(1, 13)] + [month(2018, 1, "25")]
+    means = rolling_means(points)
+    assert [m.period.code for m in means] == ["2017-12", "2018-01"]
+    assert means[0].value == D("6.5") and means[1].value == D("8.5")
+    assert [m.period.code for m in rolling_means(points[1:])] == ["2018-01"]
+    assert rolling_means(points[:6] + points[7:]) == []  # July 2017 missing: no twelve in a row
 
 
 def test_the_table_produces_all_five_statuses() -> None:
@@ -258,3 +274,22 @@ def test_default_period_for_a_value_written_without_one() -> None:
     assert default_period("tertial", date(2018, 3, 1)).code == "2017T3"
     assert default_period("year", MAY_2018).code == "2017"
     assert grain_of("månad") == "month" and grain_of("tertial") == "tertial" and grain_of(None) == "year"
+
+
+def test_monthly_series_are_judged_and_forecast_by_their_rolling_mean() -> None:
+    season = ["-1.2", "-1.0", "-0.6", "-0.2", "0.3", "0.6", "0.9", "0.8", "0.2", "-0.2", "-0.5", "-0.9"]
+    points = [month(2017, m, str(D("95.2") + D(season[m - 1]))) for m in range(1, 13)]
+    points += [month(2018, m, str(D("95.3") + D(season[m - 1]))) for m in range(1, 5)]
+    result = assess("higher", HIGHER_95, points, MAY_2018, unit="%")
+    assert result.basis == "rolling12" and result.judged is not None
+    # May 2017–April 2018: eight months on base 95,2 and four on 95,3, the seasons averaging −0,15
+    assert result.judged.value.quantize(D("0.01")) == D("95.08")
+    assert result.status == Status.UPPNATT
+    dec = assess("higher", [Target(2018, D("95.1"), None)], points, MAY_2018, unit="%")
+    assert dec.forecast is not None and dec.forecast.rolling and dec.forecast.points == 5
+    # the seasonal swing does not drag the forecast down: the rolling means rise slowly, so does it
+    assert dec.forecast.value > D("95.1") and dec.status == Status.PA_VAG
+    raw = forecast(points, Period.month(2018, 12), unit="%")
+    assert raw is not None and raw.value < D(95)  # what a line through the raw months would have said
+    with_gap = [p for p in points if p.period.code != "2017-07"]
+    assert assess("higher", HIGHER_95, with_gap, MAY_2018, unit="%").basis == "latest"
