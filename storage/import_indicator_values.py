@@ -93,7 +93,13 @@ class ImportReport:
     unchanged: int = 0
     batch_id: int | None = None
     skip_invalid: bool = False
+    dry_run: bool = False
     read_as: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """No row has a problem."""
+        return not self.problems
 
     @property
     def skipped_lines(self) -> list[int]:
@@ -103,17 +109,23 @@ class ImportReport:
         """The report in Swedish, one line each (what the CLI prints)."""
         out = [f"{self.file_name}: {self.rows} rader lästa ({self.read_as})."]
         if self.problems:
-            head = (f"{len(self.skipped_lines)} rader hoppades över:" if self.skip_invalid and self.written
-                    else f"{len(self.skipped_lines)} rader har fel – inget importerades:")
+            if self.dry_run:
+                head = f"{len(self.skipped_lines)} rader har fel:"
+            elif self.skip_invalid and self.written:
+                head = f"{len(self.skipped_lines)} rader hoppades över:"
+            else:
+                head = f"{len(self.skipped_lines)} rader har fel – inget importerades:"
             out.append(head)
             out += [f"  {p}" for p in self.problems]
-        if self.written:
+        if self.dry_run:
+            out.append(f"Kontroll: {self.valid} rader är giltiga" + (" – inget är skrivet." if self.valid else "."))
+        elif self.written:
             out.append(f"Importerat: {self.created} nya, {self.updated} ändrade, {self.unchanged} oförändrade värden.")
             if not self.created and not self.updated:
                 out.append("Inget ändrades (filen var redan importerad).")
         elif not self.problems:
             out.append("Inget att importera.")
-        else:
+        elif not self.skip_invalid:
             out.append("Rätta raderna och importera igen, eller kör med --skip-invalid för att importera de "
                        "giltiga raderna.")
         return out
@@ -234,19 +246,24 @@ def _validate(table: Table, lookup: dict[str, IndicatorInfo], units: dict[str, l
 async def import_indicator_values(
     store: Store, source: Path | bytes, *, at: datetime, today: date, file_name: str | None = None,
     skip_invalid: bool = False, imported_by_id: int | None = None, via: str = "cli", sheet: str | None = None,
+    dry_run: bool = False,
 ) -> ImportReport:
-    """Validate the whole file, then (if it is all valid, or ``skip_invalid``) write it in one transaction."""
+    """Validate the whole file, then (if it is all valid, or ``skip_invalid``) write it in one transaction.
+
+    ``dry_run`` only validates and reports.
+    """
     name = file_name or (source.name if isinstance(source, Path) else "fil")
     table = read_table(source, COLUMNS, required=REQUIRED, file_name=name, sheet=sheet)
     read_as = (f"Excel, bladet {table.sheet}" if table.kind == "excel"
                else f"CSV, {table.encoding}, avgränsare {'tab' if table.separator == chr(9) else table.separator}")
-    report = ImportReport(file_name=name, rows=len(table.rows), skip_invalid=skip_invalid, read_as=read_as)
+    report = ImportReport(file_name=name, rows=len(table.rows), skip_invalid=skip_invalid, dry_run=dry_run,
+                          read_as=read_as)
     async with store.session() as session:
         lookup, units, root_id, root_name = await _context(session, today.year)
         parsed, problems = _validate(table, lookup, units, root_id, root_name, today, f"Import: {name}"[:200])
         report.problems = problems
         report.valid = len(parsed)
-        if (problems and not skip_invalid) or not parsed:
+        if (problems and not skip_invalid) or not parsed or dry_run:
             return report
         for item in parsed:
             result = await record_value(
