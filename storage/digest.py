@@ -28,6 +28,8 @@ PAUSED_BY_USER = "paused"  # paused_reason prefix: "paused:<name>"
 DELIVERY = "delivery"  # paused_reason prefix: "delivery:<status> <code>"
 QUIET_MODES = ("line", "nothing")
 CLAIMED, SENT, UNCERTAIN, FAILED, SKIPPED = "claimed", "sent", "uncertain", "failed", "skipped"
+RUNS = DigestRun.__table__  # Core statements for the hot path: no ORM bookkeeping per send
+REMINDERS = ReminderRun.__table__
 SENDING = "sending"  # reminder_run only: a POST has begun
 
 
@@ -220,9 +222,9 @@ async def claim_run(session: AsyncSession, subscription_id: int, iso_year: int, 
     try:
         async with session.begin_nested():
             result = await session.execute(
-                insert(DigestRun).values(subscription_id=subscription_id, iso_year=iso_year, iso_week=iso_week,
-                                         state=CLAIMED, claimed_by=owner, claimed_at=now, attempts=attempts)
-                .returning(DigestRun.id)
+                insert(RUNS).values(subscription_id=subscription_id, iso_year=iso_year, iso_week=iso_week,
+                                    state=CLAIMED, claimed_by=owner, claimed_at=now, attempts=attempts)
+                .returning(RUNS.c.id)
             )
             run_id = result.scalar_one()
     except IntegrityError:
@@ -253,9 +255,9 @@ async def take_over(session: AsyncSession, run: Run, owner: str, now: datetime) 
     ``uncertain`` rather than send it again.
     """
     result = await session.execute(
-        update(DigestRun)
-        .where(DigestRun.id == run.id, DigestRun.state == run.state, DigestRun.attempts == run.attempts,
-               DigestRun.claimed_by == run.claimed_by if run.claimed_by is not None else DigestRun.claimed_by.is_(None))
+        update(RUNS)
+        .where(RUNS.c.id == run.id, RUNS.c.state == run.state, RUNS.c.attempts == run.attempts,
+               RUNS.c.claimed_by == run.claimed_by if run.claimed_by is not None else RUNS.c.claimed_by.is_(None))
         .values(claimed_by=owner, claimed_at=now)
     )
     if not result.rowcount:
@@ -267,9 +269,9 @@ async def take_over(session: AsyncSession, run: Run, owner: str, now: datetime) 
 async def begin_attempt(session: AsyncSession, run: Run, now: datetime) -> Run | None:
     """Record that a POST is about to start (commit this before sending); None when no longer ours."""
     result = await session.execute(
-        update(DigestRun)
-        .where(DigestRun.id == run.id, DigestRun.claimed_by == run.claimed_by, DigestRun.attempts == run.attempts,
-               DigestRun.state.in_((CLAIMED, FAILED)))
+        update(RUNS)
+        .where(RUNS.c.id == run.id, RUNS.c.claimed_by == run.claimed_by, RUNS.c.attempts == run.attempts,
+               RUNS.c.state.in_((CLAIMED, FAILED)))
         .values(state=CLAIMED, attempts=run.attempts + 1, claimed_at=now)
     )
     if not result.rowcount:
@@ -283,8 +285,8 @@ async def finish_run(session: AsyncSession, run: Run, state: str, now: datetime,
     """Record the outcome of the current attempt (only the owner of that attempt can)."""
     assert state in (SENT, UNCERTAIN, FAILED, SKIPPED)
     result = await session.execute(
-        update(DigestRun)
-        .where(DigestRun.id == run.id, DigestRun.claimed_by == run.claimed_by, DigestRun.attempts == run.attempts)
+        update(RUNS)
+        .where(RUNS.c.id == run.id, RUNS.c.claimed_by == run.claimed_by, RUNS.c.attempts == run.attempts)
         .values(state=state, finished_at=now, message_id=message_id, error=(error or None) and error[:2000])
     )
     return bool(result.rowcount)
@@ -339,8 +341,8 @@ async def claim_reminder(session: AsyncSession, person_id: int, org_unit_id: int
     try:
         async with session.begin_nested():
             result = await session.execute(
-                insert(ReminderRun).values(person_id=person_id, org_unit_id=org_unit_id, meeting_date=meeting_date,
-                                           state=CLAIMED, claimed_at=now).returning(ReminderRun.id)
+                insert(REMINDERS).values(person_id=person_id, org_unit_id=org_unit_id, meeting_date=meeting_date,
+                                           state=CLAIMED, claimed_at=now).returning(REMINDERS.c.id)
             )
             run_id = result.scalar_one()
     except IntegrityError:
@@ -363,8 +365,8 @@ async def move_reminder(session: AsyncSession, claim: ReminderClaim, state: str,
                         error: str | None = None) -> ReminderClaim | None:
     """Compare-and-set a reminder run's state (the token is its ``claimed_at``)."""
     result = await session.execute(
-        update(ReminderRun).where(ReminderRun.id == claim.id, ReminderRun.state == claim.state,
-                                  ReminderRun.claimed_at == claim.claimed_at)
+        update(REMINDERS).where(REMINDERS.c.id == claim.id, REMINDERS.c.state == claim.state,
+                                  REMINDERS.c.claimed_at == claim.claimed_at)
         .values(state=state, claimed_at=now, error=(error or None) and error[:2000])
     )
     if not result.rowcount:
