@@ -34,6 +34,7 @@ VERB_CANCEL = "indicator_record_cancel"
 VERB_UNDO = "indicator_record_undo"
 MAX_TREND_POINTS = 24
 MAX_CHOICES = 6
+MAX_OVERVIEW_LINES = 30  # about 700 bytes a line: the card stays well under 28 KB
 
 TEXTS: dict[str, dict[str, str]] = {
     "status_uppnatt": {"sv": "Uppnått", "en": "Achieved"},
@@ -143,6 +144,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "overview_counts": {"sv": "Sammanfattning: {items}", "en": "Summary: {items}"},
     "overview_hint": {"sv": "Tryck på en rad för detaljer, trend och prognos.",
                       "en": "Press a row for details, trend and forecast."},
+    "overview_goals_hint": {"sv": "Tryck på ett mål för att se dess indikatorer.",
+                            "en": "Press a goal to see its indicators."},
+    "overview_more": {"sv": "… och {n} till – fråga efter en indikator med namn för att se den.",
+                      "en": "… and {n} more – ask for an indicator by name to see it."},
     "unknown_goal": {"sv": "Jag hittar inget utmaningsområde eller mål som heter så här – visar alla:",
                      "en": "I can't find a challenge area or goal by this name – showing all:"},
     "unit_missing_some": {"sv": "Där {unit} saknar egna värden visas värdet för hela kommunen.",
@@ -627,6 +632,26 @@ def _overview_row(line: OverviewLine, scope_unit_id: int | None, lang: str) -> c
     return row
 
 
+def _counts_text(lines: tuple[OverviewLine, ...] | list[OverviewLine], lang: str) -> str:
+    counts: dict[Status, int] = {}
+    for line in lines:
+        counts[line.status] = counts.get(line.status, 0) + 1
+    return ", ".join(f"{counts[s]} {status_words(s, lang).lower()}" for s in STATUS_ORDER if counts.get(s))
+
+
+def _goal_row(group: OverviewGroup, scope_unit_id: int | None, lang: str) -> core.Element:
+    data: dict[str, Any] = {"goal_id": group.goal_id}
+    if scope_unit_id is not None:
+        data["org_unit_id"] = scope_unit_id
+    row = core.columns(
+        core.column([core.text(_goal_line(group.goal_kind, group.goal_title, lang), weight="Bolder")]),
+        core.column([core.text(_counts_text(group.lines, lang), subtle=True)], width="auto"),
+        spacing="Small", separator=True,
+    )
+    row["selectAction"] = core.execute(group.goal_title, VERB_OVERVIEW, data)
+    return row
+
+
 def overview_card(view: OverviewView, lang: str) -> core.Element:
     body: list[core.Element] = []
     if any(line.latest is not None and line.latest.is_demo for g in view.groups for line in g.lines):
@@ -638,17 +663,28 @@ def overview_card(view: OverviewView, lang: str) -> core.Element:
     if view.unknown_goal_query:
         body.append(core.text(pick(TEXTS, "unknown_goal", lang), spacing="Small"))
         body.append(core.user_text(view.unknown_goal_query, limit=200, italic=True))
-    counts: dict[Status, int] = {}
-    for group in view.groups:
-        for line in group.lines:
-            counts[line.status] = counts.get(line.status, 0) + 1
-    items = ", ".join(f"{counts[s]} {status_words(s, lang).lower()}" for s in STATUS_ORDER if counts.get(s))
+    items = _counts_text([line for g in view.groups for line in g.lines], lang)
     if items:
         body.append(core.text(pick(TEXTS, "overview_counts", lang, items=items), spacing="Small"))
+    total = sum(len(g.lines) for g in view.groups)
+    if total > MAX_OVERVIEW_LINES and len(view.groups) > 1:
+        # too many for one card (28 KB): one line per goal with its counts; a press opens that goal
+        for group in view.groups:
+            body.append(_goal_row(group, view.scope_unit_id, lang))
+        body.append(core.text(pick(TEXTS, "overview_goals_hint", lang), size="Small", subtle=True, spacing="Small"))
+        body.append(as_of_line(view.as_of, view.pinned, lang))
+        return core.card(body, fallback_text=title)
+    shown = 0
     for group in view.groups:
+        lines = group.lines[: max(0, MAX_OVERVIEW_LINES - shown)]
+        if not lines:
+            break
         body.append(core.text(_goal_line(group.goal_kind, group.goal_title, lang), weight="Bolder", spacing="Medium",
                               separator=True))
-        body += [_overview_row(line, view.scope_unit_id, lang) for line in group.lines]
+        body += [_overview_row(line, view.scope_unit_id, lang) for line in lines]
+        shown += len(lines)
+    if shown < total:
+        body.append(core.text(pick(TEXTS, "overview_more", lang, n=total - shown), spacing="Small"))
     if any(not line.own_unit_value for g in view.groups for line in g.lines):
         body.append(core.text("¹ " + pick(TEXTS, "unit_missing_some", lang, unit=view.scope_name), size="Small",
                               subtle=True, spacing="Medium"))
