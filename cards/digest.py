@@ -64,7 +64,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "no_owner": {"sv": ", ingen ansvarig", "en": ", no owner"},
     "indicator_change": {"sv": ": {before} → {now}", "en": ": {before} → {now}"},
     "indicator_first": {"sv": ": {now}", "en": ": {now}"},
-    "indicator_value": {"sv": " ({value}, målnivå {target})", "en": " ({value}, target {target})"},
+    "indicator_value": {"sv": " – {value}, målnivå {target}", "en": " – {value}, target {target}"},
     "budget_line": {"sv": "{verksamhet} ({area}): förbrukat {used} mot periodiserat {periodised} ({dev} procentenheter{month})",
                     "en": "{verksamhet} ({area}): used {used} against periodised {periodised} ({dev} percentage points{month})"},
     "through_month": {"sv": ", t.o.m. {month}", "en": ", through {month}"},
@@ -134,8 +134,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "rem_opt_out": {"sv": "Vill du inte ha påminnelser? Skriv ”inga påminnelser”.",
                     "en": "Don't want reminders? Write “inga påminnelser”."},
     "rem_opt_out_button": {"sv": "Inga påminnelser", "en": "No reminders"},
-    "rem_update": {"sv": "Uppdatera", "en": "Update"},
-    "rem_done": {"sv": "Klar", "en": "Done"},
+    "rem_mine": {"sv": "Mina aktiviteter", "en": "My activities"},
+    "rem_update": {"sv": "Spara", "en": "Save"},
+    "rem_status_label": {"sv": "Status", "en": "Status"},
+    "rem_progress_label": {"sv": "Klart (%)", "en": "Progress (%)"},
+    "rem_comment_label": {"sv": "Kommentar (valfri)", "en": "Comment (optional)"},
 }
 
 STATUS_WORDS = {
@@ -231,14 +234,43 @@ def _activity_line(line: ActivityLine, lang: str, *, late: bool = False) -> core
     return rich(*runs)
 
 
+def indicator_status(code: str | None, lang: str) -> str:
+    """A status in words (never colour alone): the indicator cards' own wording."""
+    if code is None:
+        return "–"
+    try:
+        from cards.indicators import TEXTS as INDICATOR_TEXTS
+
+        return pick(INDICATOR_TEXTS, f"status_{code}", lang)
+    except (ImportError, KeyError):
+        return code
+
+
+def _indicator_figures(line: IndicatorLine, lang: str) -> str | None:
+    if line.value is None:
+        return None
+    from cards.indicators import fmt_value, target_text
+    from followup.indicators import Target
+
+    value = fmt_value(line.value, line.unit, line.decimals, lang)
+    if line.target_low is None and line.target_high is None:
+        return value
+    target = target_text(Target(0, line.target_low, line.target_high), line.direction, line.unit, line.decimals, lang)
+    return pick(TEXTS, "indicator_value", lang, value=value, target=target)
+
+
 def _indicator_line(line: IndicatorLine, lang: str, *, changed: bool) -> core.Element:
     runs = [run(line.name, bold=True)]
-    if changed and line.before_words:
-        runs.append(run(pick(TEXTS, "indicator_change", lang, before=line.before_words, now=line.status_words or "–")))
+    now = indicator_status(line.status, lang)
+    if changed and line.before:
+        runs.append(run(pick(TEXTS, "indicator_change", lang, before=indicator_status(line.before, lang), now=now)))
     else:
-        runs.append(run(pick(TEXTS, "indicator_first", lang, now=line.status_words or "–")))
-    if line.value_text:
-        runs.append(run(pick(TEXTS, "indicator_value", lang, value=line.value_text, target=line.target_text or "–")))
+        runs.append(run(pick(TEXTS, "indicator_first", lang, now=now)))
+    figures = _indicator_figures(line, lang)
+    if figures:
+        runs.append(run(figures, subtle=True))
+    if line.period:
+        runs.append(run(f" ({line.period})", subtle=True))
     return rich(*runs)
 
 
@@ -420,7 +452,7 @@ def subscribe_card(offer: SubscribeOffer, lang: str) -> core.Element:
         core.heading(pick(TEXTS, "none_here", lang)),
         core.text(pick(TEXTS, "offer", lang), spacing="Small"),
         core.choice_input("scope", pick(TEXTS, "scope", lang), [(label, str(uid)) for label, uid in offer.choices[:200]],
-                          value=str(offer.default) if offer.default is not None else None, style="filtered"),
+                          value=str(offer.default) if offer.default is not None else None),
         core.choice_input("weekday", pick(TEXTS, "weekday", lang), weekday_choices(lang), value=str(offer.weekday)),
         core.text_input("send_time", pick(TEXTS, "time", lang), value=offer.send_time, max_length=5),
     ]
@@ -450,11 +482,21 @@ class ReminderView:
     is_demo: bool = False
 
 
-def reminder_actions(item: ReminderItem, lang: str) -> list[core.Element]:
-    """Inline update buttons for one activity (the handlingsplaner feature answers them)."""
+def reminder_inputs(item: ReminderItem, lang: str) -> list[core.Element]:
+    """Inline update of one activity — the same inputs and verb as "mina aktiviteter" (``activity.update``),
+    so the handlingsplaner feature checks the version, the permissions and logs the change."""
+    from cards.plans import V_UPDATE
+    from followup.activities import STATUSES, label
+
     return [
-        core.execute(pick(TEXTS, "rem_update", lang), "activity_open", {"activity_id": item.activity_id}),
-        ask_button(pick(TEXTS, "rem_done", lang), f"aktivitet {item.activity_id} klar"),
+        core.choice_input(f"status_{item.activity_id}", pick(TEXTS, "rem_status_label", lang),
+                          [(label(s, lang), s) for s in STATUSES], value=item.status),
+        core.number_input(f"progress_{item.activity_id}", pick(TEXTS, "rem_progress_label", lang),
+                          value=item.progress, minimum=0, maximum=100),
+        core.text_input(f"comment_{item.activity_id}", pick(TEXTS, "rem_comment_label", lang), max_length=500),
+        core.action_set([core.execute(pick(TEXTS, "rem_update", lang), V_UPDATE,
+                                      {"id": item.activity_id, "version": item.version, "page": 1},
+                                      style="positive")]),
     ]
 
 
@@ -466,7 +508,7 @@ def reminder_card(view: ReminderView, lang: str) -> core.Element:
     ]
     if view.is_demo:
         body.append(demo_badge(lang))
-    for item in view.items[:15]:
+    for item in view.items[:8]:
         key = "late" if item.overdue and item.deadline else "due"
         days_late = (view.meeting - item.deadline).days if item.deadline else 0
         runs = [run(item.title, bold=True, user=True)]
@@ -474,7 +516,12 @@ def reminder_card(view: ReminderView, lang: str) -> core.Element:
             runs.append(run(pick(TEXTS, key, lang, days=days_late, deadline=short_day(item.deadline, lang))))
         runs.append(run(" – " + pick(TEXTS, "rem_status", lang, status=status_word(item.status, lang),
                                      progress=percent(item.progress, 0, lang)), subtle=True))
-        body.append(core.container([rich(*runs, spacing=None), core.action_set(reminder_actions(item, lang))],
+        body.append(core.container([rich(*runs, spacing=None), *reminder_inputs(item, lang)],
                                    separator=True, spacing="Medium"))
+    if len(view.items) > 8:
+        body.append(core.text(pick(TEXTS, "more", lang, n=len(view.items) - 8), subtle=True))
     body.append(core.text(pick(TEXTS, "rem_opt_out", lang), size="Small", subtle=True, spacing="Medium"))
-    return core.card(body, [ask_button(pick(TEXTS, "rem_opt_out_button", lang), "inga påminnelser")])
+    from cards.plans import V_MINE
+
+    return core.card(body, [core.execute(pick(TEXTS, "rem_mine", lang), V_MINE, {"page": 1}),
+                            ask_button(pick(TEXTS, "rem_opt_out_button", lang), "inga påminnelser")])

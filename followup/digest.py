@@ -54,17 +54,20 @@ class UpdateFact:
 
 @dataclass(frozen=True)
 class IndicatorFact:
-    """An indicator's status now and a week ago, as the indicator rules say it (words, not colours)."""
+    """An indicator's status now and a week ago, as the indicator rules judge it (a status code; the card
+    says it in words). ``None`` status: no value to judge."""
 
     id: int
     name: str
-    status_now: str | None  # status code, e.g. "uppnatt" / "ej_uppnatt"; None = no value
-    status_now_words: str | None
+    status_now: str | None  # e.g. "uppnatt" / "pa_vag" / "risk" / "ej_uppnatt" / "ingen_malniva"
     status_before: str | None
-    status_before_words: str | None
     on_target: bool | None  # None: no target or no value
-    value_text: str | None = None  # "94,2 %" (already formatted by the indicator rules)
-    target_text: str | None = None
+    value: Decimal | None = None  # the latest value
+    unit: str = ""
+    decimals: int = 0
+    direction: str = "higher"
+    target_low: Decimal | None = None
+    target_high: Decimal | None = None
     period: str | None = None
     is_demo: bool = False
 
@@ -142,10 +145,14 @@ class ActivityLine:
 class IndicatorLine:
     id: int
     name: str
-    status_words: str | None
-    before_words: str | None
-    value_text: str | None
-    target_text: str | None
+    status: str | None
+    before: str | None
+    value: Decimal | None
+    unit: str
+    decimals: int
+    direction: str
+    target_low: Decimal | None
+    target_high: Decimal | None
     period: str | None
 
 
@@ -317,8 +324,8 @@ def build_digest(data: DigestInput) -> DigestContent:
     off: list[IndicatorLine] = []
     for ind in data.indicators or ():
         demo = demo or ind.is_demo
-        line = IndicatorLine(ind.id, ind.name, ind.status_now_words, ind.status_before_words, ind.value_text,
-                             ind.target_text, ind.period)
+        line = IndicatorLine(ind.id, ind.name, ind.status_now, ind.status_before, ind.value, ind.unit, ind.decimals,
+                             ind.direction, ind.target_low, ind.target_high, ind.period)
         if ind.status_now is not None and ind.status_before is not None and ind.status_now != ind.status_before:
             changed.append(line)
         elif ind.status_now is not None and ind.status_before is None and ind.on_target is not None:

@@ -84,17 +84,23 @@ def test_overdue_due_soon_and_new_ideas() -> None:
 
 def test_indicators_changed_or_off_target() -> None:
     indicators = (
-        IndicatorFact(1, "Frisknärvaro", "uppnatt", "Uppnått", "ej_uppnatt", "Ej uppnått", True, "94,2 %", "93 %"),
-        IndicatorFact(2, "Nöjd medborgarindex", "ej_uppnatt", "Ej uppnått", "ej_uppnatt", "Ej uppnått", False,
-                      "52", "55"),
-        IndicatorFact(3, "Andel behöriga", "uppnatt", "Uppnått", "uppnatt", "Uppnått", True),
-        IndicatorFact(4, "Utan värde", None, None, None, None, None),
+        IndicatorFact(1, "Frisknärvaro", "uppnatt", "risk", True, Decimal("94.2"), "%", 1, "higher", Decimal("93"),
+                      None, "2018"),
+        IndicatorFact(2, "Nöjd medborgarindex", "ej_uppnatt", "ej_uppnatt", False, Decimal("52"), "index", 0, "higher",
+                      Decimal("55")),
+        IndicatorFact(3, "Andel behöriga", "uppnatt", "uppnatt", True),
+        IndicatorFact(4, "Första värdet", "pa_vag", None, True, Decimal("3"), "antal"),
     )
     content = build_digest(data(indicators=indicators))
-    assert [line.name for line in content.indicators_changed.lines] == ["Frisknärvaro"]
+    assert [line.name for line in content.indicators_changed.lines] == ["Frisknärvaro", "Första värdet"]
     assert [line.name for line in content.indicators_off.lines] == ["Nöjd medborgarindex"]
     assert content.has_news
-    only_off = build_digest(data(indicators=indicators[1:]))
+    card = digest_card(content, "sv")
+    assert_valid_card(card)
+    text = card_text(card)
+    assert "Frisknärvaro\n: Risk → Uppnått\n – 94,2 %, målnivå minst 93 %" in text
+    assert "Nöjd medborgarindex\n: Ej uppnått\n – 52, målnivå minst 55" in text
+    only_off = build_digest(data(indicators=indicators[1:3]))
     assert not only_off.has_news and only_off.still == {"indicators_off": 1}
 
 
