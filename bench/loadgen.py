@@ -78,10 +78,17 @@ class Connector:
 
 
 async def run_load(bot_url: str, make_activity: ActivityFactory, *, users: int, seconds: float,
-                   warmup: float = 1.0, expect_invoke: bool = False) -> Result:
-    """Drive ``users`` closed-loop users for ``seconds`` (after ``warmup``); return what was measured."""
+                   warmup: float = 1.0, expect_invoke: bool = False,
+                   authorization: Callable[[str], str] | None = None) -> Result:
+    """Drive ``users`` closed-loop users for ``seconds`` (after ``warmup``); return what was measured.
+
+    ``authorization(service_url)``: a bearer token sent with every request (production auth mode).
+    """
     connector = Connector()
     await connector.start()
+    headers = {"Content-Type": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = f"Bearer {authorization(connector.url)}"
     result = Result(0, seconds)
     measuring = False
     stop_at = 0.0
@@ -102,8 +109,7 @@ async def run_load(bot_url: str, make_activity: ActivityFactory, *, users: int, 
                     connector.waiting[conv] = future
                 started = time.perf_counter()
                 try:
-                    async with http.post(bot_url, data=json.dumps(activity),
-                                         headers={"Content-Type": "application/json"}) as resp:
+                    async with http.post(bot_url, data=json.dumps(activity), headers=headers) as resp:
                         payload = await resp.read()
                         ok = resp.status in (200, 201)
                     if expect_invoke:
