@@ -114,8 +114,10 @@ async def run_load(bot_url: str, make_activity: ActivityFactory, *, users: int, 
                         ok = resp.status in (200, 201)
                     if expect_invoke:
                         ok = ok and b"application/vnd.microsoft.card.adaptive" in payload
-                    else:
+                    elif ok:  # a refused request (4xx/5xx) gets no reply: count it now, do not wait 30 s
                         await asyncio.wait_for(future, 30)
+                    else:
+                        connector.waiting.pop(conv, None)
                 except Exception:  # noqa: BLE001 - counted, the run goes on
                     ok = False
                     connector.waiting.pop(conv, None)
