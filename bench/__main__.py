@@ -184,6 +184,8 @@ def main() -> None:
     parser.add_argument("--turns", default=",".join(TURNS))
     parser.add_argument("--scale", action="store_true", help="also measure on a store the size of the largest kommun")
     parser.add_argument("--auth", action="store_true", help="also measure in production auth mode (local IdP)")
+    parser.add_argument("--token-validity", type=int, default=3600,
+                        help="seconds a token from the local IdP is valid (short: refreshes during the run)")
     args = parser.parse_args()
     users = [int(u) for u in args.users.split(",")]
     targets = args.targets.split(",")
@@ -219,11 +221,12 @@ def main() -> None:
                     if mode:
                         from bench.auth import IdentityProvider
 
-                        idp = stack.enter_context(IdentityProvider(token_delay=0.05, token_validity=3600))
+                        idp = stack.enter_context(IdentityProvider(token_delay=0.05,
+                                                                   token_validity=args.token_validity))
                         run_env.update(idp.app_env())
                         authorization = idp.inbound_token
                     server = stack.enter_context(started(label.replace(" ", "-").replace("(", "").replace(")", ""),
-                                                         ["-m", "app"], run_env, "/healthz"))
+                                                         ["-m", "bench.auth" if mode else "app"], run_env, "/healthz"))
                     measured = 0
                     for turn in args.turns.split(","):
                         make, invoke = TURNS[turn]
@@ -234,7 +237,8 @@ def main() -> None:
                             measured += result.turns + result.errors
                     if mode:
                         notes.append(f"{label}: {idp.token_requests} token request(s) to the identity provider "
-                                     f"(50 ms each, validity 3600 s) for {measured:,} measured turns plus warm-ups.")
+                                     f"(50 ms each, validity {args.token_validity} s) for {measured:,} measured "
+                                     f"turns plus warm-ups.")
                 if "activity_update" in args.turns.split(","):
                     notes.append(f"{label}: activity update — {asyncio.run(check_updates(url))} "
                                  f"(equal: every press was applied and logged once).")
