@@ -6,6 +6,7 @@ HTTP 500): the body is parsed and checked here and handed to ``process_activity`
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -14,6 +15,8 @@ from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+
+from bot.logging_setup import turn_context
 
 log = logging.getLogger("tavla.http")
 
@@ -30,6 +33,8 @@ def parse_activity(raw: bytes) -> Activity | str:
         body: Any = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return "body is not JSON"
+    except RecursionError:  # nesting deeper than the parser's recursion limit (hostile bodies)
+        return "body is nested too deeply"
     if not isinstance(body, dict):
         return "body is not a JSON object"
     kind = body.get("type")
@@ -47,6 +52,12 @@ def parse_activity(raw: bytes) -> Activity | str:
     return activity
 
 
+def _reason(exc: BaseException) -> str:
+    """The exception in one short line for the log (tokens are scrubbed by the log filter as well)."""
+    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{type(exc).__name__}{': ' + text if text else ''}"
+
+
 def messages_route(adapter: CloudAdapter, bot: Bot) -> Any:
     async def handle(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -59,10 +70,23 @@ def messages_route(adapter: CloudAdapter, bot: Bot) -> Any:
             log.info("rejected request: %s", activity)
             return _bad_request(activity)
         auth_header = request.headers.get("Authorization", "")
-        try:
-            response = await adapter.process_activity(auth_header, activity, bot.on_turn)
-        except PermissionError:
-            return web.json_response({"error": "unauthorized"}, status=401)
+        with turn_context(activity.id, activity.conversation.id if activity.conversation else None):
+            # Authentication first, on its own: whatever it raises means "not let in" (the SDK raises
+            # PermissionError, but also jwt errors, IndexError for an unknown key id, AttributeError for an
+            # empty header on some paths) — 401, and nothing of the turn runs. Failures of the turn itself
+            # stay server errors.
+            try:
+                authenticated = await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+            except PermissionError as exc:  # an OSError subclass: before the next clause
+                log.info("refused request: %s", _reason(exc))
+                return web.json_response({"error": "unauthorized"}, status=401)
+            except (OSError, asyncio.TimeoutError) as exc:  # the signing keys could not be fetched: ours to fix
+                log.error("could not check the request's token: %s", _reason(exc))
+                return web.json_response({"error": "authentication unavailable"}, status=503)
+            except Exception as exc:  # noqa: BLE001 - an invalid token in any other way
+                log.info("refused request: %s", _reason(exc))
+                return web.json_response({"error": "unauthorized"}, status=401)
+            response = await adapter.process_activity(authenticated, activity, bot.on_turn)
         if response is not None:
             return web.json_response(data=response.body, status=response.status)
         return web.Response(status=200 if activity.type == "invoke" else 201)
