@@ -11,6 +11,7 @@ import logging
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.attachments import is_file_message
 from bot.nlu.intents import recognize
 from bot.nlu.rules import RULES
 from bot.routing import INTENTS, VERBS
@@ -40,6 +41,8 @@ async def route(turn: Turn) -> Reply:
         if handler is None:
             return short_answer(turn, t("unknown_action", turn.lang))
         return await handler(turn)
+    if turn.attachments and is_file_message(turn.attachments, turn.text):  # a file sent in chat (bot/attachments.py)
+        return await INTENTS["file_received"](turn)
     await understand(turn)
     assert turn.intent is not None
     return await INTENTS.get(turn.intent.name, INTENTS["unknown"])(turn)

@@ -22,6 +22,7 @@ from bot.handlers import (
 )
 from bot.handlers import help as help_handler
 from bot.handlers import unknown
+from bot.handlers import file_cancel, file_confirm, file_received  # files dropped in the chat
 from bot.turn import Reply, Turn
 
 Handler = Callable[[Turn], Awaitable[Reply]]
@@ -30,6 +31,7 @@ INTENTS: dict[str, Handler] = {
     "help": help_handler.handle,
     "empty": help_handler.handle,
     "unknown": unknown.handle,
+    "file_received": file_received.handle,  # routed by bot.dispatch.route when a message carries a file
     "digest_show": digest_show.handle,
     "digest_subscribe": digest_subscribe.handle,
     "digest_change": digest_change.handle,
@@ -43,6 +45,8 @@ INTENTS: dict[str, Handler] = {
 
 VERBS: dict[str, Handler] = {
     "help": help_handler.handle,
+    "import.confirm": file_confirm.handle,
+    "import.cancel": file_cancel.handle,
     "digest_settings": digest_show.handle,
     "digest_subscribe": digest_subscribe.handle,
     "digest_change": digest_change.handle,

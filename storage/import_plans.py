@@ -331,8 +331,10 @@ async def _create_goal(session: AsyncSession, row: ParsedRow, created: dict[tupl
 
 async def import_plans(store: Store, source: Path | bytes, *, at: datetime, today: date, file_name: str | None = None,
                        skip_invalid: bool = False, imported_by_id: int | None = None, via: str = "cli",
-                       sheet: str | None = None) -> ImportReport:
-    """Validate the whole file, then (all valid, or ``skip_invalid``) write it in one transaction."""
+                       sheet: str | None = None, dry_run: bool = False) -> ImportReport:
+    """Validate the whole file, then (all valid, or ``skip_invalid``) write it in one transaction.
+
+    ``dry_run`` only validates and reports (the preview of a file sent in chat)."""
     name = file_name or (source.name if isinstance(source, Path) else "fil")
     table = read_table(source, COLUMNS, required=REQUIRED, file_name=name, sheet=sheet)
     read_as = (f"Excel, bladet {table.sheet}" if table.kind == "excel"
@@ -342,7 +344,7 @@ async def import_plans(store: Store, source: Path | bytes, *, at: datetime, toda
         parsed, problems = _validate(table, await _context(session), today.year)
         report.problems = problems
         report.valid = len(parsed)
-        if (problems and not skip_invalid) or not parsed:
+        if (problems and not skip_invalid) or not parsed or dry_run:
             return report
         goals_created: dict[tuple[str, int | None], int] = {}
         plan_ids: dict[tuple[int, int, int], int] = {}

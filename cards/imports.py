@@ -1,0 +1,206 @@
+"""Cards for files sent in chat: the preview (with "Importera"), the result, and why a file was refused.
+
+The preview shows what a person checks before anything is written: the file (its name is user input:
+``user_text``), what kind of file Tavla took it for, rows read and valid, the period, totals per area (or
+enhet / year) and the row-level errors. Only a preview without errors has "Importera"; with errors it says
+that nothing is written and what to fix. Status is in words, never colour alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from cards import core
+from cards.format import number, tkr
+from cards.texts import pick
+
+CONFIRM_VERB = "import.confirm"  # data: {"pending": token, "sha256": hex, "mode": "add" | "full"}
+CANCEL_VERB = "import.cancel"  # data: {"pending": token}
+TOTALS_SHOWN = 12
+PROBLEMS_SHOWN = 15
+LINES_SHOWN = 8
+
+TEXTS: dict[str, dict[str, str]] = {
+    "preview_title": {"sv": "Förhandsgranskning: {kind}", "en": "Preview: {kind}"},
+    "file": {"sv": "Fil", "en": "File"},
+    "kind": {"sv": "Typ av fil", "en": "Kind of file"},
+    "rows": {"sv": "Rader", "en": "Rows"},
+    "rows_value": {"sv": "{rows} lästa, {valid} felfria", "en": "{rows} read, {valid} valid"},
+    "period": {"sv": "Period", "en": "Period"},
+    "nothing_written": {"sv": "Inget är inläst än – tryck ”Importera” för att läsa in filen.",
+                        "en": "Nothing has been imported yet – press “Import” to import the file."},
+    "errors_title": {"sv": "{n} fel – inget kan läsas in", "en": "{n} errors – nothing can be imported"},
+    "errors_fix": {"sv": "Rätta raderna i filen och skicka den igen. Inget har skrivits.",
+                   "en": "Correct the rows in the file and send it again. Nothing has been written."},
+    "more_errors": {"sv": "… och {n} fel till", "en": "… and {n} more errors"},
+    "more_totals": {"sv": "… och {n} till", "en": "… and {n} more"},
+    "nothing_valid": {"sv": "Filen har inga rader att läsa in.", "en": "The file has no rows to import."},
+    "import": {"sv": "Importera", "en": "Import"},
+    "import_full": {"sv": "Importera och inaktivera {n} som saknas", "en": "Import and deactivate {n} missing"},
+    "full_note": {"sv": "{n} personer i Tavla finns inte i filen. ”Importera” behåller dem; om filen är hela "
+                        "personalen inaktiverar den andra knappen dem (deras historik finns kvar).",
+                  "en": "{n} people in Tavla are not in the file. “Import” keeps them; if the file is the whole "
+                        "staff, the other button deactivates them (their history stays)."},
+    "cancel": {"sv": "Avbryt", "en": "Cancel"},
+    "rows_count": {"sv": "{n} rader", "en": "{n} rows"},
+    "done_title": {"sv": "{kind} inläst", "en": "{kind} imported"},
+    "done_logged": {"sv": "Inläst av {who} {when} från {file}.", "en": "Imported by {who} {when} from {file}."},
+    "unchanged_title": {"sv": "{kind}: inget ändrades", "en": "{kind}: nothing changed"},
+    "failed_title": {"sv": "{kind} lästes inte in", "en": "{kind} was not imported"},
+    "failed_changed": {"sv": "Något har ändrats sedan förhandsgranskningen, så filen stämmer inte längre. Inget "
+                             "skrevs. Rätta filen och skicka den igen.",
+                       "en": "Something changed since the preview, so the file no longer fits. Nothing was written."},
+    "aborted_title": {"sv": "Importen avbröts – inget skrevs", "en": "The import stopped – nothing was written"},
+    "aborted": {"sv": "Ett fel uppstod mitt i inläsningen, så allt rullades tillbaka: databasen är som före. "
+                      "Tryck ”Importera” igen om en stund.",
+                "en": "An error occurred during the import, so everything was rolled back. Press “Import” again in a "
+                      "moment."},
+    "cancelled": {"sv": "Importen avbröts. Inget lästes in.", "en": "The import was cancelled. Nothing was imported."},
+    "unknown_title": {"sv": "Jag känner inte igen filen", "en": "I do not recognise the file"},
+    "unknown": {"sv": "Kolumnerna passar inte någon import jag kan: utfall, internbudget, helårsprognoser, "
+                      "månadsprofiler, indikatorvärden, handlingsplaner, organisation, personer, verksamhetsmål "
+                      "eller målnivåer.",
+                "en": "The columns fit none of the imports I know."},
+    "headers": {"sv": "Filens rubriker: {headers}", "en": "The file's headers: {headers}"},
+    "ambiguous_title": {"sv": "Filen kan vara flera saker", "en": "The file could be several things"},
+    "ambiguous": {"sv": "Kolumnerna passar både {kinds}. Byt namn på beloppskolumnen (t.ex. ”Budget (tkr)” eller "
+                        "”Prognos (tkr)”) så att det framgår, och skicka filen igen.",
+                  "en": "The columns fit {kinds}. Rename the column so it is clear, and send the file again."},
+}
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    label: str
+    count: int
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class PreviewView:
+    kind_label: str
+    file_name: str
+    rows: int
+    valid: int
+    period: str | None
+    totals_title: str
+    totals: tuple[TotalRow, ...]
+    problems: tuple[str, ...]
+    problem_count: int
+    lines: tuple[str, ...]
+    warnings: tuple[str, ...]
+    writable: bool
+    token: str
+    sha256: str
+    full_option: int = 0
+
+
+def _t(key: str, lang: str, **values: object) -> str:
+    return pick(TEXTS, key, lang, **values)
+
+
+def _totals(view: PreviewView, lang: str) -> list[core.Element]:
+    if not view.totals:
+        return []
+    items: list[core.Element] = [core.text(view.totals_title, weight="Bolder", spacing="Medium")]
+    for total in view.totals[:TOTALS_SHOWN]:
+        value = tkr(total.amount, lang) if total.amount is not None else _t("rows_count", lang, n=number(total.count))
+        detail = f" ({_t('rows_count', lang, n=number(total.count))})" if total.amount is not None else ""
+        items.append(core.columns(core.column([core.user_text(total.label, limit=120)]),
+                                  core.column([core.text(value + detail, wrap=False)], width="auto"), spacing="None"))
+    if len(view.totals) > TOTALS_SHOWN:
+        items.append(core.text(_t("more_totals", lang, n=len(view.totals) - TOTALS_SHOWN), subtle=True, size="Small"))
+    return items
+
+
+def preview_card(view: PreviewView, lang: str) -> dict[str, Any]:
+    body: list[core.Element] = [
+        core.heading(_t("preview_title", lang, kind=view.kind_label)),
+        core.text(_t("file", lang), weight="Bolder", size="Small", spacing="Small"),
+        core.user_text(view.file_name, limit=200),
+        core.facts([(_t("kind", lang), view.kind_label),
+                    (_t("rows", lang), _t("rows_value", lang, rows=number(view.rows), valid=number(view.valid)))]
+                   + ([(_t("period", lang), view.period)] if view.period else [])),
+        *_totals(view, lang),
+    ]
+    for line in view.lines[:LINES_SHOWN]:
+        body.append(core.user_text(line, limit=600))
+    for warning in view.warnings[:LINES_SHOWN]:
+        body.append(core.user_text("Obs: " + warning, limit=600, subtle=True))
+    actions: list[core.Element] = []
+    if view.problem_count:
+        errors = [core.text("⚠ " + _t("errors_title", lang, n=number(view.problem_count)), weight="Bolder",
+                            color="Attention"), core.text(_t("errors_fix", lang))]
+        errors += [core.user_text(problem, limit=400) for problem in view.problems[:PROBLEMS_SHOWN]]
+        if view.problem_count > min(len(view.problems), PROBLEMS_SHOWN):
+            errors.append(core.text(_t("more_errors", lang, n=view.problem_count - min(len(view.problems),
+                                                                                         PROBLEMS_SHOWN)),
+                                    subtle=True, size="Small"))
+        body.append(core.container(errors, style="attention", spacing="Medium"))
+    elif not view.writable:
+        body.append(core.text(_t("nothing_valid", lang), weight="Bolder", spacing="Medium"))
+    else:
+        body.append(core.text(_t("nothing_written", lang), spacing="Medium"))
+        data = {"pending": view.token, "sha256": view.sha256}
+        actions.append(core.execute(_t("import", lang), CONFIRM_VERB, {**data, "mode": "add"}, style="positive"))
+        if view.full_option:
+            body.append(core.text(_t("full_note", lang, n=view.full_option), size="Small"))
+            actions.append(core.execute(_t("import_full", lang, n=view.full_option), CONFIRM_VERB,
+                                        {**data, "mode": "full"}, style="destructive"))
+    actions.append(core.execute(_t("cancel", lang), CANCEL_VERB, {"pending": view.token}))
+    return core.card(body, actions)
+
+
+@dataclass(frozen=True)
+class ResultView:
+    kind_label: str
+    file_name: str
+    written: bool
+    changed: bool
+    lines: tuple[str, ...]
+    problems: tuple[str, ...]
+    problem_count: int
+    who: str
+    when: str
+
+
+def result_card(view: ResultView, lang: str) -> dict[str, Any]:
+    if view.written:
+        title = _t("done_title" if view.changed else "unchanged_title", lang, kind=view.kind_label)
+        body: list[core.Element] = [core.container([core.text("✔ " + title, weight="Bolder", size="Medium")],
+                                                   style="good")]
+        body += [core.user_text(line, limit=600) for line in view.lines[:LINES_SHOWN]]
+        body.append(core.user_text(_t("done_logged", lang, who=view.who, when=view.when,
+                                      file="”" + view.file_name[:80] + "”"), subtle=True))
+        return core.card(body)
+    body = [core.container([core.text("⚠ " + _t("failed_title", lang, kind=view.kind_label), weight="Bolder",
+                                      size="Medium"), core.text(_t("failed_changed", lang))], style="attention")]
+    body += [core.user_text(p, limit=400) for p in view.problems[:PROBLEMS_SHOWN]]
+    if view.problem_count > PROBLEMS_SHOWN:
+        body.append(core.text(_t("more_errors", lang, n=view.problem_count - PROBLEMS_SHOWN), subtle=True))
+    return core.card(body)
+
+
+def aborted_card(kind_label: str, lang: str) -> dict[str, Any]:
+    return core.card([core.container([core.text("⚠ " + _t("aborted_title", lang), weight="Bolder", size="Medium"),
+                                      core.text(_t("aborted", lang))], style="attention")])
+
+
+def cancelled_card(lang: str) -> dict[str, Any]:
+    return core.card([core.text(_t("cancelled", lang))])
+
+
+def unknown_card(headers: list[str], lang: str) -> dict[str, Any]:
+    shown = ", ".join(f"”{h}”" for h in headers if h)[:600] or "–"
+    return core.card([core.container([core.text(_t("unknown_title", lang), weight="Bolder", size="Medium"),
+                                      core.text(_t("unknown", lang))], style="warning"),
+                      core.text(_t("headers", lang, headers=""), size="Small", subtle=True),
+                      core.user_text(shown, limit=600, subtle=True)])
+
+
+def ambiguous_card(kind_labels: list[str], lang: str) -> dict[str, Any]:
+    kinds = " och ".join([", ".join(kind_labels[:-1]), kind_labels[-1]]) if len(kind_labels) > 1 else kind_labels[0]
+    return core.card([core.container([core.text(_t("ambiguous_title", lang), weight="Bolder", size="Medium"),
+                                      core.text(_t("ambiguous", lang, kinds=kinds.lower()))], style="warning")])
