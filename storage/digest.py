@@ -232,6 +232,34 @@ async def claim_run(session: AsyncSession, subscription_id: int, iso_year: int, 
     return Run(run_id, subscription_id, iso_year, iso_week, CLAIMED, owner, now, attempts)
 
 
+async def claim_runs(session: AsyncSession, wanted: list[tuple[int, int, int]], owner: str,
+                     now: datetime | None = None) -> list[Run]:
+    """Claim many (subscription, ISO year, ISO week) runs with ``attempts = 0`` (nothing sent yet).
+
+    One multi-row INSERT; when any row is taken already (another replica), the IntegrityError sends us
+    one by one, each claim on its own. Returns the runs this call claimed.
+    """
+    if not wanted:
+        return []
+    now = now or utcnow()
+    rows = [{"subscription_id": sub, "iso_year": year, "iso_week": week, "state": CLAIMED, "claimed_by": owner,
+             "claimed_at": now, "attempts": 0} for sub, year, week in wanted]
+    try:
+        async with session.begin_nested():
+            result = await session.execute(
+                insert(RUNS).returning(RUNS.c.id, RUNS.c.subscription_id, sort_by_parameter_order=True), rows)
+            ids = result.all()
+    except IntegrityError:
+        claimed = []
+        for sub, year, week in wanted:
+            run = await claim_run(session, sub, year, week, owner, now)
+            if run is not None:
+                claimed.append(run)
+        return claimed
+    return [Run(run_id, sub, year, week, CLAIMED, owner, now, 0)
+            for (run_id, sub), (_, year, week) in zip(ids, wanted)]
+
+
 async def get_run(session: AsyncSession, subscription_id: int, iso_year: int, iso_week: int) -> Run | None:
     row = (await session.execute(
         select(DigestRun).where(DigestRun.subscription_id == subscription_id, DigestRun.iso_year == iso_year,
@@ -334,6 +362,7 @@ class ReminderClaim:
     meeting_date: date
     state: str
     claimed_at: datetime  # the owner's token: every transition compares it
+    error: str | None = None
 
 
 async def claim_reminder(session: AsyncSession, person_id: int, org_unit_id: int, meeting_date: date,
@@ -358,7 +387,8 @@ async def get_reminder(session: AsyncSession, person_id: int, org_unit_id: int,
     )).scalar_one_or_none()
     if row is None:
         return None
-    return ReminderClaim(row.id, row.person_id, row.org_unit_id, row.meeting_date, row.state, row.claimed_at)
+    return ReminderClaim(row.id, row.person_id, row.org_unit_id, row.meeting_date, row.state, row.claimed_at,
+                         row.error)
 
 
 async def move_reminder(session: AsyncSession, claim: ReminderClaim, state: str, now: datetime,
@@ -381,7 +411,7 @@ def stale(claimed_at: datetime, now: datetime, lease: timedelta) -> bool:
 __all__ = [
     "CLAIMED", "DELIVERY", "FAILED", "PAUSED_BY_USER", "QUIET_MODES", "SENDING", "SENT", "SKIPPED", "STOPPED",
     "UNCERTAIN", "ReminderClaim", "Run", "Subscription", "active_subscriptions", "begin_attempt", "claim_reminder",
-    "claim_run", "finish_run", "for_conversation", "get_reminder", "get_run", "get_subscription", "move_reminder",
+    "claim_run", "claim_runs", "finish_run", "for_conversation", "get_reminder", "get_run", "get_subscription", "move_reminder",
     "pause_for_delivery", "reminders_opted_out", "runs_for_week", "set_active", "set_meeting_weekday",
     "set_quiet_weeks", "set_reminders_opt_out", "set_schedule", "stale", "subscribe", "take_over",
     "uncertain_runs",
