@@ -102,7 +102,7 @@ async def floor_once(dsn: str, clean: bytes) -> float:
         await conn.close()
 
 
-async def import_once(url: str, path: Path) -> tuple[float, float, dict[str, object]]:
+async def import_once(url: str, path: Path) -> tuple[float, float, float, dict[str, object]]:
     from storage.db import Store
     from storage.import_budget import import_utfall
 
@@ -114,25 +114,30 @@ async def import_once(url: str, path: Path) -> tuple[float, float, dict[str, obj
 
     try:
         await store.ping()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         report = await import_utfall(store, path, progress=progress)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     finally:
         await store.dispose()
     assert report.written and report.ok, report.text()
     read_s = marks.get("skriver", start + elapsed) - start
-    return elapsed, read_s, report.summary
+    return elapsed, read_s, cpu, report.summary
 
 
-def cli_once(url: str, path: Path) -> float:
+def cli_once(url: str, path: Path) -> tuple[float, float]:
+    """(wall s, CPU s of the child process) for the real command in a fresh interpreter."""
+    import resource
+
     env = {**os.environ, "DATABASE_URL": url, "TAVLA_AS_OF": "2018-05-15"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "bot.cli_budget", "import", "utfall", str(path), "--enhet", "kr"],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"CLI failed ({done.returncode}): {done.stderr[-2000:]} {done.stdout[-2000:]}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -151,39 +156,45 @@ def main() -> None:
     dsn = url.replace("+asyncpg", "")
     clean_bytes = clean.read_bytes()
 
-    floors, imports, reads = [], [], []
+    floors, imports, reads, cpus = [], [], [], []
     summary: dict[str, object] = {}
     for i in range(args.repeat):
         floors.append(asyncio.run(floor_once(dsn, clean_bytes)))
-        elapsed, read_s, summary = asyncio.run(import_once(url, raw))
+        elapsed, read_s, cpu, summary = asyncio.run(import_once(url, raw))
         imports.append(elapsed)
         reads.append(read_s)
+        cpus.append(cpu)
         print(f"run {i + 1}: COPY floor {floors[-1]:.2f} s, import {imports[-1]:.2f} s "
-              f"(read+check {read_s:.2f} s)", flush=True)
-    clis = [] if args.no_cli else [cli_once(url, raw) for _ in range(min(3, args.repeat))]
+              f"(read+check {read_s:.2f} s, CPU {cpu:.2f} s)", flush=True)
+    cli_runs = [] if args.no_cli else [cli_once(url, raw) for _ in range(min(3, args.repeat))]
+    clis = [wall for wall, _ in cli_runs]
+    cli_cpu = [cpu for _, cpu in cli_runs]
+    load = os.getloadavg()[0]
 
     floor, ours = statistics.median(floors), statistics.median(imports)
     version = asyncio.run(_pg_version(dsn))
     lines = [
         f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), "
-        f"Python {platform.python_version()}, {version}; {args.repeat} alternating runs, medians.",
+        f"Python {platform.python_version()}, {version}; {args.repeat} alternating runs, medians; "
+        f"load average {load:.1f} at the end (other work on the machine inflates wall times alike).",
         "",
         f"Input: {args.rows:,} raw rows ({raw.stat().st_size / 1e6:.1f} MB, Windows-1252, `;`, NBSP thousands, "
         f"decimal comma, kr), January–April 2018 for all 90 budget lines → {summary.get('utfall_rows')} monthly sums.",
         "",
-        "| what | median s | min s | max s | rows/s | × floor |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| what | median s | min s | max s | rows/s | × floor | CPU s (client) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
         f"| floor: PostgreSQL `COPY` of the cleaned rows | {floor:.2f} | {min(floors):.2f} | {max(floors):.2f} | "
-        f"{args.rows / floor:,.0f} | 1.00 |",
+        f"{args.rows / floor:,.0f} | 1.00 | |",
         f"| `import_utfall` end to end (in-process) | {ours:.2f} | {min(imports):.2f} | {max(imports):.2f} | "
-        f"{args.rows / ours:,.0f} | {ours / floor:.2f} |",
+        f"{args.rows / ours:,.0f} | {ours / floor:.2f} | {statistics.median(cpus):.2f} |",
         f"| — of which reading and checking the file | {statistics.median(reads):.2f} | {min(reads):.2f} | "
-        f"{max(reads):.2f} | | |",
+        f"{max(reads):.2f} | | | |",
     ]
     if clis:
         cli = statistics.median(clis)
-        lines.append(f"| `python -m bot.cli_budget import utfall` (fresh process) | {cli:.2f} | {min(clis):.2f} | "
-                     f"{max(clis):.2f} | {args.rows / cli:,.0f} | {cli / floor:.2f} |")
+        lines.append(f"| `python -m bot.cli_budget import utfall` (fresh process: + start-up, migration check) | "
+                     f"{cli:.2f} | {min(clis):.2f} | {max(clis):.2f} | {args.rows / cli:,.0f} | {cli / floor:.2f} | "
+                     f"{statistics.median(cli_cpu):.2f} |")
     lines += ["", f"Target ≤ 3 × floor: {'met' if ours / floor <= 3 else 'NOT met'} ({ours / floor:.2f} ×)."]
     report = "\n".join(lines) + "\n"
     (ROOT / "bench" / "results").mkdir(exist_ok=True)

@@ -180,7 +180,7 @@ async def _run(args: argparse.Namespace, settings: "Settings", kind: str) -> int
                 report = await ib.import_budget(store, args.file, year=args.year, unit=args.enhet, **common)
             else:
                 report = await ib.import_prognosis(store, args.file, year=args.year, default_year=this_year,
-                                                   unit=args.enhet, **common)
+                                                   unit=args.enhet, now=Clock(settings.as_of).utcnow(), **common)
         finally:
             progress.close()
     return _finish(report, args.report)

@@ -460,7 +460,7 @@ def over_card(view: OverView, lang: str) -> core.Element:
     if view.through_month is None:
         body: list[core.Element] = [core.heading(_t("btn_over", lang).rstrip("?")),
                                     core.text(_t("over_no_utfall", lang, year=year))]
-        body += _footer(view.shown, lang)
+        body += _footer(view.shown, lang, signs=False)
         return core.card(body)
     month = _month(view.through_month, lang)
     title = (_t("over_title_area", lang, area=view.area_name, month=month, year=year) if view.area_name
@@ -521,7 +521,7 @@ def unknown_card(query: str, suggestions: list[str], year: int, shown: Shown, la
     body: list[core.Element] = [core.text(_t("unknown_title", lang, year=year), weight="Bolder"),
                                 core.user_text(query, limit=200, italic=True),
                                 core.text(_t("did_you_mean" if suggestions else "unknown_hint", lang), spacing="Small")]
-    body += _footer(shown, lang)[1:]
+    body += _footer(shown, lang, signs=False)
     actions = [ask_button(_t("btn_area", lang, area=name), f"budget {name} {year}") for name in suggestions[:4]]
     actions.append(core.execute(_t("btn_total", lang), SHOW_VERB, show_data("total", year)))
     return core.card(body, actions)
@@ -532,7 +532,7 @@ def enhet_card(enhet: str, area: str, area_id: int, year: int, line: LineFigures
     """An enhet was named: Tavla has no budget per enhet; offer its area (and a line whose name it contains)."""
     body: list[core.Element] = [core.heading(_t("enhet_title", lang)),
                                 core.text(_t("enhet_text", lang, enhet=enhet, area=area))]
-    body += _footer(shown, lang)[1:]
+    body += _footer(shown, lang, signs=False)
     actions = [core.execute(_t("btn_area", lang, area=area), SHOW_VERB, show_data("area", year, area_id))]
     if line is not None:
         actions.append(core.execute(_t("choice_button", lang, name=line.verksamhet, area=line.area_name), SHOW_VERB,

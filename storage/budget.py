@@ -184,10 +184,11 @@ async def line_figures(session: AsyncSession, year: int, *, area_id: int | None 
 
 
 async def add_prognosis(session: AsyncSession, *, line_id: int, year: int, amount: Decimal, note: str | None,
-                        person_id: int | None, via: str, import_id: int | None = None) -> int:
+                        person_id: int | None, via: str, import_id: int | None = None,
+                        at: datetime | None = None) -> int:
     """Store a manual helårsprognos (append-only: the newest overrides, earlier ones stay for follow-up)."""
     row = BudgetPrognosis(budget_line_id=line_id, year=year, amount=amount, note=note, entered_by_id=person_id,
-                          via=via, import_id=import_id)
+                          via=via, import_id=import_id, entered_at=at or utcnow())
     session.add(row)
     await session.flush()
     return row.id

@@ -33,7 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ from storage.importing import (
     read_table,
     sniff_separator,
 )
-from storage.models import BudgetLine, BudgetProfile, BudgetPrognosis, ImportBatch, OrgUnit, Utfall
+from storage.models import BudgetLine, BudgetProfile, BudgetPrognosis, ImportBatch, OrgUnit, Utfall, utcnow
 
 BUDGET_IMPORT_LOCK = MIGRATION_LOCK_ID + 40  # pg_advisory_xact_lock: one budget import writes at a time
 CHUNK_ROWS = 250_000
@@ -1285,9 +1285,11 @@ PROGNOSIS_COLUMNS: dict[str, Iterable[str]] = {
 
 async def import_prognosis(store: Store, source: Path | bytes, *, file_name: str | None = None, year: int | None = None,
                            default_year: int | None = None, unit: str | None = None, skip_invalid: bool = False,
-                           dry_run: bool = False, imported_by_id: int | None = None, via: str = "cli") -> ImportReport:
+                           dry_run: bool = False, imported_by_id: int | None = None, via: str = "cli",
+                           now: datetime | None = None) -> ImportReport:
     """Manual helårsprognoser (one per verksamhet); each overrides the computed prognosis of its line.
-    Prognoses are kept (append-only) so prognossäkerhet can be followed up."""
+    Prognoses are kept (append-only) so prognossäkerhet can be followed up. ``now`` is the app's clock
+    (pinned in a demo), so a prognosis entered in chat and one imported compare in the same time."""
     name = file_name or (source.name if isinstance(source, Path) else "prognos.csv")
     report = ImportReport("prognos", name, skipped_invalid=skip_invalid, dry_run=dry_run)
     table = _read_small(source, name, PROGNOSIS_COLUMNS, ("verksamhet", "amount"), report)
@@ -1346,7 +1348,7 @@ async def import_prognosis(store: Store, source: Path | bytes, *, file_name: str
         await session.flush()
         await session.execute(insert(BudgetPrognosis), [
             {"budget_line_id": lid, "year": target_year, "amount": amount, "note": note, "entered_by_id": imported_by_id,
-             "via": via, "import_id": batch.id} for lid, (_, amount, note) in found.items()])
+             "via": via, "import_id": batch.id, "entered_at": now or utcnow()} for lid, (_, amount, note) in found.items()])
         await recompute_status(session, target_year)
     report.written, report.batch_id = True, batch.id
     report.lines.append(f"Sparade {len(found)} helårsprognoser för {target_year}; de ersätter den beräknade "

@@ -14,6 +14,9 @@ One rule (``budget``) reads the text once and proposes:
   - ``enhet`` — an enhet named: Tavla has no budget per enhet; the handler offers its area.
   - ``total`` — "budget totalt", "budget", "budgetläget", "hela förvaltningen".
   - ``unknown`` — a budget word and a name Tavla does not know ("budget blomkål").
+- ``budget_prognosis_set`` — "prognos äldreomsorg 152 000 tkr: fler platser från hösten": a budget line,
+  a prognosis word and one amount (tkr unless kr/mkr is written), not a question. Only an ekonom or
+  controller may store it (the handler checks).
 - Slots ``year`` (a year written in the text) or ``year_offset`` (−1 for "i fjol", "förra året").
 
 A budget word is needed: budget* (also misspelt: "budegt", "bugdet"), förbrukningsgrad, nettokostnad,
@@ -111,6 +114,13 @@ FILLER = frozenset(
     "spent budget budgets for there does do has have over their its which lines line tell please kan du jag "
     "se kolla tack snalla".split()) | STRONG_WORDS | WEAK_WORDS
 
+PROGNOSIS_WORDS = ("prognos", "prognosen", "helarsprognos", "helarsprognosen", "ny prognos", "satt prognos",
+                   "forecast", "set forecast")
+QUESTION_START = ("vad", "hur", "vilken", "visa", "what", "how", "show")
+_AMOUNT = re.compile(r"(?<![\w,.])([-−]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|[-−]?\d+(?:[.,]\d+)?)\s*"
+                     r"(tkr|mkr|kr|ksek|msek|sek)?(?![\w])", re.IGNORECASE)
+_NOTE = re.compile(r"(?::|\b(?:eftersom|därför att|because)\b)\s*(.+)$", re.IGNORECASE)
+
 SCORE_CERTAIN = 0.95
 SCORE_WEAK_NAMED = 0.85
 SCORE_UNKNOWN = 0.6
@@ -191,6 +201,19 @@ def _year_slots(folded: str) -> dict[str, Any]:
     return {}
 
 
+def _amount(raw: str, year: int | None) -> tuple[str, str] | None:
+    """The one amount written (not a year): ("152000", "tkr"); the unit is tkr unless kr or mkr is written."""
+    text = raw.split(":")[0]
+    found = []
+    for m in _AMOUNT.finditer(text):
+        number = m.group(1).replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("−", "-")
+        unit = (m.group(2) or "").lower()
+        if not unit and re.fullmatch(r"(19|20)\d{2}", number) and (year is None or int(number) == year):
+            continue
+        found.append((number.replace(",", "."), {"ksek": "tkr", "msek": "mkr", "sek": "kr", "": "tkr"}.get(unit, unit)))
+    return found[0] if len(found) == 1 else None
+
+
 def budget(u: Utterance, catalog: Any) -> Intent | None:
     """A budget question → ``budget`` / ``budget_over`` (see the module docstring), or None."""
     if not isinstance(catalog, Catalog) or not u.text:
@@ -214,6 +237,19 @@ def budget(u: Utterance, catalog: Any) -> Intent | None:
     enheter = [h for h in hits if h.entry.kind == "enhet"]
     slots: dict[str, Any] = _year_slots(folded)
     area_ids = list(dict.fromkeys(h.entry.id for h in areas))
+
+    if lines and _has(folded, PROGNOSIS_WORDS) and "?" not in u.raw and not _has(folded, QUESTION_START):
+        amount = _amount(u.raw, slots.get("year"))
+        if amount is not None:
+            value, unit = amount
+            labels = list(dict.fromkeys(h.entry.label for h in lines))
+            candidates = [e for e in cat.of_kind("budget_line") if e.label in labels]
+            if area_ids:
+                candidates = [e for e in candidates if e.parent_id in area_ids] or candidates
+            note = _NOTE.search(u.raw)
+            slots.update(line_ids=[e.id for e in candidates], labels=labels, area_ids=area_ids, amount=value,
+                         unit=unit, note=note.group(1).strip()[:500] if note else None)
+            return Intent("budget_prognosis_set", SCORE_CERTAIN, slots)
 
     if over and not lines:
         if areas:

@@ -111,6 +111,21 @@ def test_an_area_named_too_narrows_the_choice(catalog: Catalog) -> None:
     assert len(ask("budget gymnasiet", catalog).slots["line_ids"]) == 2
 
 
+def test_setting_a_prognosis(catalog: Catalog) -> None:
+    intent = ask("prognos äldreomsorg 152 000 tkr: fler platser från hösten", catalog)
+    assert intent.name == "budget_prognosis_set"
+    assert (intent.slots["amount"], intent.slots["unit"], intent.slots["note"]) == ("152000", "tkr", "fler platser från hösten")
+    assert intent.slots["line_ids"] == line(catalog, "Äldreomsorg")
+    assert ask("sätt helårsprognos för förskola till 86,5 mkr", catalog).slots["unit"] == "mkr"
+    assert ask("helårsprognos äldreomsorg 2019 150 000", catalog).slots == {
+        "year": 2019, "line_ids": line(catalog, "Äldreomsorg"), "labels": ["Äldreomsorg"], "area_ids": [],
+        "amount": "150000", "unit": "tkr", "note": None}
+    assert len(ask("prognos gymnasieskola 70 000", catalog).slots["line_ids"]) == 2  # the handler asks which
+    for question in ("prognos äldreomsorg 2018", "prognos äldreomsorg?", "vad är prognosen för äldreomsorg 152 000?",
+                     "prognos äldreomsorg 1 2 3"):
+        assert ask(question, catalog).name == "budget", question
+
+
 def test_enhet_and_unknown(catalog: Catalog) -> None:
     enhet = ask("budget Förskolan Humlan", catalog)
     assert enhet.slots["target"] == "enhet" and enhet.slots["area_name"] == "Familj och utbildning"

@@ -11,7 +11,7 @@ from storage.demo import seed_demo
 from storage.import_budget import import_utfall
 from storage.models import BudgetLine, OrgUnit
 from tests.support.cards import assert_valid_card
-from tests.support.harness import running, card_text
+from tests.support.harness import User, card_text, running
 
 UTFALL = ("Period;Verksamhetsområde;Verksamhet;Belopp (kr)\r\n"
           "201801;Hälsa och omsorg;Äldreomsorg;12\u00a0600\u00a0000,00\r\n"
@@ -150,3 +150,23 @@ async def test_not_budget_questions_stay_elsewhere(sqlite_store: Store) -> None:
                 for card in received.cards:
                     assert_valid_card(card)
                     assert "Årsbudget" not in card_text(card), text
+
+
+ERIK = User("Erik Ek", "aaaaaaaa-0000-4000-8000-000000000004")  # ekonom + controller for the whole förvaltning
+
+
+async def test_ekonom_sets_a_prognosis_in_chat_others_may_not(store: Store) -> None:
+    assert await seed_demo(store, date(2018, 5, 15))
+    async with running(store) as h:
+        refused = await only_card(h, "prognos äldreomsorg 152 000 tkr")  # Anna is medarbetare
+        assert "Bara en ekonom eller controller för Hälsa och omsorg" in refused
+        got = await h.ask("prognos äldreomsorg 152 000 tkr: fler platser från hösten", user=ERIK)
+        assert len(got) == 1 and "Helårsprognosen för Äldreomsorg är nu 152 000,0 tkr (var " in got[0].text.replace("\u00a0", " ")
+        card = card_text(got[0].cards[0])
+        assert "152 000,0 tkr (prognos från ekonom)" in card and "Prognosen lades in av Erik Ek 15 maj 2018" in card
+        assert "fler platser från hösten" in card
+        again = await only_card(h, "budget äldreomsorg")  # anyone sees it; the newest prognosis wins
+        assert "152 000,0 tkr (prognos från ekonom)" in again
+        assert "flera verksamhetsområden" in await only_card(h, "prognos gymnasieskola 70 000", user=ERIK)
+        narrowed = await h.ask("prognos gymnasieskola inflyttning och arbete 71,5 mkr", user=ERIK)
+        assert "71 500,0 tkr (prognos från ekonom)" in card_text(narrowed[0].cards[0])

@@ -124,6 +124,14 @@ async def test_utf8_bom_true_minus_narrow_nbsp_tkr_by_option_and_area_codes(stor
     assert await utfall_of(store, await line_id(store, "Gymnasieskola", "FOU")) == {}
 
 
+async def test_utf16_tab_separated_excel_unicode_text(store: Store) -> None:
+    text = "Period\tVerksamhet\tBelopp tkr\r\n2018-01\tFärdtjänst\t352,3\r\n2018-01\tFärdtjänst\t−2,3\r\n"
+    report = await import_utfall(store, text.encode("utf-16"), file_name="unicode.txt")
+    assert report.written, report.text()
+    assert (report.encoding, report.separator) == ("utf-16", "\t")
+    assert await utfall_of(store, await line_id(store, "Färdtjänst", "HOO")) == {1: D("350.000")}
+
+
 async def test_reimporting_a_month_replaces_it(store: Store) -> None:
     first = await import_utfall(store, cp1252_file(), file_name="utfall.csv")
     assert first.written

@@ -1,0 +1,83 @@
+"""'prognos äldreomsorg 152 000 tkr: fler platser från hösten' → store a manual helårsprognos (ekonom or
+controller on the line's area or above it), recompute the stored aggregates, answer with the updated card.
+
+Prognoses are append-only (the newest wins; earlier ones stay so prognossäkerhet can be followed up).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from bot.handlers import budget_common as common
+from bot.turn import Message, Reply, Turn
+from cards import budget as cards
+from cards.format import tkr
+from followup.budget import q_tkr
+from followup.errors import Forbidden, UserError
+from storage import budget as repo
+from storage.models import OrgUnit
+
+ROLES = ("ekonom", "controller")
+UNITS = {"tkr": Decimal(1), "mkr": Decimal(1000), "kr": Decimal("0.001")}
+LIMIT_TKR = Decimal(10) ** 9  # a prognosis beyond this is a typo, not a kommun's verksamhet
+
+
+async def _ancestors(session, unit_id: int) -> set[int]:  # type: ignore[no-untyped-def]
+    seen: set[int] = set()
+    current: int | None = unit_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        current = await session.scalar(select(OrgUnit.parent_id).where(OrgUnit.id == current))
+    return seen
+
+
+def _amount(slots: dict[str, object]) -> Decimal:
+    try:
+        value = Decimal(str(slots.get("amount"))) * UNITS[str(slots.get("unit", "tkr"))]
+    except (InvalidOperation, KeyError):
+        raise UserError("Jag kunde inte läsa beloppet. Skriv t.ex. ”prognos äldreomsorg 152 000 tkr”.",
+                        "I could not read the amount. Write e.g. “forecast elderly care 152 000 tkr”.") from None
+    if not value.is_finite() or abs(value) >= LIMIT_TKR:
+        raise UserError("Beloppet är orimligt stort – skriv prognosen i tkr, t.ex. ”152 000 tkr”.",
+                        "The amount is implausibly large – write the forecast in tkr, e.g. “152 000 tkr”.")
+    return q_tkr(value)
+
+
+async def handle(turn: Turn) -> Reply:
+    slots = turn.slots
+    amount = _amount(slots)
+    note = slots.get("note")
+    async with turn.store.session() as session:
+        year = await common.choose_year(turn, session, slots)
+        ids = await common.line_ids_for(turn, session, slots, year.year)
+        figures = await repo.line_figures(session, year.year, line_ids=ids) if ids else []
+        name = " / ".join(slots.get("labels") or []) or "Verksamheten"  # type: ignore[arg-type]
+        if not figures:
+            raise UserError(f"{name} finns inte i budgeten för {year.year}.", f"{name} is not in the budget for {year.year}.")
+        if len(figures) > 1:
+            areas = " eller ".join(f.area_name for f in figures)
+            raise UserError(f"{figures[0].verksamhet} finns i flera verksamhetsområden ({areas}). Skriv området också, "
+                            f"t.ex. ”prognos {figures[0].verksamhet.lower()} {figures[-1].area_name} {tkr(amount)}”.",
+                            f"{figures[0].verksamhet} exists in several areas ({areas}): name the area too.")
+        line = figures[0]
+        allowed = turn.caller.units_with(*ROLES) & await _ancestors(session, line.area_id)
+        if not turn.caller.known or not allowed:
+            raise Forbidden(f"Bara en ekonom eller controller för {line.area_name} kan lägga in en helårsprognos. "
+                            f"Alla kan fråga om budgeten, t.ex. ”budget {line.verksamhet.lower()}”.",
+                            f"Only a finance officer or controller for {line.area_name} can enter a forecast.")
+        before = line.prognosis
+        await repo.add_prognosis(session, line_id=line.line_id, year=year.year, amount=amount,
+                                 note=str(note)[:2000] if note else None, person_id=turn.caller.person_id, via="chat",
+                                 at=turn.clock.utcnow())
+        await repo.recompute_status(session, year.year)
+        updated = (await repo.line_figures(session, year.year, line_ids=[line.line_id]))[0]
+    if turn.lang == "en":
+        text = f"The full-year forecast for {line.verksamhet} is now {tkr(amount, 'en')}."
+    else:
+        was = f" (var {tkr(before)})" if before is not None else ""
+        text = f"Helårsprognosen för {line.verksamhet} är nu {tkr(amount)}{was}."
+    card = cards.line_card(cards.LineView(updated, common.shown(turn, year.note)), turn.lang)
+    return Reply(messages=[Message(text=text, card=card)])
+
