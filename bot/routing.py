@@ -21,6 +21,14 @@ from bot.handlers import (
     digest_subscribe,
 )
 from bot.handlers import help as help_handler
+from bot.handlers import (  # indicators
+    indicator_overview,
+    indicator_record,
+    indicator_record_cancel,
+    indicator_record_confirm,
+    indicator_record_undo,
+    indicator_status,
+)
 from bot.handlers import unknown
 from bot.handlers import file_cancel, file_confirm, file_received  # files dropped in the chat
 from bot.turn import Reply, Turn
@@ -41,6 +49,9 @@ INTENTS: dict[str, Handler] = {
     "digest_meeting_day": digest_meeting_day.handle,
     "digest_reminders_off": digest_reminders_off.handle,
     "digest_reminders_on": digest_reminders_on.handle,
+    "indicator_status": indicator_status.handle,
+    "indicator_overview": indicator_overview.handle,
+    "indicator_record": indicator_record.handle,
 }
 
 VERBS: dict[str, Handler] = {
@@ -54,4 +65,9 @@ VERBS: dict[str, Handler] = {
     "digest_resume": digest_resume.handle,
     "digest_stop": digest_stop.handle,
     "digest_preview": digest_preview.handle,
+    "indicator_status": indicator_status.handle,
+    "indicator_overview": indicator_overview.handle,
+    "indicator_record_confirm": indicator_record_confirm.handle,
+    "indicator_record_cancel": indicator_record_cancel.handle,
+    "indicator_record_undo": indicator_record_undo.handle,
 }

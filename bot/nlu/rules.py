@@ -5,8 +5,10 @@ from __future__ import annotations
 from bot.nlu.intents import Rule
 from bot.nlu.rules_core import greeting_or_help
 from bot.nlu.rules_digest import RULES_DIGEST
+from bot.nlu.rules_indicators import RULES_INDICATORS
 
 RULES: list[Rule] = [
     greeting_or_help,
     *RULES_DIGEST,
+    *RULES_INDICATORS,
 ]
