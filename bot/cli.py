@@ -35,6 +35,7 @@ COMMANDS: list[str] = [
     "bot.cli_manifest",  # manifest build (the Teams app package)
     "bot.cli_admin",  # admin add (the first administrator)
     "bot.cli_digest",  # digest run [--now] [--conversation ID], digest uncertain
+    "bot.cli_org",  # import org/people/goals/targets, export person, gallra
 ]
 
 Subcommands = argparse._SubParsersAction  # noqa: SLF001 - what add_subparsers() returns

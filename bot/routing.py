@@ -31,6 +31,8 @@ from bot.handlers import (  # indicators
 )
 from bot.handlers import unknown
 from bot.handlers import file_cancel, file_confirm, file_received  # files dropped in the chat
+from bot.handlers import admin_grant, admin_my_roles, admin_revoke, admin_who  # people and roles
+from bot.handlers import year_carry_confirm, year_carry_over  # a new planning year
 from bot.turn import Reply, Turn
 
 Handler = Callable[[Turn], Awaitable[Reply]]
@@ -40,6 +42,11 @@ INTENTS: dict[str, Handler] = {
     "empty": help_handler.handle,
     "unknown": unknown.handle,
     "file_received": file_received.handle,  # routed by bot.dispatch.route when a message carries a file
+    "admin_grant": admin_grant.handle,
+    "admin_revoke": admin_revoke.handle,
+    "admin_who": admin_who.handle,
+    "admin_my_roles": admin_my_roles.handle,
+    "year_carry_over": year_carry_over.handle,
     "digest_show": digest_show.handle,
     "digest_subscribe": digest_subscribe.handle,
     "digest_change": digest_change.handle,
@@ -58,6 +65,8 @@ VERBS: dict[str, Handler] = {
     "help": help_handler.handle,
     "import.confirm": file_confirm.handle,
     "import.cancel": file_cancel.handle,
+    "admin.revoke": admin_revoke.handle,
+    "year.carry_over": year_carry_confirm.handle,
     "digest_settings": digest_show.handle,
     "digest_subscribe": digest_subscribe.handle,
     "digest_change": digest_change.handle,

@@ -5,13 +5,15 @@ This and ``bot/adapter.py`` are the only places that know botbuilder's activity 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.dispatch import dispatch
@@ -20,12 +22,15 @@ from bot.turn import Caller, Membership, Message, Reply, Services, Turn, Where
 from cards.common import notice
 from cards.texts import t
 from storage import conversations
+from storage.import_people import link_teams_user, unlinked_people_exist
 from storage.people import person_by_aad
 
 log = logging.getLogger("tavla.bot")
 
 CARD = "application/vnd.microsoft.card.adaptive"
 KNOWN_REFERENCES = 10_000
+UNMATCHED_TTL_S = 600.0  # a sender Teams' member lookup did not match is looked up again after this
+MEMBER_LOOKUP_TIMEOUT_S = 5.0
 NEWLY_SEEN = "tavla.newly_seen"  # turn_state key: this activity introduced (or re-installed) the conversation  # conversations whose serviceUrl this process has already stored
 
 
@@ -73,6 +78,7 @@ class TavlaBot(TeamsActivityHandler):
     def __init__(self, services: Services) -> None:
         self.services = services
         self._known: OrderedDict[str, str] = OrderedDict()  # conversation id → serviceUrl stored
+        self._unmatched: dict[str, float] = {}  # AAD ids a Teams member lookup did not match, and when
 
     # --- every activity -----------------------------------------------------------------------
 
@@ -143,6 +149,12 @@ class TavlaBot(TeamsActivityHandler):
             if activity.conversation is not None and activity.conversation.conversation_type == "channel":
                 info = await conversations.get(session, activity.conversation.id)
                 linked = info.org_unit_id if info else None
+        if aad and caller.person_id is None:  # first seen in Teams: known by UPN only? (Teams' member lookup)
+            person = await self._first_seen(turn_context, aad)
+            if person is not None:
+                caller = Caller(teams_id=caller.teams_id, name=person.name, aad_object_id=aad,
+                                person_id=person.person_id,
+                                memberships=tuple(Membership(r, u, n) for r, u, n in person.roles))
         data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
         channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
         team = data.get("team") if isinstance(data.get("team"), dict) else {}
@@ -154,6 +166,36 @@ class TavlaBot(TeamsActivityHandler):
         )
         return Turn(services=self.services, caller=caller, where=where, lang=lang_of(activity),
                     activity_id=activity.id, reply_to_id=activity.reply_to_id, **fields)
+
+    async def _first_seen(self, turn_context: TurnContext, aad: str) -> Any:
+        """A person imported with only a UPN (``tavla import people``) writes for the first time: ask Teams for
+        the sender's UPN and link the AAD object id to that person (``storage.import_people.link_teams_user``).
+        Nobody known only by UPN → no lookup; a sender Teams does not match → not asked again for a while."""
+        now = time.monotonic()
+        last = self._unmatched.get(aad)
+        if last is not None and now - last < UNMATCHED_TTL_S:
+            return None
+        async with self.services.store.session() as session:
+            if not await unlinked_people_exist(session):
+                return None
+        upn = None
+        try:
+            member = await asyncio.wait_for(
+                TeamsInfo.get_member(turn_context, turn_context.activity.from_property.id), MEMBER_LOOKUP_TIMEOUT_S)
+            upn = getattr(member, "user_principal_name", None) or getattr(member, "email", None)
+        except Exception as exc:  # noqa: BLE001 - no lookup (no rights, timeout): the person stays unknown
+            log.info("member lookup failed for %s: %s", aad, type(exc).__name__)
+        person = None
+        if upn:
+            async with self.services.store.session() as session:
+                person = await link_teams_user(session, aad, upn, at=self.services.clock.utcnow())
+        if person is None:
+            self._unmatched[aad] = now
+            while len(self._unmatched) > KNOWN_REFERENCES:
+                self._unmatched.pop(next(iter(self._unmatched)))
+        else:
+            log.info("linked %s to person %s by UPN", aad, person.person_id)
+        return person
 
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
         if reply.toast and turn_context.activity.type != ActivityTypes.invoke:

@@ -70,7 +70,7 @@ class Report:
         if self.problems:
             shown = len(self.bad_lines) or 1
             out.append(f"{shown} rader har fel – inget importerades:" if not self.dry_run else f"{shown} rader har fel:")
-            out += [f"  {p}" for p in self.problems]
+            out += [f"  {p}" for p in sorted(self.problems, key=lambda p: (p.line or 0))]
             if self.problem_count > len(self.problems):
                 out.append(f"  … och {self.problem_count - len(self.problems)} fel till")
         out += self.done

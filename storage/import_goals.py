@@ -70,7 +70,7 @@ async def import_goals(store: Store, source: Path | bytes, *, at: datetime, toda
                        imported_by_id: int | None = None, via: str = "cli", sheet: str | None = None,
                        dry_run: bool = False) -> Report:
     """Validate the whole file; when every row is right, write the verksamhetsmål in one transaction."""
-    name = file_name or (source.name if isinstance(source, Path) else "verksamhetsmal.csv")
+    name = file_name or (source.name if isinstance(source, Path) else "verksamhetsmal")
     table = read_table(source, COLUMNS, required=REQUIRED, file_name=name, sheet=sheet)
     report = Report(KIND, name, rows=len(table.rows), dry_run=dry_run, read_as=read_as(table))
     async with store.session() as session:
@@ -83,6 +83,7 @@ async def import_goals(store: Store, source: Path | bytes, *, at: datetime, toda
         vm = [g for g in goals if g.kind == "verksamhetsmal"]
         parsed: list[_Goal] = []
         seen: dict[tuple[int, int, str], int] = {}
+        stale: dict[int, tuple[Goal, int]] = {}
         for row in table.rows:
             before = report.problem_count
 
@@ -109,8 +110,14 @@ async def import_goals(store: Store, source: Path | bytes, *, at: datetime, toda
             elif len(title) > TITLE_MAX:
                 problem("verksamhetsmål", f"för långt (högst {TITLE_MAX} tecken)")
             parent_text = clean_cell(row.get("parent"))
-            candidates = [g for g in parents.get(fold(parent_text), [])
+            named = parents.get(fold(parent_text), [])
+            candidates = [g for g in named
                           if (g.year_from is None or g.year_from <= year) and (g.year_to is None or g.year_to >= year)]
+            if not candidates and named:  # the förvaltningsmål of an earlier årsplan still serves (said in the report)
+                latest = max(g.year_to or 0 for g in named)
+                candidates = [g for g in named if (g.year_to or 0) == latest and latest < year]
+                if len(candidates) == 1:
+                    stale.setdefault(candidates[0].id, (candidates[0], year))
             if not parent_text:
                 problem("överordnat mål", "överordnat mål saknas (förvaltningsmål, resultatmål eller prioritering)")
             elif not candidates:
@@ -188,6 +195,9 @@ async def import_goals(store: Store, source: Path | bytes, *, at: datetime, toda
         verb = "Skulle läsa in" if dry_run else "Inläst"
         report.done.append(f"{verb}: {len(new)} nya, {len(changed)} ändrade, {report.unchanged} oförändrade "
                            f"verksamhetsmål.")
+        for goal, year in stale.values():
+            report.warnings.append(f"{PARENT_LABELS.get(goal.kind, goal.kind)} ”{goal.title}” gäller t.o.m. "
+                                   f"{goal.year_to}; verksamhetsmålen för {year} kopplas ändå till det.")
         if dry_run or not (new or changed):
             report.written = not dry_run
             return report

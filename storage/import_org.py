@@ -58,6 +58,7 @@ KIND_WORDS = {
     "sektor": "verksamhetsomrade", "enhet": "enhet", "avdelning": "enhet", "unit": "enhet", "area": "verksamhetsomrade",
 }
 RANK = {"kommun": 0, "forvaltning": 1, "verksamhetsomrade": 2, "enhet": 3}
+ARTICLE = {"kommun": "en", "forvaltning": "en", "verksamhetsomrade": "ett", "enhet": "en"}
 KIND_LABELS = {"kommun": "kommun", "forvaltning": "förvaltning", "verksamhetsomrade": "verksamhetsområde",
                "enhet": "enhet"}
 
@@ -252,11 +253,11 @@ def _check_tree(versions: dict[tuple[str, int], _Version], report: Report) -> No
         if version.line is None:
             continue
         kind, parent = version.kind or "enhet", version.parent
-        if parent is None and RANK[kind] >= RANK["verksamhetsomrade"]:
-            report.add(version.line, "överordnad", f"en {KIND_LABELS[kind]} behöver en överordnad enhet")
+        if parent is None and version.parent_ref is None and RANK[kind] >= RANK["verksamhetsomrade"]:
+            report.add(version.line, "överordnad", f"{ARTICLE[kind]} {KIND_LABELS[kind]} behöver en överordnad enhet")
         if parent is not None and parent.kind is not None and (
                 RANK[kind] < RANK[parent.kind] or (RANK[kind] == RANK[parent.kind] and kind != "enhet")):
-            report.add(version.line, "typ", f"en {KIND_LABELS[kind]} kan inte ligga under "
+            report.add(version.line, "typ", f"{ARTICLE[kind]} {KIND_LABELS[kind]} kan inte ligga under "
                                             f"{KIND_LABELS[parent.kind]} {parent.name}")
         seen, node = {id(version)}, parent
         while node is not None:
@@ -292,7 +293,7 @@ async def import_org(store: Store, source: Path | bytes, *, at: datetime, today:
                      imported_by_id: int | None = None, via: str = "cli", sheet: str | None = None,
                      dry_run: bool = False) -> Report:
     """Validate the whole file, then (when every row is right) write it in one transaction."""
-    name = file_name or (source.name if isinstance(source, Path) else "organisation.csv")
+    name = file_name or (source.name if isinstance(source, Path) else "organisation")
     table = read_table(source, COLUMNS, required=REQUIRED, file_name=name, sheet=sheet)
     report = Report(KIND, name, rows=len(table.rows), dry_run=dry_run, read_as=read_as(table))
     async with store.session() as session:

@@ -193,7 +193,7 @@ async def import_people(store: Store, source: Path | bytes, *, at: datetime, tod
                         file_name: str | None = None, imported_by_id: int | None = None, via: str = "cli",
                         sheet: str | None = None, dry_run: bool = False) -> Report:
     """Validate the whole file; when every row is right, write people and roles in one transaction."""
-    name = file_name or (source.name if isinstance(source, Path) else "personer.csv")
+    name = file_name or (source.name if isinstance(source, Path) else "personer")
     table = read_table(source, COLUMNS, required=(), file_name=name, sheet=sheet)
     report = Report(KIND, name, rows=len(table.rows), dry_run=dry_run, read_as=read_as(table))
     if "aad" not in table.columns and "upn" not in table.columns:

@@ -112,7 +112,7 @@ async def import_targets(store: Store, source: Path | bytes, *, at: datetime, to
                          imported_by_id: int | None = None, via: str = "cli", sheet: str | None = None,
                          dry_run: bool = False) -> Report:
     """Validate the whole file; when every row is right, write the målnivåer in one transaction."""
-    name = file_name or (source.name if isinstance(source, Path) else "malnivaer.csv")
+    name = file_name or (source.name if isinstance(source, Path) else "malnivaer")
     data = source.read_bytes() if isinstance(source, Path) else source
     first = read_table(data, COLUMNS, required=REQUIRED, file_name=name, sheet=sheet)
     wide = _wide_columns(first.extra_columns)
