@@ -55,7 +55,8 @@ def short_answer(turn: Turn, text: str, style: str = "default") -> Reply:
     return Reply.card(notice(text, style=style))
 
 
-def _is_transient(exc: BaseException) -> bool:
+def is_transient(exc: BaseException) -> bool:
+    """A database outage (connection lost or refused, pool exhausted, timeout): worth trying again soon."""
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, TRANSIENT)
@@ -68,7 +69,7 @@ async def dispatch(turn: Turn) -> Reply:
     except UserError as exc:
         return short_answer(turn, exc.text(turn.lang), "warning")
     except Exception as exc:  # noqa: BLE001 - the user gets a message, the log gets the details
-        transient = _is_transient(exc)
+        transient = is_transient(exc)
         log.error(
             "turn failed (%s): conversation=%s activity=%s verb=%s intent=%s",
             "transient" if transient else "bug", turn.where.conversation_id, turn.activity_id, turn.verb,
