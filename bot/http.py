@@ -10,11 +10,13 @@ import asyncio
 import json
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import Bot
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+from botbuilder.schema.teams import TeamsChannelData
 
 from bot.logging_setup import turn_context
 
@@ -25,6 +27,15 @@ MAX_BODY_BYTES = 1_000_000
 
 def _bad_request(reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=400)
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket, a port that is not a number
+        return False
 
 
 def parse_activity(raw: bytes) -> Activity | str:
@@ -43,10 +54,20 @@ def parse_activity(raw: bytes) -> Activity | str:
     for name in ("conversation", "from", "recipient"):
         if name in body and not isinstance(body[name], dict):
             return f"activity field {name} is not an object"
+        # Every activity a channel sends names its conversation, sender and recipient; without them there
+        # is no one to answer (and nothing to key state on).
+        if not isinstance(body.get(name), dict) or not isinstance(body[name].get("id"), str) or not body[name]["id"]:
+            return f"activity has no {name} id"
     if not isinstance(body.get("serviceUrl", ""), str):
         return "serviceUrl is not a string"
+    if not _is_http_url(body.get("serviceUrl", "")):  # where the answer goes: an absolute http(s) URL
+        return "serviceUrl is not an http(s) URL"
     try:
         activity = Activity().deserialize(body)
+        if activity.channel_id == "msteams":  # read like this by the SDK's Teams handler on every turn
+            if not isinstance(body.get("channelData"), dict):
+                return "Teams activity without channelData"
+            TeamsChannelData().deserialize(body["channelData"])
     except Exception:  # noqa: BLE001 - msrest raises many kinds for malformed input
         return "not a valid activity"
     return activity
