@@ -16,7 +16,7 @@ from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnCon
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
-from bot.dispatch import dispatch
+from bot.dispatch import dispatch, is_transient
 from bot.nlu.normalize import clean
 from bot.turn import Caller, Membership, Message, Reply, Services, Turn, Where
 from cards.common import notice
@@ -90,9 +90,29 @@ class TavlaBot(TeamsActivityHandler):
                         activity.conversation.id if activity.conversation else None)
             await self._refuse_foreign(turn_context)
             return
-        if activity.conversation is not None and activity.conversation.id and activity.service_url:
-            turn_context.turn_state[NEWLY_SEEN] = await self._remember(turn_context, installing=False)
-        await super().on_turn(turn_context)
+        try:
+            if activity.conversation is not None and activity.conversation.id and activity.service_url:
+                turn_context.turn_state[NEWLY_SEEN] = await self._remember(turn_context, installing=False)
+            await super().on_turn(turn_context)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            await self._temporary(turn_context)
+
+    async def _temporary(self, turn_context: TurnContext) -> None:
+        """A database outage outside a handler (the caller, the conversation, dialog state): the short
+        "tillfälligt fel, försök igen" a handler's outage gets (bot/dispatch.py), not a server error."""
+        activity = turn_context.activity
+        log.error("turn failed (transient): conversation=%s activity=%s type=%s",
+                  activity.conversation.id if activity.conversation else None, activity.id, activity.type)
+        text = t("temporary", lang_of(activity))
+        if activity.type == ActivityTypes.invoke:
+            turn_context.turn_state[TurnContext._INVOKE_RESPONSE_KEY] = Activity(  # noqa: SLF001
+                type=ActivityTypes.invoke_response,
+                value=InvokeResponse(status=HTTPStatus.OK, body={
+                    "statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text}))
+        elif activity.type == ActivityTypes.message:
+            await turn_context.send_activity(card_activity(Message(card=notice(text, style="attention"))))
 
     async def _refuse_foreign(self, turn_context: TurnContext) -> None:
         lang = lang_of(turn_context.activity)
