@@ -323,25 +323,18 @@ def _years(day: date) -> Decimal:
     return Decimal(day.toordinal()) / Decimal("365.2425")
 
 
-def _month_before(period: Period, months: int) -> Period:
-    index = period.start.year * 12 + period.start.month - 1 - months
-    return Period.month(index // 12, index % 12 + 1)
-
-
 def rolling_means(points: Iterable[Point]) -> list[Point]:
     """For each month that ends 12 recorded months in a row: their mean (kind ``rullande``), oldest first.
 
     A monthly series swings with the seasons (sick leave peaks in winter); a yearly target such as
     "genomsnittlig frisknärvaro minst 95 %" is about the year's mean, which the rolling mean estimates.
     """
-    monthly = {p.period.code: p for p in points if p.period.grain == "month"}
+    monthly = {p.period.start.year * 12 + p.period.start.month - 1: p for p in points if p.period.grain == "month"}
     out = []
-    for code in sorted(monthly):
-        period = monthly[code].period
-        window = [monthly.get(_month_before(period, k).code) for k in range(ROLLING_MONTHS)]
-        if all(window):
-            mean = sum((w.value for w in window if w is not None), Decimal(0)) / ROLLING_MONTHS
-            out.append(Point(period, mean, "rullande"))
+    for index in sorted(monthly):
+        if all(index - k in monthly for k in range(1, ROLLING_MONTHS)):
+            total = sum((monthly[index - k].value for k in range(ROLLING_MONTHS)), Decimal(0))
+            out.append(Point(monthly[index].period, total / ROLLING_MONTHS, "rullande"))
     return out
 
 

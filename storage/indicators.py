@@ -118,22 +118,21 @@ def _info(ind: Indicator, goal: Goal, targets: Iterable[IndicatorTarget]) -> Ind
 
 
 async def indicators(session: AsyncSession, ids: Sequence[int] | None = None) -> list[IndicatorInfo]:
-    """Indicators (all, or those ``ids``) with goal and targets, in the årsplan's order (two queries)."""
-    query = select(Indicator, Goal).join(Goal, Goal.id == Indicator.goal_id)
+    """Indicators (all, or those ``ids``) with goal and targets, in the årsplan's order (one query)."""
+    query = (select(Indicator, Goal, IndicatorTarget)
+             .join(Goal, Goal.id == Indicator.goal_id)
+             .outerjoin(IndicatorTarget, IndicatorTarget.indicator_id == Indicator.id))
     if ids is not None:
         if not ids:
             return []
         query = query.where(Indicator.id.in_(list(ids)))
-    rows = (await session.execute(query.order_by(Indicator.sort_order, Indicator.id))).all()
-    if not rows:
-        return []
-    targets = (await session.execute(
-        select(IndicatorTarget).where(IndicatorTarget.indicator_id.in_([ind.id for ind, _ in rows]))
-    )).scalars().all()
-    by_indicator: dict[int, list[IndicatorTarget]] = {}
-    for t in targets:
-        by_indicator.setdefault(t.indicator_id, []).append(t)
-    return [_info(ind, goal, by_indicator.get(ind.id, ())) for ind, goal in rows]
+    rows = (await session.execute(query.order_by(Indicator.sort_order, Indicator.id, IndicatorTarget.year))).all()
+    found: dict[int, tuple[Indicator, Goal, list[IndicatorTarget]]] = {}
+    for ind, goal, target in rows:
+        entry = found.setdefault(ind.id, (ind, goal, []))
+        if target is not None:
+            entry[2].append(target)
+    return [_info(ind, goal, targets) for ind, goal, targets in found.values()]
 
 
 async def indicator(session: AsyncSession, indicator_id: int) -> IndicatorInfo | None:

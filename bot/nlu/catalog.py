@@ -70,9 +70,9 @@ def _word_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _covered(hit: Located) -> tuple[float, float]:
-    """How much of the text a hit explains: the name's length weighted by how well it matched."""
-    return (len(hit.name) * hit.score, hit.score)
+def _covered(hit: Located) -> tuple[int, float]:
+    """How much of the text a hit explains (its span), then how well it matched."""
+    return (hit.end - hit.start, hit.score)
 
 
 _NUMERIC = re.compile(r"[-−+]?\d+(?:[.,]\d+)?%?")
@@ -82,6 +82,9 @@ def _foreign_number(window: str, name: str) -> bool:
     """A fuzzy window that contains a number the name does not have."""
     own = set(name.split())
     return any(_NUMERIC.fullmatch(token) and token not in own for token in window.split())
+
+
+_NAMES: dict[tuple[int, tuple[str, ...]], tuple["Catalog", list[tuple[str, str, Entry]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,19 @@ class Catalog:
         return sorted(found.values(), key=lambda m: (-m.score, -len(m.name)))
 
 
+    def _names_of(self, kinds: tuple[str, ...]) -> list[tuple[str, str, Entry]]:
+        """(name, ' name ' with hyphens as spaces, entry) for ``kinds``: built once per catalog and kinds."""
+        cache_key = (id(self), kinds)
+        hit = _NAMES.get(cache_key)
+        if hit is not None and hit[0] is self:
+            return hit[1]
+        names = [(name, f" {name.replace('-', ' ')} ", entry) for entry in self.of_kind(*kinds)
+                 for name in entry.names if len(name) >= 2]
+        if len(_NAMES) > 64:
+            _NAMES.clear()
+        _NAMES[cache_key] = (self, names)
+        return names
+
     def locate(self, text: str, *kinds: str, threshold: float = 85.0, exact_below: int = 5) -> list[Located]:
         """Names of ``kinds`` that occur in ``text`` as whole words, with their span; best entry first.
 
@@ -133,38 +149,40 @@ class Catalog:
         carry a typo: rapidfuzz aligns it in the text, the span is widened to whole words and must still
         score ``threshold`` with ``fuzz.ratio`` ("frisknärvarp" finds frisknärvaro, "företagande" does not
         find företag); a window with a number the name lacks is no match ("personalomsättning 6,5"). Hyphens
-        count as spaces. One match per entry: the one that explains the most (name length × score), so
-        "meritvärde åk9" is Meritvärde åk 9 by its short name, not by the exact "meritvärde" alone.
+        count as spaces. One match per entry: the one that covers the most of the text, then the best score,
+        so "meritvärde åk9" is Meritvärde åk 9 by its short name, not by the exact "meritvärde" alone.
         """
         t = key(text)
         if not t:
             return []
         padded = f" {t.replace('-', ' ')} "  # same length: positions still index key(text)
+        pairs = self._names_of(kinds)
+        fuzzy = [i for i, (name, _, _) in enumerate(pairs) if exact_below <= len(name) <= len(t) + 2]
+        # one pass in C over every name; only those close enough are aligned one by one below
+        close = {fuzzy[j] for _, _, j in process.extract(
+            t, [pairs[i][0] for i in fuzzy], scorer=fuzz.partial_ratio, score_cutoff=threshold, limit=None)}
         found: dict[tuple[str, int], Located] = {}
-        for entry in self.of_kind(*kinds):
-            for name in entry.names:
-                if len(name) < 2:
+        for i, (name, needle, entry) in enumerate(pairs):
+            at = padded.find(needle)
+            if at >= 0:
+                hit = Located(entry, 100.0, name, at, at + len(name))
+            elif i not in close:
+                continue
+            else:
+                aligned = fuzz.partial_ratio_alignment(name, t, score_cutoff=threshold)
+                if aligned is None:
                     continue
-                at = padded.find(f" {name.replace('-', ' ')} ")
-                if at >= 0:
-                    hit = Located(entry, 100.0, name, at, at + len(name))
-                elif len(name) < exact_below or len(name) > len(t) + 2:
+                start, end = _word_span(t, aligned.dest_start, aligned.dest_end)
+                if _foreign_number(t[start:end], name):
+                    continue  # 'personalomsättning 6,5' is a name and a value, not a longer name
+                score = float(fuzz.ratio(name, t[start:end]))
+                if score < threshold:
                     continue
-                else:
-                    aligned = fuzz.partial_ratio_alignment(name, t, score_cutoff=threshold)
-                    if aligned is None:
-                        continue
-                    start, end = _word_span(t, aligned.dest_start, aligned.dest_end)
-                    if _foreign_number(t[start:end], name):
-                        continue  # 'personalomsättning 6,5' is a name and a value, not a longer name
-                    score = float(fuzz.ratio(name, t[start:end]))
-                    if score < threshold:
-                        continue
-                    hit = Located(entry, score, name, start, end)
-                k = (entry.kind, entry.id)
-                best = found.get(k)
-                if best is None or _covered(hit) > _covered(best):
-                    found[k] = hit
+                hit = Located(entry, score, name, start, end)
+            k = (entry.kind, entry.id)
+            best = found.get(k)
+            if best is None or _covered(hit) > _covered(best):
+                found[k] = hit
         return sorted(found.values(), key=lambda m: (-m.score, -(m.end - m.start), m.start))
 
 

@@ -23,7 +23,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
+
+from rapidfuzz import fuzz
 
 from bot.nlu.catalog import Catalog, Entry, Located, key
 from bot.nlu.intents import Intent
@@ -144,13 +147,21 @@ def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[\s\-−:/]+", text) if w]
 
 
-def _label_core(label: str) -> str:
-    """A full name without its parenthesised parts: 'Nöjd Region Index (NRI)' → 'nojd region index'."""
-    return " ".join(_words(key(re.sub(r"\([^)]*\)", " ", label))))
+@lru_cache(maxsize=4096)
+def _label_words(label: str) -> tuple[str, ...]:
+    return tuple(_words(key(label)))
 
 
-def _contains_words(haystack: str, needle: str) -> bool:
-    return f" {' '.join(_words(needle))} " in f" {' '.join(_words(haystack))} "
+@lru_cache(maxsize=4096)
+def _own_names(label: str, short: str) -> frozenset[str]:
+    """An indicator's own full name (with and without its parenthesised parts) and short name, as words."""
+    core = key(re.sub(r"\([^)]*\)", " ", label))
+    return frozenset(" ".join(_words(n)) for n in (key(label), core, key(short)))
+
+
+@lru_cache(maxsize=4096)
+def _vocabulary(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w for name in names for w in _words(name))
 
 
 def _specific(hits: list[Located]) -> list[Located]:
@@ -167,16 +178,13 @@ def _specific(hits: list[Located]) -> list[Located]:
 
 def _decisive(hit: Located) -> bool:
     """The hit is the indicator's own full or short name (then no other indicator is offered)."""
-    own = {" ".join(_words(n)) for n in (key(hit.entry.label), _label_core(hit.entry.label),
-                                         key(str(hit.entry.extra.get("short") or "")))}
+    own = _own_names(hit.entry.label, str(hit.entry.extra.get("short") or ""))
     return " ".join(_words(hit.name)) in own
 
 
-def _contains_words_fuzzy(haystack: str, needle: str) -> bool:
-    """``needle``'s words, give or take an ending ('meritvärdet'), occur in a row in ``haystack``."""
-    from rapidfuzz import fuzz
-
-    words, wanted = _words(haystack), _words(needle)
+def _contains_words_fuzzy(words: tuple[str, ...], needle: str) -> bool:
+    """``needle``'s words, give or take an ending ('meritvärdet'), occur in a row in ``words``."""
+    wanted = _words(needle)
     size = len(wanted)
     return any(all(fuzz.ratio(a, b) >= 88 for a, b in zip(words[i:i + size], wanted))
                for i in range(len(words) - size + 1))
@@ -184,7 +192,7 @@ def _contains_words_fuzzy(haystack: str, needle: str) -> bool:
 
 def _sharing(hit: Located, indicators: list[Entry]) -> list[Entry]:
     """Other indicators whose full name contains the hit's words ('meritvärde' → Meritvärde 300+)."""
-    return [e for e in indicators if e.id != hit.entry.id and _contains_words_fuzzy(key(e.label), hit.name)]
+    return [e for e in indicators if e.id != hit.entry.id and _contains_words_fuzzy(_label_words(e.label), hit.name)]
 
 
 def _explaining(hits: list[Located], text: str) -> list[Located]:
@@ -197,11 +205,9 @@ def _explaining(hits: list[Located], text: str) -> list[Located]:
 
 def _word_candidates(core: list[str], indicators: list[Entry]) -> list[Entry]:
     """Indicators each of whose core words occurs (fuzzy) among the words of its names ('bostäder')."""
-    from rapidfuzz import fuzz
-
     found = []
     for entry in indicators:
-        vocabulary = {w for name in entry.names for w in _words(name)}
+        vocabulary = _vocabulary(entry.names)
         if all(any(fuzz.ratio(word, v) >= (92 if len(word) < 6 else 88) for v in vocabulary) for word in core):
             found.append(entry)
     return found
