@@ -18,9 +18,11 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.dispatch import dispatch, is_transient
 from bot.nlu.normalize import clean
+from bot.state_storage import SqlStorage
 from bot.turn import Caller, Membership, Message, Reply, Services, Turn, Where
 from cards.common import notice
 from cards.texts import t
+from dialogs.host import DialogHost
 from storage import conversations
 from storage.import_people import link_teams_user, unlinked_people_exist
 from storage.people import person_by_aad
@@ -79,6 +81,7 @@ class TavlaBot(TeamsActivityHandler):
         self.services = services
         self._known: OrderedDict[str, str] = OrderedDict()  # conversation id → serviceUrl stored
         self._unmatched: dict[str, float] = {}  # AAD ids a Teams member lookup did not match, and when
+        self.dialogs = DialogHost(SqlStorage(services.store))  # multi-turn dialogs, state in the store
 
     # --- every activity -----------------------------------------------------------------------
 
@@ -236,6 +239,9 @@ class TavlaBot(TeamsActivityHandler):
         else:
             turn = await self._turn(turn_context, text=strip_mention(turn_context)[:20_000],
                                     attachments=attachments)
+        # An open multi-turn dialog takes typed text first; a handler opens one with Reply(dialog=name).
+        if turn.verb is None and await self.dialogs.continue_active(turn_context, turn):
+            return
         reply = await dispatch(turn)
         if reply.replace is not None and activity.reply_to_id:
             updated = card_activity(Message(card=reply.replace))
@@ -247,6 +253,8 @@ class TavlaBot(TeamsActivityHandler):
         elif reply.replace is not None:
             reply.messages.insert(0, Message(card=reply.replace))
         await self._send(turn_context, reply)
+        if reply.dialog:
+            await self.dialogs.begin(turn_context, turn, reply.dialog)
 
     # --- invokes --------------------------------------------------------------------------------
 

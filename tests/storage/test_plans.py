@@ -321,29 +321,42 @@ async def test_grant_role(demo: Store) -> None:
 
 async def test_headline_reads_indicator_and_budget_when_there(demo: Store) -> None:
     ids = await _ids(demo)
-    humlan = ids["DEMO-HUMLAN"]
+    humlan, fou = ids["DEMO-HUMLAN"], ids["FOU"]
+    async with demo.session() as s:
+        # Whatever other features' exempeldata recorded for the enhet and its area is cleared first, so the
+        # expectations below are about the rule, not about someone else's demo figures.
+        cleared = [humlan, fou, ids["DEMO-SNAPPHANE"]]
+        for row in (await s.execute(select(IndicatorValue).where(IndicatorValue.org_unit_id.in_(cleared)))).scalars():
+            await s.delete(row)
+        for row in (await s.execute(select(BudgetStatus))).scalars():
+            await s.delete(row)
     async with demo.session() as s:
         plain = await plans.unit_headline(s, humlan, 2018)
     assert plain.budget_area == "Familj och utbildning" and plain.budget_total is not None
-    assert plain.utfall_to_date is None
+    assert plain.indicator_name is None and plain.utfall_to_date is None
     async with demo.session() as s:
+        total = (await s.execute(select(func.sum(BudgetLine.net_cost)).where(BudgetLine.org_unit_id == fou,
+                                                                             BudgetLine.year == 2018))).scalar_one()
         indicator = (await s.execute(select(Indicator).where(Indicator.code == "frisknarvaro"))).scalar_one()
         s.add(IndicatorValue(indicator_id=indicator.id, org_unit_id=humlan, period="2018-03",
                              period_start=date(2018, 3, 1), period_end=date(2018, 3, 31), value=Decimal("94.2"),
                              kind="matning", is_demo=True))
-        s.add(IndicatorValue(indicator_id=indicator.id, org_unit_id=ids["FOU"], period="2018-04",
+        s.add(IndicatorValue(indicator_id=indicator.id, org_unit_id=fou, period="2018-04",  # newer, but the area's
                              period_start=date(2018, 4, 1), period_end=date(2018, 4, 30), value=Decimal("91.0"),
                              kind="matning"))
-        line = (await s.execute(select(BudgetLine).where(BudgetLine.org_unit_id == ids["FOU"]).limit(1))).scalar_one()
+        line = (await s.execute(select(BudgetLine).where(BudgetLine.org_unit_id == fou).limit(1))).scalar_one()
         s.add(BudgetStatus(budget_line_id=line.id, year=2018, through_month=4, utfall_to_date=Decimal("1000.5")))
     async with demo.session() as s:
         head = await plans.unit_headline(s, humlan, 2018)
+        area_only = await plans.unit_headline(s, ids["DEMO-SNAPPHANE"], 2018)
         target = (await s.execute(select(IndicatorTarget).where(IndicatorTarget.indicator_id == indicator.id,
                                                                 IndicatorTarget.year == 2018))).scalar_one_or_none()
     assert head.indicator_value == Decimal("94.2") and head.indicator_scope == "Förskolan Humlan"  # own value first
     assert head.indicator_period_end == date(2018, 3, 31) and head.is_demo
     assert head.target_low == (target.low if target else None)
-    assert head.utfall_to_date == Decimal("1000.5") and head.through_month == 4
+    assert head.budget_total == total and head.utfall_to_date == Decimal("1000.5") and head.through_month == 4
+    # Snapphaneskolan has no value of its own: its area's is shown, and says whose it is.
+    assert area_only.indicator_value == Decimal("91.0") and area_only.indicator_scope == "Familj och utbildning"
 
 
 async def test_units_and_people_lookups(demo: Store) -> None:

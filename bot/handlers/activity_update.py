@@ -1,0 +1,39 @@
+"""'Spara' on one activity of "mina aktiviteter": apply its inline inputs; the card replaces itself.
+
+Data: ``id``, ``version``, ``page`` from the button, ``status_<id>``, ``progress_<id>``, ``comment_<id>``
+from the inputs — all re-checked. A stale version is refused by the database and the card comes back
+with the fresh state and "ändrad av … kl. …".
+"""
+
+from __future__ import annotations
+
+from bot.handlers import plan_common as common
+from bot.turn import Reply, Turn
+from cards import plans as cards
+from followup.errors import UserError
+
+
+async def handle(turn: Turn) -> Reply:
+    common.require_known(turn)
+    data = turn.data
+    page = common.int_field(data, "page", required=False, maximum=10_000) or 1
+    async with turn.store.session() as session:
+        try:
+            activity_id = common.int_field(data, "id")
+            version = common.int_field(data, "version")
+            assert activity_id is not None and version is not None
+            change = cards.Change(
+                status=common.status_field(data, f"status_{activity_id}"),
+                progress=common.progress_field(data, f"progress_{activity_id}"),
+                comment=common.clean_text(data.get(f"comment_{activity_id}"), limit=cards.COMMENT_LIMIT),
+            )
+            # Inputs carry the current values: only what differs from the card's state is a change.
+            applied = await common.apply_change(session, turn, activity_id, version, change, via="card")
+        except UserError as error:
+            return Reply.replacing(await common.mine_card(session, turn, page, common.error_banner(turn, error)))
+        if not applied.outcome.applied:
+            banner = common.conflict_banner(turn, applied.outcome)
+        else:
+            banner = common.saved_banner(turn, applied)
+    async with turn.store.session() as session:
+        return Reply.replacing(await common.mine_card(session, turn, page, banner))

@@ -1,0 +1,336 @@
+"""Rules for handlingsplaner and the tavelmöte: reporting progress in free text, the board, and plan commands.
+
+Activities are not in the shared catalog (there are thousands, and they change all day): a report rule
+only pulls out *what is said about* an activity — a status word, a percentage, a comment — and the words
+that name it (``query``). The handler finds the activity among the caller's own, then their unit's.
+
+Look-alikes: "frisknärvaro 94,2 % mars 2018" records an indicator value (the indicator rule). When the
+text names an indicator, the report rule scores only ``REPORT_NEAR_INDICATOR`` so the indicator rule wins;
+"introduktion nyanställda 60 %" names no indicator and is a report.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from bot.nlu.intents import Intent
+from bot.nlu.normalize import Utterance, clean, fold
+from followup.activities import KLAR, find_status
+
+REPORT_SCORE = 0.85
+REPORT_NEAR_INDICATOR = 0.55  # below any indicator rule's score for a named indicator
+REPORT_WITHOUT_NAME = 0.6  # "klar" alone: the handler asks which activity
+
+QUESTION_STARTS = ("nar", "hur", "vad", "vilka", "vilken", "vilket", "vem", "ar", "finns", "kan", "when", "how",
+                   "what", "which", "who", "is", "are", "varfor", "why")
+NOT_REPORTS = ("budget", "budgeten", "utfall", "tkr", "prognos", "forbrukning", "forbrukningsgrad", "indikator",
+               "indikatorer", "malniva", "malnivan")
+MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
+          "november", "december")
+MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+             "november", "december")
+
+_PERCENT = re.compile(r"(?<![\w,.])(\d{1,3}(?:[,.]\d+)?)\s*(?:%|procent\b|percent\b)")
+_ACTIVITY_ID = re.compile(r"(?:(?<!\w)aktivitet(?:en)?|(?<!\w)activity|(?<!\w)nr|#)\s*(?:nr\.?\s*|nummer\s*)?(\d{1,9})(?!\d)")
+_SEPARATORS = re.compile(r"\s*(?:[,;:]|\s[-–—]\s|\.\s)\s*")
+_LEADING_FILLER = re.compile(
+    r"^(?:(?:jag|vi|nu|just|med|har|ar|aktiviteten|aktivitet|att|the|with|i'm|we're|we|i)(?:\s+|$))+")
+_TRAILING_FILLER = re.compile(r"(?:\s+(?:ar|nu|har|is|now|med|-|–|och|vi|jag|we))+$")
+_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+
+
+def _folded(raw: str) -> tuple[str, str]:
+    """The cleaned text and a lower-cased, å/ä/ö-folded copy of the same length (for positions)."""
+    text = clean(raw)
+    low = fold(text.lower())
+    if len(low) != len(text):  # a character whose lower case is longer: fall back to the folded text itself
+        text = low
+    return text, low
+
+
+def _unit(catalog: Any, text: str) -> dict[str, Any]:
+    """Slots for an enhet named in ``text``: ``unit_id`` when found, else ``unit_text`` for the handler to say."""
+    text = text.strip(" :,.")
+    if not text:
+        return {}
+    if catalog is not None and hasattr(catalog, "find_in"):
+        found = catalog.find_in(text, "enhet", threshold=85.0) or catalog.search(text, "enhet", limit=2, cutoff=80.0)
+        if found:
+            return {"unit_id": found[0].entry.id, "unit_name": found[0].entry.label}
+    return {"unit_text": text}
+
+
+def _rest_after(u: Utterance, raw_text: str, *prefixes: str) -> str | None:
+    """The original text after the first of ``prefixes`` that the (folded) text starts with, or None."""
+    text, low = _folded(raw_text)
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        p = fold(prefix)
+        if low == p or low.startswith(p + " ") or low.startswith(p + ":"):
+            return text[len(p):].strip(" :,-–")
+    return None
+
+
+# --- Commands --------------------------------------------------------------------------------
+
+
+def report_start(u: Utterance, _catalog: Any) -> Intent | None:
+    """'rapportera' (and a few ways of saying it alone) → the guided report dialog."""
+    if u.folded in ("rapportera", "rapportera aktivitet", "rapportera aktiviteter", "rapportera lage", "rapportera laget",
+                    "rapportera lage aktivitet", "uppdatera aktivitet", "uppdatera aktiviteter", "rapport",
+                    "report", "report progress", "update activity"):
+        return Intent("plan_report_start", 1.0)
+    return None
+
+
+def mine(u: Utterance, _catalog: Any) -> Intent | None:
+    """'mina aktiviteter', 'visa mina aktiviteter', 'my activities'."""
+    if u.has_any("mina aktiviteter", "mina uppgifter", "mina handlingsplaner", "my activities", "my tasks") \
+            and len(u.words) <= 5:
+        return Intent("plan_mine", 1.0)
+    if u.folded in ("vad ska jag gora", "vad har jag for aktiviteter", "vilka aktiviteter har jag"):
+        return Intent("plan_mine", 0.9)
+    return None
+
+
+BOARD_WORDS = ("visa tavlan for", "visa tavlan", "visa tavla", "tavlan for", "tavla for", "tavelmote for",
+               "tavelmotet for", "tavelmotet", "tavelmote", "tavlan", "tavla", "handlingsplaner for",
+               "handlingsplanen for", "handlingsplan for", "handlingsplaner", "handlingsplan", "board for",
+               "show board", "board")
+
+
+def board(u: Utterance, catalog: Any) -> Intent | None:
+    """'tavla', 'tavelmöte', 'tavla Förskolan Humlan', 'handlingsplaner Humlan' → the board card."""
+    if u.starts_with("starta", "start"):
+        return None
+    rest = _rest_after(u, u.raw, *BOARD_WORDS)
+    if rest is None:
+        return None
+    if not rest:
+        return Intent("board_show", 1.0)
+    slots = _unit(catalog, rest)
+    page = re.search(r"(?:sida|page)\s*(\d{1,3})$", fold(rest.lower()))
+    if page:
+        slots["page"] = int(page.group(1))
+    return Intent("board_show", 1.0 if "unit_id" in slots else 0.7, slots)
+
+
+def board_start(u: Utterance, catalog: Any) -> Intent | None:
+    """'starta tavelmöte', 'starta tavelmötet för Hemtjänst Knislinge', 'start board meeting'."""
+    rest = _rest_after(u, u.raw, "starta tavelmotet", "starta tavelmote", "starta motet", "starta mote",
+                       "starta veckans tavelmote", "start board meeting", "start the board meeting")
+    if rest is None:
+        return None
+    rest = re.sub(r"^(?:for|i|pa|for enheten)\s+", "", fold(rest.lower())) if rest else ""
+    return Intent("board_start", 1.0, _unit(catalog, rest) if rest else {})
+
+
+def link_channel(u: Utterance, catalog: Any) -> Intent | None:
+    """'koppla kanalen till Förskolan Humlan' (chef or admin, in a channel)."""
+    rest = _rest_after(u, u.raw, "koppla kanalen till", "koppla den har kanalen till", "koppla kanal till",
+                       "koppla kanalen", "koppla den har kanalen", "link this channel to", "link channel to")
+    if rest is None:
+        return None
+    return Intent("board_link", 1.0, _unit(catalog, rest))
+
+
+def propose(u: Utterance, catalog: Any) -> Intent | None:
+    """'nytt förslag: …', 'ny idé …', 'nytt förslag i Hemtjänst Knislinge: …' → an activity with status Idé."""
+    rest = _rest_after(u, u.raw, "nytt forslag", "nytt forbattringsforslag", "ny ide", "new idea", "forslag",
+                       "new suggestion")
+    if rest is None:
+        return None
+    slots: dict[str, Any] = {}
+    text, low = _folded(rest)
+    match = re.match(r"^(?:i|for|till|in|for enheten)\s+([^:]{2,80}):\s*(.*)$", low)
+    if match:
+        slots.update(_unit(catalog, text[match.start(1):match.end(1)]))
+        text = text[match.start(2):]
+    slots["title"] = text.strip(" :,-–") or None
+    return Intent("plan_propose", 1.0, slots)
+
+
+def history(u: Utterance, _catalog: Any) -> Intent | None:
+    """'historik digital introduktion', 'historik aktivitet 12', 'history …'."""
+    rest = _rest_after(u, u.raw, "visa historik for", "visa historiken for", "historiken for", "historik for",
+                       "visa historik", "historik", "history of", "history")
+    if rest is None:
+        return None
+    _, low = _folded(rest)
+    match = _ACTIVITY_ID.search(low) or re.fullmatch(r"\s*#?(\d{1,9})\s*", low)
+    if match:
+        return Intent("activity_history", 1.0, {"activity_id": int(match.group(1))})
+    return Intent("activity_history", 1.0, {"query": rest} if rest else {})
+
+
+# --- New activity ----------------------------------------------------------------------------
+
+_OWNER = re.compile(r"^(?:ansvarig|ansvariga|agare|owner|ansvar)\s*:?\s+(.+)$")
+_DEADLINE = re.compile(r"^(?:klar|klart|senast|deadline|fardig|fardigt|fardigdatum|slutdatum|klar senast|klart senast"
+                       r"|klar till|klart till|due|by)\s*:?\s+(.+)$")
+_START = re.compile(r"^(?:start|startar|borjar|startdatum|fran)\s*:?\s+(.+)$")
+
+
+def parse_day(text: str) -> tuple[int, int, int | None] | None:
+    """A date as people write it: '30/4', '30/4 2018', '30/4-18', '2018-04-30', '30 april' → (d, m, y|None)."""
+    low = fold(text.strip().lower()).rstrip(".")
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", low)
+    if m:
+        return int(m.group(3)), int(m.group(2)), int(m.group(1))
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})(?:(?:\s+|/|-)(\d{2}|\d{4}))?", low)
+    if m:
+        year = m.group(3)
+        return int(m.group(1)), int(m.group(2)), (int(year) + 2000 if year and len(year) == 2 else int(year) if year else None)
+    m = re.fullmatch(r"(\d{1,2})\s+([a-z]+)(?:\s+(\d{4}))?", low)
+    if m:
+        name = m.group(2)
+        months = [fold(x) for x in MONTHS]
+        for names in (months, list(MONTHS_EN), [x[:3] for x in months]):
+            if name in names:
+                return int(m.group(1)), names.index(name) + 1, int(m.group(3)) if m.group(3) else None
+    return None
+
+
+def to_date(parts: tuple[int, int, int | None] | None, year: int) -> date | None:
+    """A real date from ``parse_day``'s parts (the plan year when no year was written); None when impossible."""
+    if parts is None:
+        return None
+    d, m, y = parts
+    try:
+        return date(y or year, m, d)
+    except ValueError:
+        return None
+
+
+def create(u: Utterance, catalog: Any) -> Intent | None:
+    """'ny aktivitet i Förskolan Humlan: Digital introduktion för nyanställda, ansvarig Anna, klar 30/4'."""
+    rest = _rest_after(u, u.raw, "ny aktivitet", "lagg till aktivitet", "lagg till en aktivitet", "skapa aktivitet",
+                       "skapa en aktivitet", "new activity", "add activity")
+    if rest is None:
+        return None
+    slots: dict[str, Any] = {}
+    text, low = _folded(rest)
+    match = re.match(r"^(?:i|for|till|pa|in|for)\s+([^:]{2,80}):\s*(.*)$", low)
+    if match:
+        slots.update(_unit(catalog, text[match.start(1):match.end(1)]))
+        text, low = text[match.start(2):], low[match.start(2):]
+    parts = [p for p in re.split(r"\s*[,;]\s*", text)]
+    title_parts: list[str] = []
+    for part in parts:
+        part_low = fold(part.lower()).strip()
+        owner = _OWNER.match(part_low)
+        deadline = _DEADLINE.match(part_low)
+        start = _START.match(part_low)
+        if owner:
+            slots["owner"] = part[owner.start(1):].strip()
+        elif deadline and parse_day(deadline.group(1)):
+            slots["deadline"] = parse_day(deadline.group(1))
+        elif start and parse_day(start.group(1)):
+            slots["start"] = parse_day(start.group(1))
+        elif deadline or start:
+            slots["bad_date"] = part.strip()
+        elif part.strip():
+            title_parts.append(part.strip())
+    slots["title"] = ", ".join(title_parts).strip(" :-–") or None
+    return Intent("activity_create", 1.0, slots)
+
+
+# --- Reporting progress in free text --------------------------------------------------------
+
+
+def _strip_filler(text: str, low: str) -> str:
+    """Drop 'jag är', 'med', a trailing 'är' … around the words that name the activity."""
+    start = len(low) - len(low.lstrip(" :,.-–—!?"))
+    end = len(low.rstrip(" :,.-–—!?"))
+    text, low = text[start:end], low[start:end]
+    lead = _LEADING_FILLER.match(low)
+    if lead:
+        text, low = text[lead.end():], low[lead.end():]
+    trail = _TRAILING_FILLER.search(low)
+    if trail:
+        text = text[:trail.start()]
+    return text.strip(" :,.-–—")
+
+
+def parse_report(raw: str) -> dict[str, Any] | None:
+    """What a report says: ``status``, ``progress``, ``comment``, and ``query`` or ``activity_id``; None if nothing.
+
+    Markers (a status word, a percentage, "aktivitet 12") are found in the folded text; the words before the
+    first marker name the activity and the words after the markers are the comment ("introduktion
+    nyanställda 60 % väntar på IT"). When the text starts with the status ("klar med digital introduktion,
+    filmerna ligger på intranätet") the name runs to the first separator and the comment follows it.
+    """
+    text, low = _folded(raw)
+    spans: list[tuple[int, int, str, Any]] = []
+    percent = _PERCENT.search(low)
+    status = find_status(low)
+    if percent:
+        end = percent.end()
+        if status and status[0] == KLAR and 0 <= status[1] - percent.end() <= 3:
+            # "60 % klart" speaks of progress, not of being done.
+            end, status = status[2], None
+        spans.append((percent.start(), end, "progress", percent.group(1)))
+    if status:
+        spans.append((status[1], status[2], "status", status[0]))
+    ident = _ACTIVITY_ID.search(low)
+    if ident:
+        spans.append((ident.start(), ident.end(), "activity_id", int(ident.group(1))))
+    if not any(kind in ("status", "progress") for _, _, kind, _ in spans):
+        return None
+    spans.sort()
+    # The first run of markers: later ones (a status word inside the comment) belong to the comment.
+    run = [spans[0]]
+    for span in spans[1:]:
+        gap = low[run[-1][1]:span[0]]
+        if re.fullmatch(r"\s*(?:och|,|:|ar|nu|-|–|med)?\s*", gap):
+            run.append(span)
+        else:
+            break
+    slots: dict[str, Any] = {}
+    for _, _, kind, value in run:
+        slots.setdefault(kind, value)
+    if "progress" in slots:
+        slots["progress"] = slots["progress"].replace(",", ".")
+    before = _strip_filler(text[:run[0][0]], low[:run[0][0]])
+    after_text, after_low = text[run[-1][1]:], low[run[-1][1]:]
+    if before or "activity_id" in slots:
+        query, comment = before, after_text.strip(" :,.-–—!?")
+    else:
+        sep = _SEPARATORS.search(after_low)
+        if sep and sep.start() > 0:
+            query_text, query_low = after_text[:sep.start()], after_low[:sep.start()]
+            comment = after_text[sep.end():].strip()
+        else:
+            query_text, query_low, comment = after_text, after_low, ""
+        query = _strip_filler(query_text, query_low)
+    if "activity_id" not in slots:
+        slots["query"] = query
+    if comment:
+        slots["comment"] = comment
+    return slots
+
+
+def report(u: Utterance, catalog: Any) -> Intent | None:
+    """'klar med digital introduktion', 'introduktion nyanställda 60 % väntar på IT', 'aktivitet 12 pågår'."""
+    if not u.words or u.raw.strip().endswith("?") or u.words[0] in QUESTION_STARTS:
+        return None
+    if u.has_any(*NOT_REPORTS):
+        return None
+    slots = parse_report(u.raw)
+    if slots is None:
+        return None
+    if "activity_id" in slots:
+        return Intent("plan_report", 1.0, slots)
+    query = slots.get("query") or ""
+    if catalog is not None and hasattr(catalog, "find_in") and catalog.find_in(u.raw, "indicator", threshold=88.0):
+        return Intent("plan_report", REPORT_NEAR_INDICATOR, slots)
+    # A month and a year with a number reads as a measurement ("… 94,2 % mars 2018"), not as a report.
+    if _YEAR.search(u.folded) and u.has_any(*MONTHS, *MONTHS_EN):
+        return Intent("plan_report", REPORT_NEAR_INDICATOR, slots)
+    if not re.search(r"[^\W\d_]{2,}", query):
+        return Intent("plan_report", REPORT_WITHOUT_NAME, slots)
+    return Intent("plan_report", REPORT_SCORE, slots)
+
+
+RULES = (report_start, mine, board_start, link_channel, propose, create, history, board, report)

@@ -1,0 +1,176 @@
+"""The handlingsplan rules through the whole recogniser (every feature's rules, the real catalog):
+free-text reports, commands, and look-alikes that belong to the indicator or budget rules."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+
+from bot.nlu.catalog import Catalog, load_catalog
+from bot.nlu.intents import recognize
+from bot.nlu.normalize import Utterance
+from bot.nlu.rules import RULES
+from bot.nlu.rules_plans import REPORT_NEAR_INDICATOR, REPORT_SCORE, parse_day, parse_report, report, to_date
+from storage.db import Store
+from storage.demo import seed_demo
+from storage.migrate import upgrade
+from storage.seeding import seed_arsplan
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The catalog of a seeded store with the demo enheter (built once: a catalog is immutable)."""
+
+    async def build() -> Catalog:
+        store = Store.from_url(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('rules') / 'catalog.sqlite3'}")
+        try:
+            await upgrade(store)
+            await seed_arsplan(store)
+            await seed_demo(store, date(2018, 5, 15))
+            return await load_catalog(store, 2018)
+        finally:
+            await store.dispose()
+
+    return asyncio.run(build())
+
+
+def unit_id(catalog: Catalog, name: str) -> int:
+    return next(e.id for e in catalog.of_kind("enhet") if e.label == name)
+
+
+@pytest.mark.parametrize("text,slots", [
+    ("klar med digital introduktion", {"status": "klar", "query": "digital introduktion"}),
+    ("Klar med Digital introduktion!", {"status": "klar", "query": "Digital introduktion"}),
+    ("introduktion nyanställda 60 % väntar på IT",
+     {"progress": "60", "query": "introduktion nyanställda", "comment": "väntar på IT"}),
+    ("introduktion nyanstallda 60% vantar pa IT",
+     {"progress": "60", "query": "introduktion nyanstallda", "comment": "vantar pa IT"}),
+    ("digital introduktion är klar", {"status": "klar", "query": "digital introduktion"}),
+    ("jag är klar med checklistan", {"status": "klar", "query": "checklistan"}),
+    ("lärplattor pågår 50 %, tre avdelningar klara",
+     {"status": "pagar", "progress": "50", "query": "lärplattor", "comment": "tre avdelningar klara"}),
+    ("lärplattor 60 % klart", {"progress": "60", "query": "lärplattor"}),
+    ("ergonomigenomgång inte påbörjad", {"status": "ej_paborjad", "query": "ergonomigenomgång"}),
+    ("Fortbildning i programmering pausad - kursen är inställd",
+     {"status": "pausad", "query": "Fortbildning i programmering", "comment": "kursen är inställd"}),
+    ("klar med digital introduktion, filmerna ligger på intranätet",
+     {"status": "klar", "query": "digital introduktion", "comment": "filmerna ligger på intranätet"}),
+    ("digital introduction done", {"status": "klar", "query": "digital introduction"}),
+])
+async def test_free_text_reports(catalog: Catalog, text: str, slots: dict[str, object]) -> None:
+    intent = recognize(text, catalog, RULES)
+    assert intent.name == "plan_report", (text, intent)
+    assert intent.slots == slots
+
+
+@pytest.mark.parametrize("text,slots", [
+    ("aktivitet 12 pågår", {"activity_id": 12, "status": "pagar"}),
+    ("Aktivitet 7: 45 % halvvägs", {"activity_id": 7, "progress": "45", "comment": "halvvägs"}),
+    ("aktivitet nr 3 klar", {"activity_id": 3, "status": "klar"}),
+])
+async def test_report_by_number_is_certain(catalog: Catalog, text: str, slots: dict[str, object]) -> None:
+    intent = recognize(text, catalog, RULES)
+    assert (intent.name, intent.score, intent.slots) == ("plan_report", 1.0, slots)
+
+
+@pytest.mark.parametrize("text", [
+    "frisknärvaro 94,2 % mars 2018",
+    "Frisknärvaro 94,2 %",
+    "personalomsättning 6 % 2018",
+    "HME 78 2018",
+    "frisknarvaro 93 procent april 2018",
+])
+async def test_indicator_values_are_not_reports(catalog: Catalog, text: str) -> None:
+    intent = recognize(text, catalog, RULES)
+    assert intent.name != "plan_report", (text, intent)
+    own = report(Utterance(text), catalog)
+    assert own is None or own.score == REPORT_NEAR_INDICATOR  # below any named-indicator intent
+
+
+@pytest.mark.parametrize("text", ["introduktion nyanställda 60 %", "digital dokumentation 80 %",
+                                  "lärplattor 40 % en avdelning kvar"])
+async def test_activity_percentages_are_reports_even_next_to_indicator_lookalikes(catalog: Catalog, text: str) -> None:
+    intent = recognize(text, catalog, RULES)
+    assert intent.name == "plan_report" and intent.score == REPORT_SCORE, (text, intent)
+
+
+@pytest.mark.parametrize("text", [
+    "budget kvar äldreomsorg", "hur mycket har Hälsa och omsorg kvar?", "status frisknärvaro", "visa indikatorer",
+    "hur går det med HME", "är digital introduktion klar?", "när är introduktionen klar", "hej", "hjälp",
+    "veckosammanfattning", "budgeten för förskola är klar",
+])
+async def test_questions_and_other_features_are_not_reports(catalog: Catalog, text: str) -> None:
+    intent = recognize(text, catalog, RULES)
+    assert intent.name != "plan_report", (text, intent)
+
+
+async def test_commands(catalog: Catalog) -> None:
+    humlan = unit_id(catalog, "Förskolan Humlan")
+    knislinge = unit_id(catalog, "Hemtjänst Knislinge")
+    cases = {
+        "rapportera": ("plan_report_start", {}),
+        "Rapportera": ("plan_report_start", {}),
+        "mina aktiviteter": ("plan_mine", {}),
+        "visa mina aktiviteter": ("plan_mine", {}),
+        "my activities": ("plan_mine", {}),
+        "tavla": ("board_show", {}),
+        "tavelmöte": ("board_show", {}),
+        "Tavlan": ("board_show", {}),
+        "tavla Förskolan Humlan": ("board_show", {"unit_id": humlan, "unit_name": "Förskolan Humlan"}),
+        "tavla forskolan humlan": ("board_show", {"unit_id": humlan, "unit_name": "Förskolan Humlan"}),
+        "handlingsplaner för Hemtjänst Knislinge": ("board_show", {"unit_id": knislinge,
+                                                                   "unit_name": "Hemtjänst Knislinge"}),
+        "starta tavelmöte": ("board_start", {}),
+        "starta tavelmötet för Hemtjänst Knislinge": ("board_start", {"unit_id": knislinge,
+                                                                      "unit_name": "Hemtjänst Knislinge"}),
+        "koppla kanalen till Förskolan Humlan": ("board_link", {"unit_id": humlan, "unit_name": "Förskolan Humlan"}),
+        "nytt förslag: gemensam frukost på måndagar": ("plan_propose", {"title": "gemensam frukost på måndagar"}),
+        "nytt förslag i Hemtjänst Knislinge: fika": ("plan_propose", {"unit_id": knislinge,
+                                                                      "unit_name": "Hemtjänst Knislinge",
+                                                                      "title": "fika"}),
+        "nytt förslag": ("plan_propose", {"title": None}),
+        "historik digital introduktion": ("activity_history", {"query": "digital introduktion"}),
+        "historik aktivitet 12": ("activity_history", {"activity_id": 12}),
+    }
+    for text, (name, slots) in cases.items():
+        intent = recognize(text, catalog, RULES)
+        assert (intent.name, intent.slots) == (name, slots), text
+
+
+async def test_unknown_unit_is_kept_for_the_handler_to_say(catalog: Catalog) -> None:
+    intent = recognize("tavla Månbasen", catalog, RULES)
+    assert intent.name == "board_show" and intent.slots == {"unit_text": "Månbasen"}
+
+
+async def test_new_activity_parts(catalog: Catalog) -> None:
+    intent = recognize("ny aktivitet i Förskolan Humlan: Digital introduktion för nyanställda, ansvarig Anna, "
+                       "klar 30/4", catalog, RULES)
+    assert intent.name == "activity_create" and intent.score == 1.0
+    assert intent.slots == {"unit_id": unit_id(catalog, "Förskolan Humlan"), "unit_name": "Förskolan Humlan",
+                            "owner": "Anna", "deadline": (30, 4, None),
+                            "title": "Digital introduktion för nyanställda"}
+    other = recognize("ny aktivitet: Städa förrådet, ansvarig Bo Berg, senast 2018-06-01, start 1/5", catalog, RULES)
+    assert other.slots == {"owner": "Bo Berg", "deadline": (1, 6, 2018), "start": (1, 5, None),
+                           "title": "Städa förrådet"}
+    bad = recognize("ny aktivitet: X, klar i morgon", catalog, RULES)
+    assert bad.slots["bad_date"] == "klar i morgon"
+
+
+def test_dates() -> None:
+    assert parse_day("30/4") == (30, 4, None)
+    assert parse_day("30/4 2018") == (30, 4, 2018)
+    assert parse_day("30/4-18") == (30, 4, 2018)
+    assert parse_day("2018-04-30") == (30, 4, 2018)
+    assert parse_day("30 april") == (30, 4, None)
+    assert parse_day("1 maj 2019") == (1, 5, 2019)
+    assert parse_day("i morgon") is None
+    assert to_date((30, 4, None), 2018) == date(2018, 4, 30)
+    assert to_date((31, 4, None), 2018) is None
+
+
+def test_parse_report_without_a_name_leaves_the_choice_to_the_handler() -> None:
+    assert parse_report("klar") == {"status": "klar", "query": ""}
+    assert parse_report("60 %") == {"progress": "60", "query": ""}
+    assert parse_report("inget här") is None

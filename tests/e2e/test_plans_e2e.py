@@ -1,0 +1,501 @@
+"""Handlingsplaner end to end over HTTP: free-text reports with undo, the guided report (cancel, restart,
+conflict), "mina aktiviteter" with Action.Execute replacing the card, stale versions, forbidden updates,
+the board in a linked channel, and tampered card data refused on every card verb."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.db import Store
+from storage.demo import seed_demo
+from bot.state_storage import SqlStorage
+from storage.models import Activity, ActivityUpdate, ActionPlan, BoardMeeting, BotState, Conversation, Goal
+from tests.support.cards import assert_valid_card
+from tests.support.harness import ANNA, STRANGER, Harness, User, card_text, channel_conversation, running
+
+BO = User("Bo Berg", "aaaaaaaa-0000-4000-8000-000000000002")
+FATIMA = User("Fatima Fors", "aaaaaaaa-0000-4000-8000-000000000006")
+GUSTAV = User("Gustav Gran", "aaaaaaaa-0000-4000-8000-000000000007")
+ADMIN = User("Tavla Admin", "aaaaaaaa-0000-4000-8000-0000000000ad")
+CARD = "application/vnd.microsoft.card.adaptive"
+BAD_DATA = "Knappen skickade uppgifter som inte stämmer"
+
+
+@pytest.fixture
+async def demo(sqlite_store: Store) -> Store:
+    await seed_demo(sqlite_store, date(2018, 5, 15))
+    return sqlite_store
+
+
+@pytest.fixture
+async def demo_both(store: Store) -> Store:
+    await seed_demo(store, date(2018, 5, 15))
+    return store
+
+
+async def activity(store: Store, title: str) -> Activity:
+    async with store.session() as s:
+        return (await s.execute(select(Activity).where(Activity.title == title))).scalar_one()
+
+
+async def logs(store: Store, activity_id: int) -> list[ActivityUpdate]:
+    async with store.session() as s:
+        return list((await s.execute(select(ActivityUpdate).where(ActivityUpdate.activity_id == activity_id)
+                                     .order_by(ActivityUpdate.version))).scalars())
+
+
+async def snapshot(store: Store) -> tuple[Any, ...]:
+    """Everything a card action could change."""
+    async with store.session() as s:
+        acts = sorted((a.id, a.version, a.status, a.progress, a.owner_id, a.title, a.plan_id)
+                      for a in (await s.execute(select(Activity))).scalars())
+        counts = [(await s.execute(select(func.count(m.id)))).scalar_one()
+                  for m in (ActivityUpdate, BoardMeeting, ActionPlan, Goal)]
+        links = sorted((c.conversation_id, c.org_unit_id) for c in (await s.execute(
+            select(Conversation).where(Conversation.org_unit_id.is_not(None)))).scalars())
+    return acts, counts, links
+
+
+def actions(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def only_card(got: list[Any]) -> dict[str, Any]:
+    cards = [c for r in got for c in r.cards]
+    assert len(cards) == 1, [card_text(c)[:200] for c in cards]
+    return cards[0]
+
+
+def said(body: dict[str, Any]) -> str:
+    """What the user sees after a button press: the replacing card's text or the inline message."""
+    if body.get("type") == CARD:
+        return card_text(body["value"])
+    return str(body.get("value"))
+
+
+# --- Free text ------------------------------------------------------------------------------
+
+
+async def test_free_text_report_confirms_old_to_new_and_undo_puts_it_back(demo: Store) -> None:
+    before = await activity(demo, "Digital introduktion för nyanställda")
+    async with running(demo) as h:
+        card = only_card(await h.ask("introduktion nyanställda 70 % väntar på IT"))
+        text = card_text(card)
+        assert "Sparat" in text and "60 % → 70 %" in text and "väntar på IT" in text
+        assert "FÖRSENAD 15 dag(ar)" in text  # deadline 30/4, as of 15/5, still Pågår
+        after = await activity(demo, "Digital introduktion för nyanställda")
+        assert (after.progress, after.status, after.version) == (70, "pagar", before.version + 1)
+        last = (await logs(demo, after.id))[-1]
+        assert (last.via, last.comment, last.old, last.new) == ("chat", "väntar på IT", {"progress": 60},
+                                                                 {"progress": 70})
+        undo = actions(card, "activity.undo")
+        assert len(undo) == 1
+        body = await h.press("activity.undo", undo[0]["data"])
+        assert body["type"] == CARD and "Ångrat" in said(body)
+        back = await activity(demo, "Digital introduktion för nyanställda")
+        assert (back.progress, back.version) == (60, before.version + 2)
+        assert (await logs(demo, back.id))[-1].new == {"progress": 60}
+        # The same undo again is refused: its version is no longer current, nothing is overwritten.
+        again = await h.press("activity.undo", undo[0]["data"])
+        assert "din ändring sparades inte" in said(again)
+        assert (await activity(demo, "Digital introduktion för nyanställda")).version == before.version + 2
+
+
+async def test_klar_sets_100_and_ambiguous_names_get_a_choice(demo: Store) -> None:
+    async with running(demo) as h:
+        text = card_text(only_card(await h.ask("klar med digital introduktion")))
+        assert "Pågår → Klar" in text and "60 % → 100 %" in text
+        done = await activity(demo, "Digital introduktion för nyanställda")
+        assert (done.status, done.progress) == ("klar", 100)
+        # Bo owns one of the two "lärplattor" activities: his own is meant. Anna owns neither: she chooses.
+        mine = card_text(only_card(await h.ask("lärplattor 45 %", BO)))
+        assert "Sparat" in mine and "40 % → 45 %" in mine
+        choice = only_card(await h.ask("lärplattor 50 %"))
+        assert "Vilken aktivitet menar du?" in card_text(choice)
+        picks = actions(choice, "activity.pick")
+        assert {p["title"] for p in picks} == {"Lärplattor på varje avdelning", "Låna ut lärplattor till föräldramöten"}
+        chosen = next(p for p in picks if p["title"] == "Lärplattor på varje avdelning")
+        assert chosen["data"]["progress"] == 50
+        assert chosen["data"]["version"] == (await activity(demo, "Lärplattor på varje avdelning")).version
+        body = await h.press("activity.pick", chosen["data"])
+        assert body["type"] == CARD and "45 % → 50 %" in said(body)
+        assert (await activity(demo, "Lärplattor på varje avdelning")).progress == 50
+
+
+async def test_report_nothing_matches_and_unknown_user(demo: Store) -> None:
+    async with running(demo) as h:
+        text = card_text(only_card(await h.ask("klar med rymdresan")))
+        assert "hittade ingen aktivitet" in text
+        text = card_text(only_card(await h.ask("klar med digital introduktion", STRANGER)))
+        assert "inte registrerad" in text
+        # Fatima (Hemtjänst Knislinge) does not find Humlan's activities by name, and may not report by number.
+        text = card_text(only_card(await h.ask("klar med digital introduktion", FATIMA)))
+        assert "hittade ingen aktivitet" in text
+        digital = await activity(demo, "Digital introduktion för nyanställda")
+        text = card_text(only_card(await h.ask(f"aktivitet {digital.id} klar", FATIMA)))
+        assert "Bara medarbetare i Förskolan Humlan" in text
+        assert (await activity(demo, "Digital introduktion för nyanställda")).version == digital.version
+        text = card_text(only_card(await h.ask("klar 60 % med checklistan")))
+        assert "Klar betyder 100 %" in text
+
+
+# --- The guided report ----------------------------------------------------------------------
+
+
+async def test_dialog_with_cancel_changes_nothing(demo: Store) -> None:
+    before = await snapshot(demo)
+    async with running(demo) as h:
+        pick = card_text(only_card(await h.ask("rapportera")))
+        assert "Vilken aktivitet" in pick and "1. " in pick and "Digital introduktion för nyanställda" in pick
+        assert "Skriv ”avbryt”" in pick
+        assert "Vilken status" in card_text(only_card(await h.ask("1")))
+        assert "Svara med en status" in card_text(only_card(await h.ask("kanske")))  # asks again
+        got = await h.ask("avbryt")
+        assert [r.text for r in got] == ["Avbrutet – inget ändrades."]
+        assert "Hej! Jag är Tavla" in card_text(only_card(await h.ask("hej")))  # the dialog is gone
+        # Cancel at the last step too.
+        for answer in ("rapportera", "1", "Pågår", "75", "nej"):
+            await h.ask(answer)
+        assert [r.text for r in await h.ask("Avbryt")] == ["Avbrutet – inget ändrades."]
+    assert await snapshot(demo) == before
+
+
+async def test_dialog_survives_a_restart_and_saves_with_the_log(demo_both: Store) -> None:
+    store = demo_both
+    digital = await activity(store, "Digital introduktion för nyanställda")
+    async with running(store) as h:
+        await h.ask("rapportera")
+        assert "Vilken status har ”Digital introduktion för nyanställda”" in card_text(only_card(await h.ask("1")))
+    async with running(store) as h:  # a new process: the dialog continues from the store
+        assert "Hur många procent" in card_text(only_card(await h.ask("Pågår")))
+        assert "kommentar" in card_text(only_card(await h.ask("75")))
+        confirm = card_text(only_card(await h.ask("IT-kontona är klara")))
+        assert "Spara den här ändringen?" in confirm and "60 % → 75 %" in confirm
+        saved = card_text(only_card(await h.ask("ja")))
+        assert "Sparat" in saved and "60 % → 75 %" in saved
+    after = await activity(store, "Digital introduktion för nyanställda")
+    assert (after.progress, after.version) == (75, digital.version + 1)
+    last = (await logs(store, after.id))[-1]
+    assert (last.via, last.comment) == ("dialog", "IT-kontona är klara")
+
+
+async def test_dialog_refuses_a_stale_version_and_shows_who_changed_it(demo: Store) -> None:
+    async with running(demo) as h:
+        await h.ask("rapportera")
+        await h.ask("1")  # Digital introduktion, version N remembered
+        await h.ask("klar med digital introduktion", BO)  # Bo (chef) closes it meanwhile, in his own chat
+        await h.ask("Pågår")
+        await h.ask("80")
+        await h.ask("nej")
+        text = card_text(only_card(await h.ask("ja")))
+        assert re.search(r"Ändrad av Bo Berg kl\. \d\d:\d\d – din ändring sparades inte", text), text
+        assert "Klar" in text
+    final = await activity(demo, "Digital introduktion för nyanställda")
+    assert (final.status, final.progress) == ("klar", 100)  # Bo's change stands
+
+
+async def test_dialog_state_exists_only_while_open_and_a_stale_one_is_dropped(demo: Store) -> None:
+    async def rows() -> list[BotState]:
+        async with demo.session() as s:
+            return list((await s.execute(select(BotState))).scalars())
+
+    async with running(demo) as h:
+        await h.ask("hej")
+        assert await rows() == []  # no dialog, no state row
+        await h.ask("rapportera")
+        (row,) = await rows()
+        assert "tavla" in row.key and ANNA.aad in row.key  # per user and conversation
+        await h.ask("1")
+        await h.ask("avbryt")
+        assert await rows() == []
+        await h.ask("rapportera")
+        # Left unanswered for an hour: the next message is an ordinary question again.
+        storage = SqlStorage(demo)
+        (key,) = [r.key for r in await rows()]
+        item = (await storage.read([key]))[key]
+        item["meta"]["last"] = (datetime.fromisoformat(item["meta"]["last"]) - timedelta(hours=1)).isoformat()
+        await storage.write({key: item})
+        assert "Mina aktiviteter" in card_text(only_card(await h.ask("mina aktiviteter")))
+        assert await rows() == []
+
+
+async def test_dialog_contradiction_asks_again(demo: Store) -> None:
+    async with running(demo) as h:
+        await h.ask("rapportera")
+        await h.ask("1")
+        await h.ask("Pågår")
+        got = await h.ask("100")
+        texts = [r.text for r in got if r.text] + [card_text(c) for r in got for c in r.cards]
+        assert any("100 % betyder att aktiviteten är klar" in t for t in texts)
+        assert any("Vilken status har" in t for t in texts)
+
+
+# --- "Mina aktiviteter" and Action.Execute --------------------------------------------------
+
+
+async def test_mine_card_update_replaces_the_card_and_a_stale_card_gets_a_conflict(demo_both: Store) -> None:
+    store = demo_both
+    digital = await activity(store, "Digital introduktion för nyanställda")
+    async with running(store) as h:
+        card = only_card(await h.ask("mina aktiviteter"))
+        text = card_text(card)
+        assert "Mina aktiviteter" in text and "sekretessbelagda" in text and "inga känsliga personuppgifter" in text
+        save = next(a for a in actions(card, "activity.update") if a["data"]["id"] == digital.id)
+        assert save["data"]["version"] == digital.version
+        data = {**save["data"], f"status_{digital.id}": "pagar", f"progress_{digital.id}": "80",
+                f"comment_{digital.id}": "Väntar på licenser"}
+        body = await h.press("activity.update", data)
+        assert body["type"] == CARD
+        replaced = body["value"]
+        assert "Sparat: 60 % → 80 %" in card_text(replaced)
+        new_save = next(a for a in actions(replaced, "activity.update") if a["data"]["id"] == digital.id)
+        assert new_save["data"]["version"] == digital.version + 1
+        assert h.connector.received[-1].cards != [replaced] or len(h.connector.received) == 1  # not posted anew
+        # The old card (version N) pressed again: refused by the database, fresh state shown.
+        stale = {**save["data"], f"status_{digital.id}": "klar", f"progress_{digital.id}": "100"}
+        body = await h.press("activity.update", stale)
+        text = said(body)
+        assert re.search(r"Ändrad av Anna Andersson kl\. \d\d:\d\d – din ändring sparades inte", text), text
+        assert "Pågår · 80 %" in text
+        now = await activity(store, "Digital introduktion för nyanställda")
+        assert (now.status, now.progress, now.version) == ("pagar", 80, digital.version + 1)
+        assert len(await logs(store, digital.id)) == digital.version + 1
+        # Pressing Save with nothing changed says so and writes nothing.
+        body = await h.press("activity.update", {**new_save["data"], f"status_{digital.id}": "pagar",
+                                                 f"progress_{digital.id}": "80"})
+        assert "Inget att spara" in said(body)
+        assert (await activity(store, "Digital introduktion för nyanställda")).version == digital.version + 1
+
+
+async def test_forbidden_update_from_a_card(demo: Store) -> None:
+    digital = await activity(demo, "Digital introduktion för nyanställda")
+    before = await snapshot(demo)
+    async with running(demo) as h:
+        data = {"id": digital.id, "version": digital.version, "page": 1, f"status_{digital.id}": "klar"}
+        body = await h.press("activity.update", data, FATIMA)
+        assert "Bara medarbetare i Förskolan Humlan" in said(body)
+        # Anna may update but not close Bo's activity, nor prioritise an idea.
+        lp = await activity(demo, "Lärplattor på varje avdelning")
+        body = await h.press("activity.pick", {"id": lp.id, "version": lp.version, "status": "klar"})
+        assert "Bara ansvarig för aktiviteten eller chefen" in said(body)
+        idea = await activity(demo, "Fadder för varje ny vikarie")
+        body = await h.press("activity.pick", {"id": idea.id, "version": idea.version, "status": "pagar"})
+        assert "prioriteras av chefen" in said(body)
+    assert await snapshot(demo) == before
+
+
+# --- The board ------------------------------------------------------------------------------
+
+
+async def test_board_in_a_linked_channel(demo: Store) -> None:
+    async with running(demo) as h:
+        await h.ask("hej", BO)  # Bo's personal chat is stored: his Teams id can get automatic refreshes
+        refused = card_text(only_card(await h.ask("koppla kanalen till Förskolan Humlan", ANNA, channel=True)))
+        assert "Bara chefen för Förskolan Humlan" in refused
+        linked = card_text(only_card(await h.ask("koppla kanalen till Förskolan Humlan", BO, channel=True)))
+        assert "Kanalen är kopplad till Förskolan Humlan" in linked
+        # Another thread of the same channel, by Anna: "tavla" means Humlan.
+        board = only_card(await h.ask("tavla", ANNA, channel=True, conversation=channel_conversation(thread="222")))
+        text = card_text(board)
+        assert "Tavla – Förskolan Humlan" in text
+        for column in ("Idéer (2)", "Att göra (3)", "Pågår (4)", "Klart (2)"):
+            assert column in text, column
+        assert "Förra tavelmötet: 8 maj 2018 (Bo Berg)" in text
+        assert "Sedan förra mötet (8 maj 2018): 3 ändring(ar)" in text
+        assert "FÖRSENAD 15 dag(ar)" in text and "Anna Andersson" in text and "senast 30/4" in text
+        assert "Budget: Familj och utbildning: årsbudget" in text
+        assert "Exempeldata" in text
+        refresh = board["refresh"]
+        assert refresh["action"]["verb"] == "board.show" and len(refresh["userIds"]) <= 60
+        assert set(refresh["userIds"]) == {f"29:{ANNA.aad}", f"29:{BO.aad}"}
+        # A board button updates in place: Bo starts "Mentorskap".
+        mentor = await activity(demo, "Mentorskap för nya förskollärare")
+        start = next(a for a in actions(board, "board.move") if a["data"]["id"] == mentor.id)
+        assert start["title"] == "Starta"
+        body = await h.press("board.move", start["data"], BO, conversation=channel_conversation(thread="222"))
+        assert body["type"] == CARD and "Sparat: Ej påbörjad → Pågår" in said(body) and "Pågår (5)" in said(body)
+        assert (await activity(demo, "Mentorskap för nya förskollärare")).status == "pagar"
+        # Everyone pressing the same old button now sees who was first.
+        body = await h.press("board.move", start["data"], ANNA, conversation=channel_conversation(thread="222"))
+        assert "Ändrad av Bo Berg" in said(body) and "din ändring sparades inte" in said(body)
+        # "starta tavelmöte" records the meeting; then the board says it is going on.
+        started = card_text(only_card(await h.ask("starta tavelmöte", BO, channel=True)))
+        assert "Tavelmöte startat" in started and "Tavelmöte pågår sedan" in started
+        async with demo.session() as s:
+            assert (await s.execute(select(func.count(BoardMeeting.id)))).scalar_one() == 4
+        refused = card_text(only_card(await h.ask("starta tavelmöte", ANNA, channel=True)))
+        assert "Bara chefen för Förskolan Humlan" in refused
+        # A new idea from the board's form lands under Idéer.
+        body = await h.press("board.propose", {"unit": mentor_unit(board), "page": 1, "idea": "Gemensam lunch"},
+                             ANNA, conversation=channel_conversation(thread="222"))
+        assert "Förslaget är tillagt under Idéer" in said(body) and "Idéer (3)" in said(body)
+
+
+def mentor_unit(board: dict[str, Any]) -> int:
+    return actions(board, "board.propose")[0]["data"]["unit"]
+
+
+async def test_any_board_is_public_and_new_activities_are_for_chefs(demo: Store) -> None:
+    async with running(demo) as h:
+        text = card_text(only_card(await h.ask("tavla Hemtjänst Knislinge", ANNA)))
+        assert "Tavla – Hemtjänst Knislinge" in text
+        text = card_text(only_card(await h.ask("tavla Månbasen")))
+        assert "hittar ingen enhet som heter ”Månbasen”" in text
+        refused = card_text(only_card(await h.ask(
+            "ny aktivitet i Förskolan Humlan: Sommarfest, ansvarig Anna, klar 20/6", ANNA)))
+        assert "Bara chefen för Förskolan Humlan" in refused
+        choice = only_card(await h.ask("ny aktivitet i Förskolan Humlan: Sommarfest, ansvarig Anna, klar 20/6", BO))
+        assert "Vilken handlingsplan" in card_text(choice)
+        create = actions(choice, "activity.create")
+        assert len(create) == 2 and create[0]["data"]["title"] == "Sommarfest"
+        body = await h.press("activity.create", create[0]["data"], BO)
+        text = said(body)
+        assert "Ny aktivitet i Förskolan Humlan" in text and "Anna Andersson" in text and "20 juni 2018" in text
+        fest = await activity(demo, "Sommarfest")
+        assert (fest.status, fest.deadline, fest.version) == ("ej_paborjad", date(2018, 6, 20), 1)
+        choice = only_card(await h.ask("nytt förslag: gemensam frukost", FATIMA))
+        assert "Vilken handlingsplan" in card_text(choice)  # Knislinge has two plans
+        body = await h.press("activity.create", actions(choice, "activity.create")[0]["data"], FATIMA)
+        assert "Förslaget ligger nu under Idéer på tavlan för Hemtjänst Knislinge" in said(body)
+        assert (await activity(demo, "gemensam frukost")).status == "ide"
+        history = card_text(only_card(await h.ask("historik digital introduktion")))
+        assert "Historik" in history and "Väntar på IT-konton för nyanställda." in history
+        assert "allmän handling" in history
+
+
+# --- Tampered card data, on every verb ------------------------------------------------------
+
+
+async def test_tampered_card_data_is_refused_on_every_card_verb(demo_both: Store) -> None:
+    store = demo_both
+    digital = await activity(store, "Digital introduktion för nyanställda")  # Humlan, Anna's
+    knislinge = await activity(store, "Ergonomigenomgång i brukarnas hem")  # another unit's
+    async with store.session() as s:
+        humlan_plan, knislinge_plan = digital.plan_id, knislinge.plan_id
+        humlan_unit = (await s.execute(select(ActionPlan.org_unit_id).where(ActionPlan.id == humlan_plan))).scalar_one()
+        knislinge_unit = (await s.execute(select(ActionPlan.org_unit_id).where(ActionPlan.id == knislinge_plan))
+                          ).scalar_one()
+    async with running(store) as h:
+        # A real change by Anna so an undo exists to tamper with.
+        card = only_card(await h.ask("introduktion nyanställda 70 %"))
+        undo = actions(card, "activity.undo")[0]["data"]
+        digital = await activity(store, "Digital introduktion för nyanställda")
+        other_update = (await logs(store, knislinge.id))[-1]
+        v = digital.version
+        cases: list[tuple[str, dict[str, Any], User, str]] = [
+            # activity.update ("mina aktiviteter")
+            ("activity.update", {"id": knislinge.id, "version": knislinge.version, f"status_{knislinge.id}": "klar"},
+             ANNA, "Bara medarbetare i Hemtjänst Knislinge"),
+            ("activity.update", {"id": digital.id, "version": v + 7, f"progress_{digital.id}": "90"}, ANNA,
+             "din ändring sparades inte"),
+            ("activity.update", {"id": "abc", "version": v}, ANNA, BAD_DATA),
+            ("activity.update", {"id": digital.id, "version": [v]}, ANNA, BAD_DATA),
+            ("activity.update", {"id": digital.id, "version": True}, ANNA, BAD_DATA),
+            ("activity.update", {"id": digital.id, "version": v, f"status_{digital.id}": "avbruten"}, ANNA, BAD_DATA),
+            ("activity.update", {"id": digital.id, "version": v, f"status_{digital.id}": 5}, ANNA, BAD_DATA),
+            ("activity.update", {"id": digital.id, "version": v, f"progress_{digital.id}": "mycket"}, ANNA,
+             "heltal 0–100"),
+            ("activity.update", {"id": digital.id, "version": v, f"comment_{digital.id}": {"x": 1}}, ANNA, BAD_DATA),
+            ("activity.update", {"id": 2**40, "version": v}, ANNA, BAD_DATA),
+            # activity.pick (choice/conflict cards)
+            ("activity.pick", {"id": knislinge.id, "version": knislinge.version, "progress": 50}, ANNA,
+             "Bara medarbetare i Hemtjänst Knislinge"),
+            ("activity.pick", {"id": digital.id, "version": 999, "progress": 90}, ANNA, "din ändring sparades inte"),
+            ("activity.pick", {"id": digital.id, "version": v, "progress": -5}, ANNA, "heltal 0–100"),
+            ("activity.pick", {"id": digital.id, "version": v, "status": ["klar"]}, ANNA, BAD_DATA),
+            ("activity.pick", {"id": digital.id, "version": v}, ANNA, BAD_DATA),
+            ("activity.pick", {"id": None, "version": v, "status": "klar"}, ANNA, BAD_DATA),
+            # activity.undo
+            ("activity.undo", {**undo, "id": knislinge.id}, ANNA, BAD_DATA),
+            ("activity.undo", {**undo, "update": other_update.id}, ANNA, BAD_DATA),
+            ("activity.undo", {**undo, "version": undo["version"] + 1}, ANNA, BAD_DATA),
+            ("activity.undo", {**undo, "update": "1; drop table"}, ANNA, BAD_DATA),
+            ("activity.undo", {"id": knislinge.id, "version": other_update.version, "update": other_update.id},
+             ANNA, "Bara medarbetare i Hemtjänst Knislinge"),
+            ("activity.undo", undo, FATIMA, "Bara medarbetare i Förskolan Humlan"),
+            # activity.create (plan choice)
+            ("activity.create", {"kind": "activity", "plan": knislinge_plan, "title": "Hack"}, BO,
+             "Bara chefen för Hemtjänst Knislinge"),
+            ("activity.create", {"kind": "idea", "plan": knislinge_plan, "title": "Hack"}, ANNA,
+             "Bara medarbetare i Hemtjänst Knislinge"),
+            ("activity.create", {"kind": "activity", "plan": humlan_plan, "title": "X"}, ANNA,
+             "Bara chefen för Förskolan Humlan"),
+            ("activity.create", {"kind": "boss", "plan": humlan_plan, "title": "X"}, BO, BAD_DATA),
+            ("activity.create", {"kind": "activity", "plan": "many", "title": "X"}, BO, BAD_DATA),
+            ("activity.create", {"kind": "activity", "plan": humlan_plan, "title": ["X"]}, BO, BAD_DATA),
+            ("activity.create", {"kind": "activity", "plan": humlan_plan, "title": "X", "owner": 987654}, BO,
+             BAD_DATA),
+            ("activity.create", {"kind": "activity", "plan": humlan_plan, "title": "X", "deadline": "i morgon"}, BO,
+             BAD_DATA),
+            ("activity.create", {"kind": "activity", "plan": 987654, "title": "X"}, BO, BAD_DATA),
+            # board.move
+            ("board.move", {"id": knislinge.id, "version": knislinge.version, "to": "pagar", "unit": humlan_unit},
+             BO, BAD_DATA),  # another unit's activity on this board
+            ("board.move", {"id": knislinge.id, "version": knislinge.version, "to": "pagar",
+                            "unit": knislinge_unit}, ANNA, "Bara medarbetare i Hemtjänst Knislinge"),
+            ("board.move", {"id": digital.id, "version": 999, "to": "klar", "unit": humlan_unit}, BO,
+             "din ändring sparades inte"),
+            ("board.move", {"id": digital.id, "version": v, "to": "kung", "unit": humlan_unit}, BO, BAD_DATA),
+            ("board.move", {"id": digital.id, "version": "v", "to": "klar", "unit": humlan_unit}, BO, BAD_DATA),
+            ("board.move", {"id": digital.id, "version": v, "to": "klar", "unit": "Humlan"}, BO, BAD_DATA),
+            # board.propose
+            ("board.propose", {"unit": knislinge_unit, "idea": "Hack"}, ANNA, "Bara medarbetare i Hemtjänst Knislinge"),
+            ("board.propose", {"unit": humlan_unit, "idea": "Hack", "idea_plan": str(knislinge_plan)}, ANNA,
+             BAD_DATA),
+            ("board.propose", {"unit": humlan_unit, "idea": 12}, ANNA, BAD_DATA),
+            ("board.propose", {"unit": 987654, "idea": "Hack"}, ANNA, BAD_DATA),
+            # board.start
+            ("board.start", {"unit": humlan_unit}, ANNA, "Bara chefen för Förskolan Humlan"),
+            ("board.start", {"unit": knislinge_unit}, BO, "Bara chefen för Hemtjänst Knislinge"),
+            ("board.start", {"unit": "x"}, BO, BAD_DATA),
+            ("board.start", {"unit": 1}, ADMIN, BAD_DATA),  # the förvaltning has no board
+            # Read-only verbs: public to view, but wrong types are refused.
+            ("board.show", {"unit": "Humlan"}, ANNA, BAD_DATA),
+            ("board.show", {"unit": 987654}, ANNA, BAD_DATA),
+            ("activity.history", {"id": "x"}, ANNA, BAD_DATA),
+            ("activity.history", {"id": 987654}, ANNA, BAD_DATA),
+            ("plan.mine", {"page": "all"}, ANNA, BAD_DATA),
+            ("plan.mine", {"page": -1}, ANNA, BAD_DATA),
+        ]
+        verbs = {verb for verb, *_ in cases}
+        assert verbs == {"activity.update", "activity.pick", "activity.undo", "activity.create", "board.move",
+                         "board.propose", "board.start", "board.show", "activity.history", "plan.mine"}
+        before = await snapshot(store)
+        for verb, data, user, expected in cases:
+            status, body = await h.post(h.action(verb, data, user))
+            assert status == 200, (verb, data, status)
+            if body.get("type") == CARD:
+                assert_valid_card(body["value"])
+            assert expected in said(body), (verb, data, said(body)[:300])
+            assert await snapshot(store) == before, (verb, data)
+        # Viewing another unit's board or history is allowed: handlingsplaner are public.
+        body = await h.press("board.show", {"unit": knislinge_unit, "page": 1}, ANNA)
+        assert "Tavla – Hemtjänst Knislinge" in said(body)
+        body = await h.press("activity.history", {"id": knislinge.id}, ANNA)
+        assert "Historik" in said(body) or any("Historik" in card_text(c) for r in h.connector.received for c in r.cards)
+
+
+async def test_english_locale(demo: Store) -> None:
+    async with running(demo) as h:
+        text = card_text(only_card(await h.ask("mina aktiviteter", locale="en-US")))
+        assert "My activities" in text and "sensitive personal details" in text
+        text = card_text(only_card(await h.ask("board Förskolan Humlan", locale="en-US")))
+        assert "Board – Förskolan Humlan" in text and "To do (" in text and "OVERDUE" in text
