@@ -9,7 +9,7 @@ import sys
 
 from aiohttp import web
 
-from bot.adapter import build_adapter
+from bot.adapter import TavlaAdapter, build_adapter
 from bot.http import messages_route
 from bot.nlu.catalog import CatalogCache
 from bot.teams_bot import TavlaBot
@@ -24,6 +24,7 @@ log = logging.getLogger("tavla.app")
 
 SERVICES = web.AppKey("services", Services)
 STORE = web.AppKey("store", Store)
+ADAPTER = web.AppKey("adapter", TavlaAdapter)
 
 
 async def prepare_store(settings: Settings) -> Store:
@@ -55,9 +56,12 @@ def create_app(settings: Settings, *, store: Store | None = None) -> web.Applica
         bot = TavlaBot(services)
         app[STORE] = st
         app[SERVICES] = services
+        app[ADAPTER] = adapter
         app.router.add_post("/api/messages", messages_route(adapter, bot))
 
     async def cleanup(app: web.Application) -> None:
+        if ADAPTER in app:
+            await app[ADAPTER].close()  # the outbound HTTP session
         if store is None and STORE in app:
             await app[STORE].dispose()
 

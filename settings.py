@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     def tenant_allowlist(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.allowed_tenant_ids.split(",") if t.strip())
 
+    # Outbound path (bot/adapter.py, bot/outbound.py): the app registration's certificate instead of a secret,
+    # per-send timeouts, and the Teams rate limiter (off only for benchmarks against a local connector).
+    app_certificate_path: str = Field("", validation_alias=AliasChoices("MicrosoftAppCertificatePath", "app_certificate_path"))
+    app_certificate_thumbprint: str = Field("", validation_alias=AliasChoices("MicrosoftAppCertificateThumbprint", "app_certificate_thumbprint"))
+    app_certificate_password: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("MicrosoftAppCertificatePassword", "app_certificate_password"))
+    outbound_timeout_s: float = Field(8.0, validation_alias=AliasChoices("TAVLA_OUTBOUND_TIMEOUT_S", "outbound_timeout_s"))
+    outbound_budget_s: float = Field(12.0, validation_alias=AliasChoices("TAVLA_OUTBOUND_BUDGET_S", "outbound_budget_s"))
+    outbound_rate_limit: bool = Field(True, validation_alias=AliasChoices("TAVLA_OUTBOUND_RATE_LIMIT", "outbound_rate_limit"))
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the environment once (tests pass overrides instead of touching the environment)."""
