@@ -201,6 +201,10 @@ DATA_KEYS = ("id", "activity_id", "activityId", "plan_id", "indicator_id", "unit
              "budget_line_id", "person_id", "owner_id", "subscription_id", "goal_id", "version", "progress",
              "status", "value", "period", "year", "month", "amount", "comment", "title", "deadline", "text",
              "verb", "lang", "scope", "weekday", "confirm", "page", "offset")
+# Inputs named after the item they belong to ("progress_17", "comment_17", as "mina aktiviteter" sends them)
+DATA_KEY = st.one_of(st.sampled_from(DATA_KEYS), st.builds(
+    lambda field, n: f"{field}_{n}", st.sampled_from(["status", "progress", "comment", "owner", "deadline", "idea"]),
+    st.integers(min_value=1, max_value=60)))
 FORGED_IDS = st.one_of(st.integers(min_value=10**9, max_value=2**63 - 1), st.integers(max_value=0),
                        st.integers(min_value=2**63), st.just(2**31))
 # Values a registered user's card data may carry that no handler may accept: wrong types, out of range.
@@ -231,7 +235,7 @@ async def test_tampered_card_actions_change_nothing(sqlite_store: Store) -> None
             def presses(verb: str, known: bool, who: int, data: st.DataObject, submit: bool) -> None:
                 values = TAMPERED if known else ANYTHING
                 user = registered[who] if known else STRANGER
-                payload = data.draw(st.dictionaries(st.sampled_from(DATA_KEYS), values, max_size=6))
+                payload = data.draw(st.dictionaries(DATA_KEY, values, max_size=6))
                 if submit:  # Action.Submit: a message whose value carries the verb
                     activity = h.submit({**payload, "verb": verb}, user)
                 else:

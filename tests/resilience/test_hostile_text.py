@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,12 +26,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.nlu.normalize import clean
+from cards.texts import t
 from storage import models
 from storage.db import Store
 from storage.demo import seed_demo
 from tests.resilience.support import row_counts
 from tests.support.cards import assert_valid_card
-from tests.support.harness import ANNA, Harness, card_text, running
+from tests.support.harness import ANNA, Harness, User, card_text, running
 
 # (text, a marker that must never appear outside a TextRun/input/data); the markers survive cleaning
 HOSTILE_TEXTS: tuple[tuple[str, str], ...] = (
@@ -47,9 +50,12 @@ HOSTILE_TEXTS: tuple[tuple[str, str], ...] = (
     ("\u202eelbisivni\u202c nollbredd\u200b\u200d\ufeff", "elbisivni"),
     ("rad ett\r\nrad två\x00\x07\x1b[31mrödtext", "rödtext"),
     ("😀👩‍👩‍👧 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 Ω≈ç√ åäö ÅÄÖ", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"),
+)
+BIG_TEXTS: tuple[tuple[str, str], ...] = (  # 100 KB: over every field's limit
     (("Hundrakilobytetext med **fet** och <b>html</b> och '; DROP TABLE x; -- " * 1500)[:100_000],
      "Hundrakilobytetext"),
 )
+NOT_UNDERSTOOD = t("not_understood", "sv")
 SEED_DAY = date(2018, 5, 15)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 TOO_LONG = ("för lång", "too long")
@@ -58,6 +64,11 @@ TOO_LONG = ("för lång", "too long")
 def cleaned(text: str) -> str:
     """What "verbatim" means for stored user text: NFC, control characters removed, trimmed."""
     return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+
+
+def chat_cleaned(text: str) -> str:
+    """Typed text: Teams' message text without HTML tags and with whitespace collapsed (bot.nlu.normalize.clean)."""
+    return cleaned(clean(text))
 
 
 def exposed_strings(node: Any, where: str = "") -> list[tuple[str, str]]:
@@ -113,6 +124,8 @@ class Surface:
     limit: int | None  # longest cleaned text that is stored; None: never stored
     send: Callable[[Harness, Context, str], Awaitable[Sent]]
     needs: tuple[str, ...] = ()  # modules that must exist (the feature that owns the field)
+    chat: bool = False  # typed in chat: Teams text is cleaned first (HTML tags, whitespace: ``chat_cleaned``)
+    known_gaps: tuple[tuple[str, str], ...] = ()  # (case, why it fails today): strict xfail, reported to the lead
 
 
 async def _question(h: Harness, ctx: Context, text: str) -> Sent:
@@ -169,37 +182,71 @@ async def _board_idea(h: Harness, ctx: Context, text: str) -> Sent:
     return Sent(cards, newest.title if newest is not None else None)
 
 
+ERIK = User("Erik Ek", "aaaaaaaa-0000-4000-8000-000000000004")  # demo ekonom + controller for the förvaltning
+
+
+async def _prognosis_note(h: Harness, ctx: Context, text: str) -> Sent:
+    """'prognos äldreomsorg 152 000 tkr: <note>' (typed: chat text is cleaned first, see ``chat_cleaned``)."""
+    last = await _newest(ctx.store, select(func.max(models.BudgetPrognosis.id)))
+    got = await h.ask(f"prognos äldreomsorg 152 000 tkr: {text}", ERIK)
+    newest = await _newest(ctx.store, select(models.BudgetPrognosis).where(models.BudgetPrognosis.id > (last or 0)))
+    return Sent([c for r in got for c in r.cards], newest.note if newest is not None else None)
+
+
 SURFACES: tuple[Surface, ...] = (
     Surface("question", None, _question),
     Surface("activity comment", 1000, _activity_comment, needs=("bot.handlers.activity_update",)),
     Surface("idea title (tavlan)", 200, _board_idea, needs=("bot.handlers.board_propose",)),
+    Surface("prognosis note (chat)", 2000, _prognosis_note, needs=("bot.handlers.budget_prognosis",), chat=True,
+            known_gaps=(
+                ("hostile", "bot/handlers/budget_prognosis.py stores the note with its control characters "
+                            "(PostgreSQL refuses NUL in text: the turn fails with an apology)"),
+                ("100 KB", "bot/handlers/budget_prognosis.py stores str(note)[:2000]: a longer note is cut "
+                           "silently instead of refused with a message"),
+            )),
     # Add new free-text fields here (e.g. prognosis notes, indicator value notes, digest texts).
 )
 
 
-@pytest.mark.parametrize("surface", SURFACES, ids=[s.name for s in SURFACES])
-async def test_hostile_text_is_stored_verbatim_and_shown_harmlessly(store: Store, surface: Surface) -> None:
+def _cases() -> list[Any]:
+    cases = []
+    for surface in SURFACES:
+        for kind, texts in (("hostile", HOSTILE_TEXTS), ("100 KB", BIG_TEXTS)):
+            gap = dict(surface.known_gaps).get(kind)
+            marks = [pytest.mark.xfail(reason=gap, strict=True)] if gap else []
+            cases.append(pytest.param(surface, texts, marks=marks, id=f"{surface.name}, {kind}"))
+    return cases
+
+
+@pytest.mark.parametrize(("surface", "texts"), _cases())
+async def test_hostile_text_is_stored_verbatim_and_shown_harmlessly(
+        store: Store, surface: Surface, texts: tuple[tuple[str, str], ...]) -> None:
     for module in surface.needs:
         pytest.importorskip(module)
     await seed_demo(store, SEED_DAY)
     ctx = Context(store)
     async with running(store) as h:
-        for text, marker in HOSTILE_TEXTS:
+        for text, marker in texts:
             before = await row_counts(store)
             sent = await surface.send(h, ctx, text)
             assert sent.cards, f"{surface.name}: no card for {text[:40]!r}"
             for card in sent.cards:
                 assert_harmless(card, marker)
-            expected = cleaned(text)
+            expected = chat_cleaned(text) if surface.chat else cleaned(text)
+            shown = " ".join(card_text(c) for c in sent.cards)
             if surface.limit is None:
                 assert sent.stored is None
                 assert await row_counts(store) == before  # a question writes nothing
+            elif surface.chat and sent.stored is None and NOT_UNDERSTOOD in shown:
+                assert await row_counts(store) == before  # a typed command not understood: nothing stored
+                warnings.warn(f"{surface.name}: the command was not understood with this text: {text[:60]!r}",
+                              stacklevel=1)
             elif len(expected) <= surface.limit:
                 assert sent.stored == expected, f"{surface.name}: stored {sent.stored!r:.80} for {text!r:.80}"
             else:
                 assert sent.stored is None, f"{surface.name}: stored a text over its limit"
-                shown = " ".join(card_text(c) for c in sent.cards).lower()
-                assert any(word in shown for word in TOO_LONG), f"{surface.name}: no 'too long' message"
+                assert any(word in shown.lower() for word in TOO_LONG), f"{surface.name}: no 'too long' message"
                 assert await row_counts(store) == before
         got = await h.ask("hjälp")  # still answering
         assert "Det här kan du fråga Tavla" in card_text(got[0].cards[0])
+
