@@ -12,9 +12,6 @@ import itertools
 from collections import Counter
 from typing import Any
 
-import pytest
-
-import bot.adapter
 from storage.db import Store
 from tests.resilience.support import watching_bugs
 from tests.support.connector import FakeConnector, Received
@@ -23,10 +20,6 @@ from tests.support.harness import User, card_text, running
 TURNS = 50
 FAIL_SHARE = 5  # one conversation in five has its first send refused
 BURST_TIMEOUT_S = 45.0
-# Until the outbound retries land (bot/adapter.py's TavlaAdapter), the stock SDK fails the turn on the first
-# 429/503 (PLATFORM.md, bug 3). Remove this mark when they are committed.
-pytestmark = pytest.mark.xfail(not hasattr(bot.adapter, "TavlaAdapter"), strict=True,
-                               reason="outbound retries (bot/adapter.py TavlaAdapter) not landed yet")
 FAULTS = ((429, 0.3), (503, None), (429, None))  # (status, Retry-After seconds or none)
 
 
