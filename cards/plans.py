@@ -94,9 +94,9 @@ TEXTS = {
     "done_more": {"sv": "… och {count} till som är klara", "en": "… and {count} more done"},
     "results": {"sv": "Resultat", "en": "Results"},
     "budget": {"sv": "Budget", "en": "Budget"},
-    "target_min": {"sv": "målnivå {label}: minst {value}", "en": "target {label}: at least {value}"},
-    "target_max": {"sv": "målnivå {label}: högst {value}", "en": "target {label}: at most {value}"},
-    "target_range": {"sv": "målnivå {label}: {low}–{high}", "en": "target {label}: {low}–{high}"},
+    "target_min": {"sv": "målnivå {year}: minst {value}", "en": "target {year}: at least {value}"},
+    "target_max": {"sv": "målnivå {year}: högst {value}", "en": "target {year}: at most {value}"},
+    "target_range": {"sv": "målnivå {year}: {low}–{high}", "en": "target {year}: {low}–{high}"},
     "measured": {"sv": "mätt {period}", "en": "measured {period}"},
     "budget_line": {"sv": "{area}: årsbudget {total}", "en": "{area}: annual budget {total}"},
     "utfall_line": {
@@ -798,7 +798,7 @@ def describe_change(old: dict[str, object], new: dict[str, object], lang: str, *
 
 
 def format_headline(*, indicator: str | None, value: object, unit: str, decimals: int, period_end: date | None,
-                    scope: str | None, low: object, high: object, target_label: str | None, direction: str | None,
+                    scope: str | None, low: object, high: object, year: int, direction: str | None,
                     budget_area: str | None, budget_total: object, utfall: object, through_month: int | None,
                     lang: str) -> HeadlineView | None:
     from decimal import Decimal
@@ -813,13 +813,12 @@ def format_headline(*, indicator: str | None, value: object, unit: str, decimals
         view["value"] = fmt(value)
         view["measured"] = f"{month_name(period_end.month, lang)} {period_end.year}" if period_end else None
         view["scope"] = scope
-        lbl = target_label or ""
         if direction == "interval" and low is not None and high is not None:
-            view["target"] = _t("target_range", lang, label=lbl, low=fmt(low), high=fmt(high)).replace("  ", " ")
+            view["target"] = _t("target_range", lang, year=year, low=fmt(low), high=fmt(high))
         elif low is not None and direction != "lower":
-            view["target"] = _t("target_min", lang, label=lbl, value=fmt(low)).replace("  ", " ")
+            view["target"] = _t("target_min", lang, year=year, value=fmt(low))
         elif high is not None:
-            view["target"] = _t("target_max", lang, label=lbl, value=fmt(high)).replace("  ", " ")
+            view["target"] = _t("target_max", lang, year=year, value=fmt(high))
     if budget_area and budget_total is not None:
         total = Decimal(str(budget_total))
         view["budget"] = _t("budget_line", lang, area=budget_area, total=tkr(total, lang))

@@ -32,6 +32,10 @@ CANCEL_WORDS = frozenset({"avbryt", "avbryta", "avsluta", "cancel", "stop", "abo
 DEFAULT_TTL = timedelta(minutes=30)
 TRANSIENT = (OperationalError, PoolTimeout, ConnectionError, OSError, asyncio.TimeoutError)
 CANCELLED = {"sv": "Avbrutet – inget ändrades.", "en": "Cancelled – nothing was changed."}
+INTERRUPTED = {"sv": "(Den guidade rapporten avbröts – inget ändrades.)",
+               "en": "(The guided report was stopped – nothing was changed.)"}
+INTERRUPT_SCORE = 0.9
+ANSWER_INTENTS = frozenset({"plan_report", "unknown", "empty"})
 
 
 def _registry() -> Mapping[str, Callable[[], Iterable[Dialog]]]:
@@ -101,6 +105,12 @@ class DialogHost:
         if turn.text.strip().lower().rstrip(".!") in CANCEL_WORDS:
             await dc.cancel_all_dialogs()
             await say(turn_context, text=CANCELLED.get(turn.lang, CANCELLED["sv"]))
+        elif await self._interrupts(dc, turn):
+            # A clear command ("tavla", "mina aktiviteter", "status frisknärvaro") is not an answer: the
+            # dialog ends and the command is answered as usual.
+            await self._forget(turn_context)
+            await say(turn_context, text=INTERRUPTED.get(turn.lang, INTERRUPTED["sv"]))
+            return False
         else:
             await self._guarded(turn_context, turn, dc.continue_dialog())
         await self._touch(turn_context, turn, now, dc)
@@ -124,6 +134,25 @@ class DialogHost:
             await dc.cancel_all_dialogs()
         await self._guarded(turn_context, turn, dc.begin_dialog(name, options))
         await self._touch(turn_context, turn, turn.clock.utcnow(), dc)
+
+    async def _interrupts(self, dc: Any, turn: Turn) -> bool:
+        """Whether the text is a command of its own rather than an answer to the open prompt.
+
+        Where the prompt takes free text (a comment) only an exact command (score 1.0) interrupts; elsewhere
+        anything the recogniser is sure of, except a progress report (those are answers here: "Pågår", "75 %").
+        """
+        from bot.dispatch import understand
+
+        try:
+            await understand(turn)
+        except Exception:  # noqa: BLE001 - without the catalog, treat the text as an answer
+            return False
+        intent = turn.intent
+        if intent is None or intent.name in ANSWER_INTENTS:
+            return False
+        prompt = dc.find_dialog_sync(dc.active_dialog.id) if dc.active_dialog is not None else None
+        threshold = 1.0 if getattr(prompt, "free_text", False) else INTERRUPT_SCORE
+        return intent.score >= threshold
 
     async def _touch(self, turn_context: TurnContext, turn: Turn, now: datetime, dc: Any) -> None:
         """Save the open dialog with the time of this answer, or remove the state when the dialog ended."""

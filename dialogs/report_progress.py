@@ -231,6 +231,12 @@ async def save_step(step: WaterfallStepContext) -> DialogTurnResult:
     return await step.end_dialog(applied.outcome.applied)
 
 
+def _free_text(prompt: TextPrompt) -> TextPrompt:
+    """Mark a prompt whose answer is free text: only an exact command interrupts it (``dialogs/host.py``)."""
+    prompt.free_text = True  # type: ignore[attr-defined]
+    return prompt
+
+
 def build() -> list[Dialog]:
     """The waterfall and its prompts, to add to the host's ``DialogSet``."""
     return [
@@ -238,6 +244,6 @@ def build() -> list[Dialog]:
         TextPrompt(PICK, _pick_ok),
         TextPrompt(STATUS, _status_ok),
         TextPrompt(PROGRESS, _progress_ok),
-        TextPrompt(COMMENT, _comment_ok),
+        _free_text(TextPrompt(COMMENT, _comment_ok)),
         TextPrompt(CONFIRM, _confirm_ok),
     ]

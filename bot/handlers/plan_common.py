@@ -21,6 +21,7 @@ from bot.turn import Turn
 from cards import plans as cards
 from cards.texts import t
 from followup.activities import (
+    IDE,
     KLAR,
     STATUSES,
     Actor,
@@ -223,7 +224,8 @@ async def candidates(session: AsyncSession, turn: Turn, query: str) -> list[Acti
     if not units:
         return []
     others = [v for v in await plans.list_activities(session, year=year, unit_ids=units) if v.owner_id != person_id]
-    return best_matches(query, others)
+    # Work under way before ideas: an idea is reported on only when nothing else fits.
+    return best_matches(query, [v for v in others if v.status != IDE]) or best_matches(query, others)
 
 
 # --- Applying a change ----------------------------------------------------------------------
@@ -345,7 +347,7 @@ async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int 
         indicator=headline.indicator_name, value=headline.indicator_value, unit=headline.indicator_unit,
         decimals=headline.indicator_decimals, period_end=headline.indicator_period_end,
         scope=headline.indicator_scope if headline.indicator_scope != unit.name else None,
-        low=headline.target_low, high=headline.target_high, target_label=headline.target_label,
+        low=headline.target_low, high=headline.target_high, year=year,
         direction=headline.direction, budget_area=headline.budget_area, budget_total=headline.budget_total,
         utfall=headline.utfall_to_date, through_month=headline.through_month, lang=turn.lang)
     # Automatic refresh for the people of the unit whose Teams id we know (at most 60), the caller first.

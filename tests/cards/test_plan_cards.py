@@ -42,7 +42,7 @@ def board(items: list[cards.Item], page: int = 1, **extra: object) -> cards.Boar
                     for _ in range(5))
     headline = cards.format_headline(
         indicator="Frisknärvaro", value="94.2", unit="%", decimals=1, period_end=date(2018, 3, 31),
-        scope="Familj och utbildning", low="95", high=None, target_label="Målnivå 2018", direction="higher",
+        scope="Familj och utbildning", low="95", high=None, year=2018, direction="higher",
         budget_area="Familj och utbildning", budget_total="345073.0", utfall="110000.5", through_month=4, lang="sv")
     values = dict(unit_id=12345, unit_name="Förskolan Humlan med ett långt namn", year=2018, items=tuple(items),
                   page=page, footer=FOOTER, meeting_last=(datetime(2018, 5, 8, 9, 0, tzinfo=STHLM), "Bo Berg"),
@@ -80,7 +80,7 @@ def test_board_says_status_and_overdue_in_words_and_keeps_user_text_out_of_markd
     for column in ("Idéer (2)", "Att göra (4)", "Pågår (2)", "Klart (2)"):
         assert column in text
     assert "FÖRSENAD" in text and "Pausad · 55 %" in text
-    assert "Resultat: Frisknärvaro 94,2 %" in text and "målnivå Målnivå 2018: minst 95,0 %" in text
+    assert "Resultat: Frisknärvaro 94,2 %" in text and "målnivå 2018: minst 95,0 %" in text
     assert "utfall t.o.m. april: 110 000,5 tkr (31,9 % av årsbudgeten)" in text
     long_card = cards.board_card(board([item(1)]), "sv")
     # Titles (user text) are TextRuns in RichTextBlocks, never TextBlock markdown.

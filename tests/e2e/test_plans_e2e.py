@@ -125,19 +125,26 @@ async def test_klar_sets_100_and_ambiguous_names_get_a_choice(demo: Store) -> No
         assert "Pågår → Klar" in text and "60 % → 100 %" in text
         done = await activity(demo, "Digital introduktion för nyanställda")
         assert (done.status, done.progress) == ("klar", 100)
-        # Bo owns one of the two "lärplattor" activities: his own is meant. Anna owns neither: she chooses.
+        # Bo owns one "lärplattor" activity: his own is meant, not the unit's idea with the same word.
         mine = card_text(only_card(await h.ask("lärplattor 45 %", BO)))
         assert "Sparat" in mine and "40 % → 45 %" in mine
-        choice = only_card(await h.ask("lärplattor 50 %"))
+        # Anna owns two "digital" activities: she chooses, and the button carries the change and the version.
+        choice = only_card(await h.ask("digital 80 % nästan klart"))
         assert "Vilken aktivitet menar du?" in card_text(choice)
         picks = actions(choice, "activity.pick")
-        assert {p["title"] for p in picks} == {"Lärplattor på varje avdelning", "Låna ut lärplattor till föräldramöten"}
-        chosen = next(p for p in picks if p["title"] == "Lärplattor på varje avdelning")
-        assert chosen["data"]["progress"] == 50
-        assert chosen["data"]["version"] == (await activity(demo, "Lärplattor på varje avdelning")).version
+        assert {p["title"] for p in picks} == {"Digital introduktion för nyanställda",
+                                               "Digital dokumentation av barnens lärande"}
+        chosen = next(p for p in picks if p["title"] == "Digital dokumentation av barnens lärande")
+        documentation = await activity(demo, "Digital dokumentation av barnens lärande")
+        assert chosen["data"] == {"id": documentation.id, "version": documentation.version, "progress": 80,
+                                  "comment": "nästan klart"}
         body = await h.press("activity.pick", chosen["data"])
-        assert body["type"] == CARD and "45 % → 50 %" in said(body)
-        assert (await activity(demo, "Lärplattor på varje avdelning")).progress == 50
+        assert body["type"] == CARD and "70 % → 80 %" in said(body)
+        after = await activity(demo, "Digital dokumentation av barnens lärande")
+        assert (after.progress, after.version) == (80, documentation.version + 1)
+        # The unit's idea is not taken for work under way: Anna's "lärplattor" is Bo's activity.
+        text = card_text(only_card(await h.ask("lärplattor 50 %")))
+        assert "Lärplattor på varje avdelning" in text and "45 % → 50 %" in text
 
 
 async def test_report_nothing_matches_and_unknown_user(demo: Store) -> None:
@@ -235,6 +242,31 @@ async def test_dialog_state_exists_only_while_open_and_a_stale_one_is_dropped(de
         await storage.write({key: item})
         assert "Mina aktiviteter" in card_text(only_card(await h.ask("mina aktiviteter")))
         assert await rows() == []
+
+
+async def test_a_clear_command_mid_dialog_is_answered_and_ends_the_dialog(demo: Store) -> None:
+    before = await snapshot(demo)
+    async with running(demo) as h:
+        await h.ask("rapportera")
+        await h.ask("1")
+        got = await h.ask("mina aktiviteter")
+        assert got[0].text == "(Den guidade rapporten avbröts – inget ändrades.)"
+        assert "Mina aktiviteter" in card_text(only_card(got[1:]))
+        assert "Vilken aktivitet" in card_text(only_card(await h.ask("rapportera")))
+        # At the comment step free text is the answer, even when it reads like a question …
+        await h.ask("1")
+        await h.ask("Pågår")
+        await h.ask("75")
+        confirm = card_text(only_card(await h.ask("status frisknärvaro")))
+        assert "Spara den här ändringen?" in confirm and "status frisknärvaro" in confirm
+        await h.ask("avbryt")
+        # … but an exact command is not.
+        for answer in ("rapportera", "1", "Pågår", "75"):
+            await h.ask(answer)
+        got = await h.ask("tavla")
+        assert got[0].text == "(Den guidade rapporten avbröts – inget ändrades.)"
+        assert "Tavla – Förskolan Humlan" in card_text(only_card(got[1:]))
+    assert await snapshot(demo) == before
 
 
 async def test_dialog_contradiction_asks_again(demo: Store) -> None:
