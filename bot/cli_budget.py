@@ -130,6 +130,22 @@ class ProgressLine:
             self.stream.flush()
 
 
+async def _ready(store: "Store", upgrade: object, seed: object) -> None:
+    """Migrate and seed like ``tavla serve`` — but only when needed (parsing the seed files costs half a second)."""
+    from sqlalchemy import select
+
+    from storage.migrate import is_current
+    from storage.models import OrgUnit
+    from storage.seeding import ROOT_CODE
+
+    if not await is_current(store):
+        await upgrade(store)  # type: ignore[operator]
+    async with store.session() as session:
+        seeded = await session.scalar(select(OrgUnit.id).where(OrgUnit.code == ROOT_CODE).limit(1))
+    if seeded is None:
+        await seed(store)  # type: ignore[operator]
+
+
 async def _person_id(store: "Store", ref: str | None) -> int | None:
     if not ref:
         return None
@@ -166,8 +182,7 @@ async def _run(args: argparse.Namespace, settings: "Settings", kind: str) -> int
     progress = ProgressLine(enabled=not args.quiet)
     this_year = Clock(settings.as_of).today().year
     async with open_store(settings) as store:
-        await upgrade(store)
-        await seed_arsplan(store)
+        await _ready(store, upgrade, seed_arsplan)
         by = await _person_id(store, args.by)
         common = {"skip_invalid": args.skip_invalid, "dry_run": args.dry_run, "imported_by_id": by, "via": "cli"}
         try:

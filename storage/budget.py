@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, delete, exists, func, insert, select
+from sqlalchemy import Integer, and_, bindparam, delete, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followup.budget import METHOD_MANUAL, LineFigures, StatusRow, compute_status
@@ -133,9 +135,10 @@ async def line_year(session: AsyncSession, line_id: int) -> int | None:
     return await session.scalar(select(BudgetLine.year).where(BudgetLine.id == line_id))
 
 
-async def line_figures(session: AsyncSession, year: int, *, area_id: int | None = None,
-                       line_ids: Sequence[int] | None = None) -> list[LineFigures]:
-    """The year's lines (or an area's, or some) with their stored aggregates, ordered area → sort order."""
+@lru_cache(maxsize=4)
+def _figures_query(by_area: bool, by_lines: bool) -> Any:
+    """The question-time query, built once per shape (``year``, ``area_id``, ``line_ids`` are bound per call)."""
+    year = bindparam("year", type_=Integer)
     demo_batch = select(ImportBatch.id).where(ImportBatch.via == "demo").scalar_subquery()
     has_profile = exists().where(BudgetProfile.budget_line_id == BudgetLine.id)
     demo_utfall = exists().where(and_(Utfall.budget_line_id == BudgetLine.id, Utfall.year == year,
@@ -152,11 +155,25 @@ async def line_figures(session: AsyncSession, year: int, *, area_id: int | None 
         .where(BudgetLine.year == year)
         .order_by(OrgUnit.id, BudgetLine.sort_order, BudgetLine.id)
     )
+    if by_area:
+        query = query.where(BudgetLine.org_unit_id == bindparam("area_id", type_=Integer))
+    if by_lines:
+        query = query.where(BudgetLine.id.in_(bindparam("line_ids", expanding=True)))
+    return query
+
+
+async def line_figures(session: AsyncSession, year: int, *, area_id: int | None = None,
+                       line_ids: Sequence[int] | None = None) -> list[LineFigures]:
+    """The year's lines (or an area's, or some) with their stored aggregates, ordered area → sort order."""
+    params: dict[str, Any] = {"year": year}
     if area_id is not None:
-        query = query.where(BudgetLine.org_unit_id == area_id)
+        params["area_id"] = area_id
     if line_ids is not None:
-        query = query.where(BudgetLine.id.in_(list(line_ids)))
-    rows = (await session.execute(query)).all()
+        if not line_ids:
+            return []
+        params["line_ids"] = [int(i) for i in line_ids]
+    query = _figures_query(area_id is not None, line_ids is not None)
+    rows = (await session.execute(query, params)).all()
     manual_ids = [r.id for r in rows if r.prognosis_method == METHOD_MANUAL]
     notes: dict[int, tuple[str | None, str | None, datetime, bool]] = {}
     if manual_ids:

@@ -39,15 +39,21 @@ def _years_text(years: list[int]) -> str:
 
 
 async def choose_year(turn: Turn, session: AsyncSession, slots: dict[str, Any]) -> Year:
-    """The year named (or "i fjol"), else this year — or the latest earlier year with a budget, said on the card."""
-    years = await repo.budget_years(session)
-    if not years:
-        raise UserError("Det finns ingen budget i Tavla än. En ekonom läser in den med ”tavla import budget”.",
-                        "There is no budget in Tavla yet. A finance officer loads it with “tavla import budget”.")
+    """The year named (or "i fjol"), else this year — or the latest earlier year with a budget, said on the card.
+
+    The common case (this year, which has a budget) is answered from the cached catalog: no query."""
     today = turn.clock.today().year
     asked = slots.get("year")
     if asked is None and slots.get("year_offset"):
         asked = today + int(slots["year_offset"])
+    if asked is None or asked == today:
+        catalog = await turn.services.catalogs.get(today)
+        if catalog.year == today and catalog.of_kind("budget_line"):
+            return Year(today, None)
+    years = await repo.budget_years(session)
+    if not years:
+        raise UserError("Det finns ingen budget i Tavla än. En ekonom läser in den med ”tavla import budget”.",
+                        "There is no budget in Tavla yet. A finance officer loads it with “tavla import budget”.")
     if asked is not None:
         if asked not in years:
             raise UserError(f"Det finns ingen budget för {asked} i Tavla (budgetår: {_years_text(years)}).",
