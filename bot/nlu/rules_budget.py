@@ -101,7 +101,7 @@ LAST_YEAR = ("i fjol", "ifjol", "forra aret", "forra arets", "last year", "last 
 # Texts that report or plan activities, or change subscriptions: not budget questions.
 NOT_BUDGET_START = ("klar med", "klart med", "klar", "klart", "fardig med", "fardigt", "har gjort", "gjort",
                     "rapportera", "paborjat", "paborjad", "borjat med", "pausa", "pausat", "ny aktivitet",
-                    "nytt forslag", "forslag", "lagg till", "skapa", "andra", "flytta", "prenumerera", "stoppa",
+                    "nytt forslag", "forslag", "lagg till", "skapa", "flytta", "prenumerera", "stoppa",
                     "done with", "finished", "started")
 NOT_BUDGET_WORDS = frozenset(
     "aktivitet aktiviteten aktiviteter aktiviteterna handlingsplan handlingsplanen uppgift uppgiften tavelmote "
@@ -115,7 +115,7 @@ FILLER = frozenset(
     "se kolla tack snalla".split()) | STRONG_WORDS | WEAK_WORDS
 
 PROGNOSIS_WORDS = ("prognos", "prognosen", "helarsprognos", "helarsprognosen", "ny prognos", "satt prognos",
-                   "forecast", "set forecast")
+                   "andra prognos", "andra prognosen", "forecast", "set forecast")
 QUESTION_START = ("vad", "hur", "vilken", "visa", "what", "how", "show")
 _AMOUNT = re.compile(r"(?<![\w,.])([-−]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|[-−]?\d+(?:[.,]\d+)?)\s*"
                      r"(tkr|mkr|kr|ksek|msek|sek)?(?![\w])", re.IGNORECASE)

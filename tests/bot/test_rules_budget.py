@@ -117,6 +117,8 @@ def test_setting_a_prognosis(catalog: Catalog) -> None:
     assert (intent.slots["amount"], intent.slots["unit"], intent.slots["note"]) == ("152000", "tkr", "fler platser från hösten")
     assert intent.slots["line_ids"] == line(catalog, "Äldreomsorg")
     assert ask("sätt helårsprognos för förskola till 86,5 mkr", catalog).slots["unit"] == "mkr"
+    changed = ask("ändra prognosen för äldreomsorg till 151 000 tkr", catalog)
+    assert (changed.name, changed.slots["amount"]) == ("budget_prognosis_set", "151000")
     assert ask("helårsprognos äldreomsorg 2019 150 000", catalog).slots == {
         "year": 2019, "line_ids": line(catalog, "Äldreomsorg"), "labels": ["Äldreomsorg"], "area_ids": [],
         "amount": "150000", "unit": "tkr", "note": None}
