@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.adapter import TavlaAdapter, build_adapter
 from bot.http import messages_route
 from bot.nlu.catalog import CatalogCache
+from bot.scheduler import Scheduler
 from bot.teams_bot import TavlaBot
 from bot.turn import Services
 from followup.clock import Clock
@@ -25,6 +26,7 @@ log = logging.getLogger("tavla.app")
 SERVICES = web.AppKey("services", Services)
 STORE = web.AppKey("store", Store)
 ADAPTER = web.AppKey("adapter", TavlaAdapter)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 async def prepare_store(settings: Settings) -> Store:
@@ -81,7 +83,18 @@ def create_app(settings: Settings, *, store: Store | None = None) -> web.Applica
             return web.json_response({"status": "migrations pending"}, status=503)
         return web.json_response({"status": "ready"})
 
+    async def start_scheduler(app: web.Application) -> None:
+        app[SCHEDULER] = Scheduler.for_services(app[SERVICES], app[ADAPTER])  # digests and reminders (bot/scheduler.py)
+        app[SCHEDULER].start()
+
+    async def stop_scheduler(app: web.Application) -> None:
+        if SCHEDULER in app:
+            await app[SCHEDULER].stop()
+
     app.on_startup.append(startup)
+    if settings.scheduler:
+        app.on_startup.append(start_scheduler)
+        app.on_shutdown.append(stop_scheduler)
     app.on_cleanup.append(cleanup)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -44,19 +44,22 @@ def register(commands: Subcommands) -> None:
 
 async def run_digest(args: argparse.Namespace, settings: "Settings") -> int:
     from bot.adapter import build_adapter
-    from bot.digest_sender import DigestRunner, ProactiveSender, ReminderRunner
+    from bot.digest_sender import DeliveryPolicy, DigestRunner, ProactiveSender, ReminderRunner
     from followup.clock import Clock
+    from followup.schedule import CatchUp
 
     clock = Clock(settings.as_of)
+    policy = DeliveryPolicy(catch_up=CatchUp(getattr(settings, "digest_catch_up_hours", None)))
     async with open_store(settings) as store:
         adapter = build_adapter(settings)
         try:
             sender = ProactiveSender(adapter, settings.app_id)
-            report = await DigestRunner(store, sender, clock).run_due(force=args.now,
-                                                                      conversation_id=args.conversation)
+            report = await DigestRunner(store, sender, clock, policy=policy).run_due(
+                force=args.now, conversation_id=args.conversation)
             reminders = None
             if not args.no_reminders and not args.conversation:
-                reminders = await ReminderRunner(store, sender, clock, stale_days=settings.reminder_days).run_due()
+                reminders = await ReminderRunner(store, sender, clock, stale_days=settings.reminder_days,
+                                                 policy=policy).run_due()
         finally:
             await adapter.close()
     print(f"Veckosammanfattningar: {report.due} att skicka, {len(report.sent)} skickade "

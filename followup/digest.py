@@ -261,7 +261,8 @@ def _merge_updates(updates: tuple[UpdateFact, ...], activities: dict[int, Activi
     return lines, completed
 
 
-def budget_deviation(fact: BudgetFact, threshold: Decimal, since: datetime) -> BudgetDeviation | None:
+def budget_deviation(fact: BudgetFact, threshold: Decimal, since: datetime,
+                     now: datetime | None = None) -> BudgetDeviation | None:
     """Förbrukningsgrad vs periodised budget (both as % of the year's budget); None when within threshold."""
     if not fact.net_cost or fact.utfall_to_date is None or fact.periodised_budget is None:
         return None
@@ -270,7 +271,9 @@ def budget_deviation(fact: BudgetFact, threshold: Decimal, since: datetime) -> B
     deviation = used - periodised
     if abs(deviation) < threshold:
         return None
-    fresh = fact.computed_at is not None and fact.computed_at >= since
+    # New figures this week: computed in (since, now]; with a pinned clock (the 2018 demo) a later
+    # computation is base data, not news.
+    fresh = fact.computed_at is not None and since <= fact.computed_at and (now is None or fact.computed_at <= now)
     return BudgetDeviation(fact.line_id, fact.verksamhet, fact.area_name, used, periodised, deviation,
                            fact.through_month, fresh)
 
@@ -333,7 +336,7 @@ def build_digest(data: DigestInput) -> DigestContent:
         elif ind.on_target is False:
             off.append(line)
 
-    deviations = [d for d in (budget_deviation(b, data.budget_threshold, since) for b in data.budget or ())
+    deviations = [d for d in (budget_deviation(b, data.budget_threshold, since, data.now) for b in data.budget or ())
                   if d is not None]
     demo = demo or any(b.is_demo for b in data.budget or ())
     deviations.sort(key=lambda d: (-abs(d.deviation_pp), d.verksamhet))

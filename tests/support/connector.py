@@ -56,7 +56,8 @@ class Fault:
 class FakeConnector:
     """Start with ``async with FakeConnector() as connector:``; ``connector.url`` is the serviceUrl."""
 
-    def __init__(self, *, enforce_rate_limits: bool = False) -> None:
+    def __init__(self, *, enforce_rate_limits: bool = False, latency: float = 0.0) -> None:
+        self.latency = latency  # seconds between recording a POST and answering it (a crash then = delivered, unknown)
         self.received: list[Received] = []
         self.rejected: list[Received] = []
         self.faults: deque[Fault] = deque()
@@ -175,6 +176,8 @@ class FakeConnector:
         body.setdefault("id", new_id)
         self.received.append(record)
         self._event.set()
+        if self.latency:
+            await asyncio.sleep(self.latency)
         return web.json_response({"id": new_id}, status=201)
 
     async def _put(self, request: web.Request) -> web.Response:
