@@ -1,6 +1,6 @@
 """Where a turn's CPU goes: Tavla in this process under cProfile, driven by the benchmark's own turns.
 
-``python -m bench.profile indicator_status [--turns 300] [--top 30]`` prints the functions with the most
+``python -m bench.profile indicator_status [--turns 300] [--top 30] [--scale 1]`` prints the functions with the most
 cumulative and own time over ``--turns`` sequential turns of one user (the app, its store on SQLite with
 the demo data and the bench users, and the load generator's connector all in one event loop; the
 connector's and the client's share is small and listed too).
@@ -25,7 +25,7 @@ from bench.loadgen import Connector
 from bench.turns import TURNS, prepare_people
 
 
-async def run(turn: str, turns: int, profile: cProfile.Profile) -> float:
+async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0.0) -> float:
     from app import create_app, prepare_store
     from settings import Settings
     from storage.demo import seed_demo
@@ -36,6 +36,10 @@ async def run(turn: str, turns: int, profile: cProfile.Profile) -> float:
                         outbound_rate_limit=False)
     store = await prepare_store(settings)
     await seed_demo(store, date(2018, 5, 15))
+    if scale:
+        from bench.scale import FULL, fill
+
+        print(f"scale store: {(await fill(store, FULL.scaled(scale))).line()}", flush=True)
     await prepare_people(store, 1)
     server = TestServer(create_app(settings, store=store), host="127.0.0.1")
     await server.start_server()
@@ -71,19 +75,49 @@ async def run(turn: str, turns: int, profile: cProfile.Profile) -> float:
         await store.dispose()
 
 
+COMPONENTS = (  # (label, path fragment) — first match wins
+    ("waiting (epoll)", "{method 'poll' of 'select.epoll'"),
+    ("aiosqlite/asyncpg driver", "aiosqlite"), ("aiosqlite/asyncpg driver", "asyncpg"),
+    ("aiosqlite/asyncpg driver", "{method 'put_nowait'"), ("aiosqlite/asyncpg driver", "sqlite3"),
+    ("SQLAlchemy", "sqlalchemy"), ("SQLAlchemy", "greenlet"),
+    ("botbuilder + msrest", "botbuilder"), ("botbuilder + msrest", "botframework"), ("botbuilder + msrest", "msrest"),
+    ("aiohttp (server, client, connector)", "aiohttp"), ("aiohttp (server, client, connector)", "yarl"),
+    ("aiohttp (server, client, connector)", "multidict"),
+    ("Tavla: recogniser", "/bot/nlu/"), ("Tavla: cards", "/cards/"), ("Tavla: storage", "/storage/"),
+    ("Tavla: rules", "/followup/"), ("Tavla: dialogs", "/dialogs/"), ("Tavla: bot", "/bot/"),
+    ("rapidfuzz", "rapidfuzz"), ("json", "json"), ("copy (deepcopy)", "copy.py"),
+    ("asyncio", "asyncio"), ("load generator (bench)", "/bench/"),
+)
+
+
+def by_component(stats: pstats.Stats) -> list[tuple[str, float]]:
+    """Own time summed per component (the profiler's own overhead inflates small functions)."""
+    totals: dict[str, float] = {}
+    for (path, _line, name), (_cc, _nc, own, _cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        where = f"{path} {name}"
+        label = next((lbl for lbl, frag in COMPONENTS if frag in where), "other (stdlib, builtins)")
+        totals[label] = totals.get(label, 0.0) + own
+    return sorted(totals.items(), key=lambda kv: -kv[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile")
     parser.add_argument("turn", choices=sorted(TURNS))
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--scale", type=float, default=0.0, help="fill the store first (1 = the largest kommun)")
     args = parser.parse_args()
     profile = cProfile.Profile()
-    ms = asyncio.run(run(args.turn, args.turns, profile))
+    ms = asyncio.run(run(args.turn, args.turns, profile, args.scale))
     out = io.StringIO()
+    components = by_component(pstats.Stats(profile))
     stats = pstats.Stats(profile, stream=out).strip_dirs()
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(args.top)
     print(f"{args.turn}: {ms:.1f} ms wall per turn under the profiler (one user, sequential)")
+    total = sum(t for _, t in components) or 1.0
+    for label, seconds in components:
+        print(f"  {label:<40} {seconds / args.turns * 1000:7.2f} ms/turn  {seconds / total:6.1%}")
     print(out.getvalue())
 
 
