@@ -121,14 +121,17 @@ async def areas_for_year(session: AsyncSession, year: int) -> list[AreaRef]:
 
 
 async def lines_named(session: AsyncSession, year: int, names: Sequence[str], area_ids: Sequence[int] = ()) -> list[int]:
-    """Ids of ``year``'s lines with one of these verksamhet names (case-insensitive), optionally in these areas."""
-    if not names:
+    """Ids of ``year``'s lines with one of these verksamhet names (case-insensitive), optionally in these areas.
+
+    Compared in Python (``casefold``): SQLite's ``lower()`` folds ASCII only, so 'Äldreomsorg' would never match."""
+    wanted = {" ".join(n.casefold().split()) for n in names if n}
+    if not wanted:
         return []
-    lowered = [n.lower() for n in names]
-    query = select(BudgetLine.id).where(BudgetLine.year == year, func.lower(BudgetLine.verksamhet).in_(lowered))
+    query = select(BudgetLine.id, BudgetLine.verksamhet).where(BudgetLine.year == year)
     if area_ids:
         query = query.where(BudgetLine.org_unit_id.in_(list(area_ids)))
-    return list((await session.execute(query.order_by(BudgetLine.org_unit_id, BudgetLine.sort_order))).scalars())
+    rows = (await session.execute(query.order_by(BudgetLine.org_unit_id, BudgetLine.sort_order, BudgetLine.id))).all()
+    return [r.id for r in rows if " ".join(r.verksamhet.casefold().split()) in wanted]
 
 
 async def line_year(session: AsyncSession, line_id: int) -> int | None:

@@ -6,6 +6,8 @@ Prognoses are append-only (the newest wins; earlier ones stay so prognossäkerhe
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -22,6 +24,8 @@ from storage.models import OrgUnit
 ROLES = ("ekonom", "controller")
 UNITS = {"tkr": Decimal(1), "mkr": Decimal(1000), "kr": Decimal("0.001")}
 LIMIT_TKR = Decimal(10) ** 9  # a prognosis beyond this is a typo, not a kommun's verksamhet
+NOTE_LIMIT = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 async def _ancestors(session, unit_id: int) -> set[int]:  # type: ignore[no-untyped-def]
@@ -45,10 +49,23 @@ def _amount(slots: dict[str, object]) -> Decimal:
     return q_tkr(value)
 
 
+def _note(value: object) -> str | None:
+    """The note as stored: NFC, control characters removed (PostgreSQL refuses NUL), trimmed; too long → refused."""
+    if not isinstance(value, str):
+        return None
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
+    if len(text) > NOTE_LIMIT:
+        raise UserError(f"Kommentaren är för lång ({len(text)} tecken, högst {NOTE_LIMIT}). Korta den – prognosen "
+                        "sparades inte.",
+                        f"The comment is too long ({len(text)} characters, at most {NOTE_LIMIT}). Shorten it – the "
+                        "forecast was not saved.")
+    return text or None
+
+
 async def handle(turn: Turn) -> Reply:
     slots = turn.slots
     amount = _amount(slots)
-    note = slots.get("note")
+    note = _note(slots.get("note"))
     async with turn.store.session() as session:
         year = await common.choose_year(turn, session, slots)
         ids = await common.line_ids_for(turn, session, slots, year.year)
@@ -69,7 +86,7 @@ async def handle(turn: Turn) -> Reply:
                             f"Only a finance officer or controller for {line.area_name} can enter a forecast.")
         before = line.prognosis
         await repo.add_prognosis(session, line_id=line.line_id, year=year.year, amount=amount,
-                                 note=str(note)[:2000] if note else None, person_id=turn.caller.person_id, via="chat",
+                                 note=note, person_id=turn.caller.person_id, via="chat",
                                  at=turn.clock.utcnow())
         await repo.recompute_status(session, year.year)
         updated = (await repo.line_figures(session, year.year, line_ids=[line.line_id]))[0]

@@ -33,7 +33,7 @@ from rapidfuzz import fuzz
 
 from bot.nlu.catalog import Catalog, Entry, Located, key
 from bot.nlu.intents import Intent
-from bot.nlu.normalize import Utterance, fold, normalize
+from bot.nlu.normalize import Utterance, clean, fold, normalize
 
 # Extra names of budget lines (by verksamhet as in the budget) and areas (by name): colloquial and English.
 LINE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -246,9 +246,9 @@ def budget(u: Utterance, catalog: Any) -> Intent | None:
             candidates = [e for e in cat.of_kind("budget_line") if e.label in labels]
             if area_ids:
                 candidates = [e for e in candidates if e.parent_id in area_ids] or candidates
-            note = _NOTE.search(u.raw)
+            note = _NOTE.search(clean(u.raw))  # the note as typed (mention and HTML gone); checked by the handler
             slots.update(line_ids=[e.id for e in candidates], labels=labels, area_ids=area_ids, amount=value,
-                         unit=unit, note=note.group(1).strip()[:500] if note else None)
+                         unit=unit, note=note.group(1) if note else None)
             return Intent("budget_prognosis_set", SCORE_CERTAIN, slots)
 
     if over and not lines:

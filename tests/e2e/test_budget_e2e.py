@@ -170,3 +170,21 @@ async def test_ekonom_sets_a_prognosis_in_chat_others_may_not(store: Store) -> N
         assert "flera verksamhetsområden" in await only_card(h, "prognos gymnasieskola 70 000", user=ERIK)
         narrowed = await h.ask("prognos gymnasieskola inflyttning och arbete 71,5 mkr", user=ERIK)
         assert "71 500,0 tkr (prognos från ekonom)" in card_text(narrowed[0].cards[0])
+
+
+async def test_prognosis_note_is_cleaned_and_a_too_long_one_refused(store: Store) -> None:
+    from sqlalchemy import func
+
+    from storage.models import BudgetPrognosis
+
+    assert await seed_demo(store, date(2018, 5, 15))
+    async with running(store) as h:
+        await h.ask("prognos färdtjänst 4 500 tkr: nya avtal\x00 från\x07 juli", user=ERIK)
+        async with store.session() as s:
+            note = (await s.execute(select(BudgetPrognosis.note).order_by(BudgetPrognosis.id.desc()).limit(1))).scalar_one()
+            count = await s.scalar(select(func.count()).select_from(BudgetPrognosis))
+        assert note == "nya avtal från juli"
+        refused = await only_card(h, "prognos färdtjänst 4 600 tkr: " + "x" * 2001, user=ERIK)
+        assert "för lång (2001 tecken, högst 2000)" in refused and "sparades inte" in refused
+        async with store.session() as s:
+            assert await s.scalar(select(func.count()).select_from(BudgetPrognosis)) == count

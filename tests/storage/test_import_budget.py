@@ -356,6 +356,12 @@ async def test_budget_for_a_new_year_in_the_seed_shape(store: Store) -> None:
     utfall = await import_utfall(store, csv_bytes([HEADER, ["201901", "HOO", "Äldreomsorg", "1", "1000"]]),
                                  file_name="u2019.csv")
     assert utfall.written and utfall.year == 2019
+    from storage.budget import lines_named
+
+    async with store.session() as s:  # a name starting with Ä, any case (SQLite's lower() folds ASCII only)
+        found = await lines_named(s, 2019, ["äldreomsorg"])
+        assert found == await lines_named(s, 2019, ["ÄLDREOMSORG"]) and len(found) == 1
+        assert await lines_named(s, 2019, ["Gymnasieskola"], [0]) == []  # no such area
     again = await import_budget(store, data.replace("155 000,0".encode(), "156 000,0".encode())
                                 .replace("159 300,0".encode(), "160 300,0".encode()), file_name="budget_2019.csv")
     assert again.written and again.summary == {"year": 2019, "new": 0, "updated": 4, "kept": 0, "total_tkr": "201300.0"}
