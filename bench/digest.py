@@ -127,12 +127,14 @@ async def run(channels: int, kind: str, concurrency: int | None = None) -> dict[
                 runner = DigestRunner(store, ProactiveSender(adapter, settings.app_id), Clock(date(2018, 5, 14)),
                                       policy=policy)
                 monday = datetime(2018, 5, 14, 7, 30, tzinfo=STOCKHOLM)
+                load_before = os.getloadavg()[0]
                 started = time.perf_counter()
                 mono = time.monotonic()
                 cpu = time.process_time()
                 report = await runner.run_due(monday)
                 wall = time.perf_counter() - started
                 cpu = time.process_time() - cpu
+                load_after = os.getloadavg()[0]
                 await adapter.close()
                 seen = await connector.stats()
                 per_channel = Counter(seen["per_conversation"])  # type: ignore[arg-type]
@@ -152,19 +154,20 @@ async def run(channels: int, kind: str, concurrency: int | None = None) -> dict[
         "sent": len(report.sent), "cards": cards, "quiet_lines": report.quiet_lines, "throttled": seen["throttled"],
         "retries": report.retries, "lost": len(lost), "doubled": len(doubled), "uncertain": len(report.uncertain),
         "failed": len(report.failed), "states": states, "subscriptions": len(subs),
+        "load": (load_before + load_after) / 2,
         "first": arrivals[0] if arrivals else None, "last": arrivals[-1] if arrivals else None,
     }
 
 
 def table(rows: list[dict[str, object]]) -> str:
     lines = ["| channels | database | wall time | floor (n / 50 per s) | × floor | 429s from connector | retries | "
-             "delivered | lost | doubled | uncertain | CPU s |",
-             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "delivered | lost | doubled | uncertain | sender CPU | machine load (1 min, 2 CPUs) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
             f"| {r['channels']} | {r['db']} | {r['wall']:.2f} s | {r['floor']:.1f} s | {r['ratio']:.2f} | "
             f"{r['throttled']} | {r['retries']} | {r['sent']} ({r['cards']} cards, {r['quiet_lines']} short lines) | "
-            f"{r['lost']} | {r['doubled']} | {r['uncertain']} | {r['cpu']:.1f} |")
+            f"{r['lost']} | {r['doubled']} | {r['uncertain']} | {r['cpu']:.1f} s | {r['load']:.1f} |")
     return "\n".join(lines)
 
 

@@ -165,6 +165,18 @@ class WriteGate:
         return self._lock is not None
 
     @contextlib.asynccontextmanager
+    async def core(self) -> Any:
+        """A Core connection in one transaction — for the per-send writes, which are Core statements and
+        do not need the ORM session's bookkeeping (the largest CPU cost per send otherwise)."""
+        if self._lock is None:
+            async with self.store.engine.begin() as conn:
+                yield conn
+            return
+        async with self._lock:
+            async with self.store.engine.begin() as conn:
+                yield conn
+
+    @contextlib.asynccontextmanager
     async def __call__(self) -> Any:
         if self._lock is None:
             async with self.store.session() as session:
@@ -207,7 +219,7 @@ class GroupCommit:
             batch, self._pending = self._pending, []
             results: list[Any] = []
             try:
-                async with self.gate() as session:
+                async with self.gate.core() as session:
                     for op, _ in batch:
                         results.append(await op(session))
             except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
