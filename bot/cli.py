@@ -36,6 +36,8 @@ COMMANDS: list[str] = [
     "bot.cli_admin",  # admin add (the first administrator)
     "bot.cli_digest",  # digest run [--now] [--conversation ID], digest uncertain
     "bot.cli_org",  # import org/people/goals/targets, export person, gallra
+    "bot.cli_indicators",  # import indicator-values
+    "bot.cli_budget",  # import utfall/profil/budget/prognos
 ]
 
 Subcommands = argparse._SubParsersAction  # noqa: SLF001 - what add_subparsers() returns
