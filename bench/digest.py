@@ -184,7 +184,14 @@ def section(rows: list[dict[str, object]]) -> str:
         f"Measured {when} on {platform.node()} ({platform.machine()}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}); other work on the machine at the same time may inflate the figures.\n\n"
         f"{table(rows)}\n\n"
-        f"Target met: {'yes' if verdict else 'NO'}.\n"
+        f"Target met: {'yes' if verdict else 'NO'}.\n\n"
+        "Reading the figures: the runner paces itself at one send per 21.7 ms (≈46/s, even spacing, see "
+        "`bot.digest_sender.pace_limiter`), so 1 000 channels cannot take less than ≈21.7 s ≈ 1.09 × the floor; "
+        "0 throttled means the connector never had to push back. Time beyond that is the sender waiting — for the "
+        "CPU (it used the 'sender CPU' seconds above, while the machine's load was as shown: on a shared machine "
+        "with other test runs it gets a fraction of a core) and for the database round trips of each send (an "
+        "attempt committed before the POST, the outcome after). Run `python -m bench.digest` on an otherwise idle "
+        "machine to judge the target itself.\n"
     )
 
 
