@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.adapter import TavlaAdapter, build_adapter
 from bot.http import messages_route
+from bot.logging_setup import setup_logging
 from bot.nlu.catalog import CatalogCache
 from bot.scheduler import Scheduler
 from bot.teams_bot import TavlaBot
@@ -22,6 +23,10 @@ from storage.migrate import is_current, upgrade
 from storage.seeding import seed_arsplan
 
 log = logging.getLogger("tavla.app")
+
+# On SIGTERM aiohttp stops accepting connections, then lets in-flight requests finish for up to this long
+# before cancelling them (docs/deploy.md): longer than a turn may take (bot.dispatch.TURN_TIMEOUT_S, 25 s).
+SHUTDOWN_TIMEOUT_S = 30.0
 
 SERVICES = web.AppKey("services", Services)
 STORE = web.AppKey("store", Store)
@@ -112,6 +117,7 @@ def is_loopback(host: str) -> bool:
 
 def serve(settings: Settings) -> int:
     """Run the server until stopped; returns the process exit code."""
+    setup_logging(settings)  # JSON or text, the turn's ids, secrets scrubbed (bot/logging_setup.py)
     if settings.local_mode and not is_loopback(settings.host):
         print(f"Tavla: utan MicrosoftAppId körs Tavla utan inloggning och lyssnar bara på 127.0.0.1 "
               f"(inte {settings.host}). Sätt MicrosoftAppId för att ta emot trafik utifrån.", file=sys.stderr)
@@ -126,7 +132,7 @@ def serve(settings: Settings) -> int:
     print(f"Tavla lyssnar på http://{settings.host}:{settings.port}/api/messages ({mode}; "
           f"databas {safe_url(settings.effective_database_url)})", flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
-                shutdown_timeout=20)
+                shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     return 0
 
 

@@ -64,9 +64,11 @@ def parse_activity(raw: bytes) -> Activity | str:
         return "serviceUrl is not an http(s) URL"
     try:
         activity = Activity().deserialize(body)
-        if activity.channel_id == "msteams":  # read like this by the SDK's Teams handler on every turn
-            if not isinstance(body.get("channelData"), dict):
-                return "Teams activity without channelData"
+        if activity.channel_id == "msteams" and body.get("channelData") is not None:
+            # read like this by the SDK's Teams handler on every turn; absent is fine (message-extension
+            # queries come without it), malformed is not
+            if not isinstance(body["channelData"], dict):
+                return "Teams channelData is not an object"
             TeamsChannelData().deserialize(body["channelData"])
     except Exception:  # noqa: BLE001 - msrest raises many kinds for malformed input
         return "not a valid activity"

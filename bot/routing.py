@@ -7,7 +7,9 @@ Free text goes through the recogniser (``bot/nlu/rules.py``) to an intent; a car
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+from bot import message_extension
 from bot.handlers import (
     digest_change,
     digest_meeting_day,
@@ -29,6 +31,7 @@ from bot.handlers import (  # indicators
     indicator_record_undo,
     indicator_status,
 )
+from bot.handlers import budget_over, budget_prognosis, budget_show, budget_status  # budget
 from bot.handlers import unknown
 from bot.handlers import (  # handlingsplaner and the tavelmöte
     activity_create,
@@ -52,6 +55,7 @@ from bot.handlers import year_carry_confirm, year_carry_over  # a new planning y
 from bot.turn import Reply, Turn
 
 Handler = Callable[[Turn], Awaitable[Reply]]
+InvokeHandler = Callable[[Turn], Awaitable[dict[str, Any]]]  # Turn (data = the invoke's value) → response body
 
 INTENTS: dict[str, Handler] = {
     "help": help_handler.handle,
@@ -84,6 +88,9 @@ INTENTS: dict[str, Handler] = {
     "indicator_status": indicator_status.handle,
     "indicator_overview": indicator_overview.handle,
     "indicator_record": indicator_record.handle,
+    "budget": budget_status.handle,
+    "budget_over": budget_over.handle,
+    "budget_prognosis_set": budget_prognosis.handle,
 }
 
 VERBS: dict[str, Handler] = {
@@ -114,4 +121,10 @@ VERBS: dict[str, Handler] = {
     "indicator_record_confirm": indicator_record_confirm.handle,
     "indicator_record_cancel": indicator_record_cancel.handle,
     "indicator_record_undo": indicator_record_undo.handle,
+    "budget_show": budget_show.handle,
+}
+
+# Other invokes by name (``adaptiveCard/action`` goes through VERBS): answered with HTTP 200 and the body.
+INVOKES: dict[str, InvokeHandler] = {
+    "composeExtension/query": message_extension.handle,
 }

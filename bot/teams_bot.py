@@ -18,6 +18,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from bot.dispatch import dispatch, is_transient
 from bot.nlu.normalize import clean
+from bot.routing import INVOKES
 from bot.state_storage import SqlStorage
 from bot.turn import Caller, Membership, Message, Reply, Services, Turn, Where
 from cards.common import notice
@@ -93,8 +94,11 @@ class TavlaBot(TeamsActivityHandler):
                         activity.conversation.id if activity.conversation else None)
             await self._refuse_foreign(turn_context)
             return
+        # A message-extension search comes from any chat the person types in, Tavla a member or not:
+        # it is no reason to store that chat as a conversation to send to.
+        searching = activity.type == ActivityTypes.invoke and (activity.name or "").startswith("composeExtension/")
         try:
-            if activity.conversation is not None and activity.conversation.id and activity.service_url:
+            if activity.conversation is not None and activity.conversation.id and activity.service_url and not searching:
                 turn_context.turn_state[NEWLY_SEEN] = await self._remember(turn_context, installing=False)
             await super().on_turn(turn_context)
         except Exception as exc:
@@ -262,6 +266,11 @@ class TavlaBot(TeamsActivityHandler):
         name = turn_context.activity.name or ""
         if name == "adaptiveCard/action":
             return await self._card_action(turn_context)
+        invoke = INVOKES.get(name)
+        if invoke is not None:
+            value = turn_context.activity.value
+            turn = await self._turn(turn_context, data=dict(value) if isinstance(value, dict) else {}, is_invoke=True)
+            return InvokeResponse(status=HTTPStatus.OK, body=await invoke(turn))
         handler = self.services.extras.get("invoke_handlers", {}).get(name)
         if handler is not None:
             return await handler(self, turn_context)

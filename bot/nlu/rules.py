@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.nlu.intents import Rule
 from bot.nlu.rules_admin import RULES_ADMIN
+from bot.nlu.rules_budget import RULES_BUDGET
 from bot.nlu.rules_core import greeting_or_help
 from bot.nlu.rules_digest import RULES_DIGEST
 from bot.nlu.rules_indicators import RULES_INDICATORS
@@ -15,4 +16,5 @@ RULES: list[Rule] = [
     *RULES_DIGEST,
     *RULES_PLANS,
     *RULES_INDICATORS,
+    *RULES_BUDGET,
 ]
