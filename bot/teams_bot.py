@@ -15,8 +15,10 @@ from typing import Any
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from sqlalchemy.exc import IntegrityError
 
 from bot.dispatch import dispatch, is_transient
+from bot.outbound import DeliveryFailed
 from bot.nlu.normalize import clean
 from bot.routing import INVOKES
 from bot.state_storage import SqlStorage
@@ -143,14 +145,19 @@ class TavlaBot(TeamsActivityHandler):
         data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
         team = data.get("team") if isinstance(data.get("team"), dict) else {}
         channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
-        async with self.services.store.session() as session:
-            _, newly = await conversations.remember(
-                session, conversation_id=conv_id, service_url=service_url, reference=reference,
-                conversation_type=activity.conversation.conversation_type, tenant_id=tenant_of(activity),
-                team_id=team.get("id") if isinstance(team.get("id"), str) else None,
-                channel_name=channel.get("name") if isinstance(channel.get("name"), str) else None,
-                installing=installing,
-            )
+        fields = dict(
+            conversation_id=conv_id, service_url=service_url, reference=reference,
+            conversation_type=activity.conversation.conversation_type, tenant_id=tenant_of(activity),
+            team_id=team.get("id") if isinstance(team.get("id"), str) else None,
+            channel_name=channel.get("name") if isinstance(channel.get("name"), str) else None,
+            installing=installing,
+        )
+        try:
+            async with self.services.store.session() as session:
+                _, newly = await conversations.remember(session, **fields)
+        except IntegrityError:  # two first activities of one conversation at once: the other stored it
+            async with self.services.store.session() as session:
+                _, newly = await conversations.remember(session, **fields)
         self._known[conv_id] = service_url
         self._known.move_to_end(conv_id)
         while len(self._known) > KNOWN_REFERENCES:
@@ -252,7 +259,7 @@ class TavlaBot(TeamsActivityHandler):
             updated.id = activity.reply_to_id
             try:
                 await turn_context.update_activity(updated)
-            except Exception:  # noqa: BLE001 - not every client allows updates: send it as a new message
+            except DeliveryFailed:  # refused for good (not an unknown outcome): send it as a new message
                 reply.messages.insert(0, Message(card=reply.replace))
         elif reply.replace is not None:
             reply.messages.insert(0, Message(card=reply.replace))

@@ -75,3 +75,17 @@ async def test_bad_bodies_get_400_and_server_stays_up(sqlite_store: Store) -> No
         assert len(got) == 1
         async with h.http.get(f"{h.base_url}/healthz") as resp:
             assert resp.status == 200
+
+
+async def test_two_first_messages_of_a_new_conversation_at_once_are_both_answered(store: Store) -> None:
+    """Both turns try to store the new conversation; the one that loses the race must not become a 500."""
+    import asyncio
+
+    async with running(store) as h:
+        conversation = {"conversationType": "personal", "tenantId": "t", "id": "a:race-conversation"}
+        results = await asyncio.gather(*(h.post(h.message("hej", conversation=conversation)) for _ in range(4)))
+        assert all(status in (200, 201) for status, _ in results), results
+        await h.connector.wait_for(4)
+    async with store.session() as s:
+        rows = (await s.execute(select(Conversation).where(Conversation.conversation_id == "a:race-conversation"))).scalars().all()
+    assert len(rows) == 1
