@@ -24,8 +24,10 @@ from followup.digest import (
     CalendarFact,
     DigestInput,
     IndicatorFact,
+    ReminderCandidate,
     UpdateFact,
 )
+from followup.schedule import meeting_weekday
 from storage.models import (
     ActionPlan,
     Activity,
@@ -33,6 +35,8 @@ from storage.models import (
     BudgetLine,
     BudgetStatus,
     CalendarStep,
+    Conversation,
+    DigestSubscription,
     OrgUnit,
     Person,
 )
@@ -187,9 +191,6 @@ class Recipient:
 
 async def reminder_units(session: AsyncSession, year: int) -> list[ReminderUnit]:
     """Enheter with a known tavelmöte day: their own, else the weekday of a digest subscribed for them."""
-    from followup.schedule import meeting_weekday
-    from storage.models import Conversation, DigestSubscription
-
     units = (await session.execute(
         select(OrgUnit).where(OrgUnit.kind == "enhet", OrgUnit.valid_from <= year,
                               (OrgUnit.valid_to.is_(None)) | (OrgUnit.valid_to >= year))
@@ -209,9 +210,7 @@ async def reminder_units(session: AsyncSession, year: int) -> list[ReminderUnit]
     return out
 
 
-async def reminder_candidates(session: AsyncSession, unit_id: int, year: int) -> list[Any]:
-    from followup.digest import ReminderCandidate
-
+async def reminder_candidates(session: AsyncSession, unit_id: int, year: int) -> list[ReminderCandidate]:
     rows = (await session.execute(
         select(Activity).join(ActionPlan, ActionPlan.id == Activity.plan_id)
         .where(ActionPlan.org_unit_id == unit_id, ActionPlan.year.in_((year - 1, year)),
@@ -223,8 +222,6 @@ async def reminder_candidates(session: AsyncSession, unit_id: int, year: int) ->
 
 async def recipients(session: AsyncSession, person_ids: list[int]) -> dict[int, Recipient]:
     """People who may get a 1:1 reminder: active, not opted out, with an installed personal chat."""
-    from storage.models import Conversation
-
     if not person_ids:
         return {}
     people = {p.id: p for p in (await session.execute(
