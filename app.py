@@ -52,12 +52,20 @@ async def prepare_store(settings: Settings) -> Store:
     return store
 
 
-def create_app(settings: Settings, *, store: Store | None = None) -> web.Application:
+async def open_store(settings: Settings) -> Store:
+    """Connect to a store that ``prepare_store`` already migrated and seeded (``serve`` does that first)."""
+    url = settings.effective_database_url
+    store = Store.from_url(url, pool_size=settings.db_pool_size)
+    await check_reachable(store, url)
+    return store
+
+
+def create_app(settings: Settings, *, store: Store | None = None, prepared: bool = False) -> web.Application:
     """The aiohttp application: ``POST /api/messages``, ``GET /healthz``, ``GET /readyz``."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
 
     async def startup(app: web.Application) -> None:
-        st = store or await prepare_store(settings)
+        st = store or await (open_store(settings) if prepared else prepare_store(settings))
         services = Services(settings=settings, store=st, clock=Clock(settings.as_of), catalogs=CatalogCache(st))
         adapter = build_adapter(settings)
         bot = TavlaBot(services)
@@ -131,7 +139,7 @@ def serve(settings: Settings) -> int:
     mode = "lokalt läge utan inloggning" if settings.local_mode else f"app-id {settings.app_id}"
     print(f"Tavla lyssnar på http://{settings.host}:{settings.port}/api/messages ({mode}; "
           f"databas {safe_url(settings.effective_database_url)})", flush=True)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
+    web.run_app(create_app(settings, prepared=True), host=settings.host, port=settings.port, print=None,
                 shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     return 0
 
