@@ -120,7 +120,7 @@ def test_feature_modules_add_commands_and_share_groups(monkeypatch: pytest.Monke
 
     def register_utfall(commands: cli.Subcommands) -> None:
         imports = cli.group(commands, "import", "läs in data från filer")
-        parser = imports.add_parser("utfall", help="läs in budgetutfall")
+        parser = imports.add_parser("prov-utfall", help="läs in budgetutfall (prov)")
         parser.add_argument("file", metavar="FIL")
 
         async def run(args: argparse.Namespace, settings: Any) -> int:
@@ -131,7 +131,7 @@ def test_feature_modules_add_commands_and_share_groups(monkeypatch: pytest.Monke
 
     def register_values(commands: cli.Subcommands) -> None:
         imports = cli.group(commands, "import", "läs in data från filer")
-        parser = imports.add_parser("indicator-values", help="läs in indikatorvärden")
+        parser = imports.add_parser("prov-varden", help="läs in indikatorvärden (prov)")
         parser.add_argument("file", metavar="FIL")
 
         def run(args: argparse.Namespace, settings: Any) -> None:
@@ -145,15 +145,15 @@ def test_feature_modules_add_commands_and_share_groups(monkeypatch: pytest.Monke
     monkeypatch.setattr(cli, "COMMANDS", [*cli.COMMANDS, "tests_fake_cli_utfall", "tests_fake_cli_values"])
     monkeypatch.setattr(cli, "_settings", lambda: types.SimpleNamespace(port=1234))
 
-    assert cli.run(["import", "utfall", "utfall.xlsx"]) == 0
-    assert cli.run(["import", "indicator-values", "v.csv"]) == 1
+    assert cli.run(["import", "prov-utfall", "utfall.xlsx"]) == 0
+    assert cli.run(["import", "prov-varden", "v.csv"]) == 1
     assert calls == [("utfall", "utfall.xlsx"), ("values", 1234)]
     err = capsys.readouterr().err
     assert err == "Tavla: filen v.csv har ingen kolumn ”värde” och mer\n"
 
     assert cli.run(["import"]) == 2  # a group alone shows its commands
     out = capsys.readouterr().out
-    assert "utfall" in out and "indicator-values" in out
+    assert "prov-utfall" in out and "prov-varden" in out and "handlingsplaner" in out
     with pytest.raises(SystemExit) as exit_info:
         cli.run(["--help"])
     assert exit_info.value.code == 0
