@@ -235,6 +235,23 @@ async def open_store(settings: "Settings") -> AsyncIterator["Store"]:
         await store.dispose()
 
 
+async def person_id(store: "Store", ref: str | None) -> int | None:
+    """The active person an ``--av`` option names (UPN, AAD object id or full name); one or a CliError."""
+    if not ref:
+        return None
+    from sqlalchemy import func, or_, select
+
+    from storage.models import Person
+
+    async with store.session() as session:
+        found = (await session.execute(select(Person.id).where(Person.active.is_(True), or_(
+            func.lower(Person.upn) == ref.lower(), Person.aad_object_id == ref, func.lower(Person.name) == ref.lower(),
+        )))).scalars().all()
+    if len(found) != 1:
+        raise CliError(f"hittar ingen (eller flera) personer som heter eller har id ”{ref}”")
+    return found[0]
+
+
 def _shown_url(url: str) -> str:
     from storage.db import safe_url
 

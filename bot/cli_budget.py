@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli import CliError, Subcommands, group, open_store
+from bot.cli import CliError, Subcommands, group, open_store, person_id
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -146,22 +146,6 @@ async def _ready(store: "Store", upgrade: object, seed: object) -> None:
         await seed(store)  # type: ignore[operator]
 
 
-async def _person_id(store: "Store", ref: str | None) -> int | None:
-    if not ref:
-        return None
-    from sqlalchemy import func, or_, select
-
-    from storage.models import Person
-
-    async with store.session() as session:
-        found = (await session.execute(select(Person.id).where(Person.active.is_(True), or_(
-            func.lower(Person.upn) == ref.lower(), Person.aad_object_id == ref, func.lower(Person.name) == ref.lower(),
-        )))).scalars().all()
-    if len(found) != 1:
-        raise CliError(f"hittar ingen (eller flera) personer som heter eller har id ”{ref}”")
-    return found[0]
-
-
 async def _run(args: argparse.Namespace, settings: "Settings", kind: str) -> int:
     from followup.clock import Clock
     from storage import import_budget as ib
@@ -183,7 +167,7 @@ async def _run(args: argparse.Namespace, settings: "Settings", kind: str) -> int
     this_year = Clock(settings.as_of).today().year
     async with open_store(settings) as store:
         await _ready(store, upgrade, seed_arsplan)
-        by = await _person_id(store, args.by)
+        by = await person_id(store, args.by)
         common = {"skip_invalid": args.skip_invalid, "dry_run": args.dry_run, "imported_by_id": by, "via": "cli"}
         try:
             if kind == "utfall":

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli import CliError, Subcommands, group, open_store
+from bot.cli import CliError, Subcommands, group, open_store, person_id
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -46,22 +46,6 @@ def register(commands: Subcommands) -> None:
     values.set_defaults(run=run_import)
 
 
-async def _person_id(store: "Store", ref: str | None) -> int | None:
-    if not ref:
-        return None
-    from sqlalchemy import func, or_, select
-
-    from storage.models import Person
-
-    async with store.session() as session:
-        found = (await session.execute(select(Person.id).where(Person.active.is_(True), or_(
-            func.lower(Person.upn) == ref.lower(), Person.aad_object_id == ref, func.lower(Person.name) == ref.lower(),
-        )))).scalars().all()
-    if len(found) != 1:
-        raise CliError(f"hittar ingen (eller flera) personer som heter eller har id ”{ref}”")
-    return found[0]
-
-
 async def run_import(args: argparse.Namespace, settings: "Settings") -> int:
     from followup.clock import Clock
     from storage.import_indicator_values import import_indicator_values
@@ -77,7 +61,7 @@ async def run_import(args: argparse.Namespace, settings: "Settings") -> int:
     async with open_store(settings) as store:
         await upgrade(store)
         await seed_arsplan(store)  # a fresh database: the indicators must be there to import values for
-        by = await _person_id(store, args.by)
+        by = await person_id(store, args.by)
         report = await import_indicator_values(
             store, path, at=clock.utcnow(), today=clock.today(), skip_invalid=args.skip_invalid,
             imported_by_id=by, via="cli", sheet=args.sheet, dry_run=args.dry_run)
