@@ -22,6 +22,14 @@ TEXTS = {
     "budget": {"sv": "Budget", "en": "Budget"},
     "plans": {"sv": "Handlingsplaner och tavelmöte", "en": "Action plans and board meetings"},
     "digest": {"sv": "Veckosammanfattning", "en": "Weekly digest"},
+    "admin": {"sv": "Roller och filer", "en": "Roles and files"},
+    "admin_hint": {
+        "sv": "Ekonomer, HR och chefer kan skicka en Excel- eller CSV-fil (utfall, budget, indikatorvärden, "
+              "handlingsplaner, organisation, personer) här i en 1:1-chatt: Tavla visar först vad som läses in.",
+        "en": "Finance, HR and managers can send an Excel or CSV file (outcome, budget, indicator values, action "
+              "plans, organisation, people) in a 1:1 chat: Tavla first shows what would be imported.",
+    },
+    "examples_sv": {"sv": "", "en": "(The examples are in Swedish; most questions also work in English.)"},
     "channel_hint": {
         "sv": "I en kanal: skriv @Tavla före frågan.",
         "en": "In a channel: write @Tavla before your question.",
@@ -49,9 +57,13 @@ class HelpView:
 def help_card(view: HelpView, lang: str) -> core.Element:
     title = pick(TEXTS, "welcome" if view.welcome else "help", lang)
     body: list[core.Element] = [core.heading(title), core.text(pick(TEXTS, "intro", lang), spacing="Small")]
+    if lang == "en":
+        body.append(core.text(pick(TEXTS, "examples_sv", lang), subtle=True, spacing="Small"))
     for section in view.sections:
         body.append(core.text(pick(TEXTS, section.key, lang), weight="Bolder", spacing="Medium"))
         body.append(core.text("\n".join(f"- ”{example}”" for example in section.examples), spacing="Small"))
+        if section.key == "admin":
+            body.append(core.text(pick(TEXTS, "admin_hint", lang), spacing="Small", subtle=True))
     if view.in_channel:
         body.append(core.text(pick(TEXTS, "channel_hint", lang), subtle=True, spacing="Medium"))
         if view.channel_buttons:

@@ -25,11 +25,13 @@ async def help_view(turn: Turn, *, welcome: bool = False) -> HelpView:
     budget.append("budget totalt")
     plans = ["mina aktiviteter", "rapportera", f"tavla {enheter[0]}" if enheter else "tavla", "nytt förslag"]
     digest = ["veckosammanfattning", "stoppa veckosammanfattning"]
+    admin = ["mina roller", f"vem är chef i {enheter[0] if enheter else areas[0] if areas else 'Hälsa och omsorg'}"]
     sections = (
         HelpSection("indicators", tuple(ind)),
         HelpSection("budget", tuple(budget)),
         HelpSection("plans", tuple(plans)),
         HelpSection("digest", tuple(digest)),
+        HelpSection("admin", tuple(admin)),
     )
     buttons = (ind[0], budget[0], "mina aktiviteter", ind[-1])
     in_channel = turn.where.conversation_type == "channel"

@@ -89,3 +89,28 @@ async def test_two_first_messages_of_a_new_conversation_at_once_are_both_answere
     async with store.session() as s:
         rows = (await s.execute(select(Conversation).where(Conversation.conversation_id == "a:race-conversation"))).scalars().all()
     assert len(rows) == 1
+
+
+async def test_every_example_on_the_help_card_is_understood(sqlite_store: Store) -> None:
+    """The help card only suggests questions Tavla answers: none of them gets "Jag förstod inte"."""
+    from storage.demo import seed_demo
+    from datetime import date
+
+    await seed_demo(sqlite_store, date(2018, 5, 15))
+    async with running(sqlite_store) as h:
+        got = await h.ask("hjälp")
+        card = got[0].cards[0]
+        examples = [line.strip("- ”“") for block in card["body"] if block.get("type") == "TextBlock"
+                    for line in block["text"].splitlines() if line.startswith("- ”")]
+        buttons = [a["data"]["text"] for a in card.get("actions", []) if a.get("verb") == "ask"]
+        assert len(examples) >= 12 and buttons
+        for question in examples + buttons:
+            replies = await h.ask(question)
+            assert replies, question
+            text = "\n".join(card_text(c) for r in replies for c in r.cards) + "\n".join(r.text for r in replies)
+            assert "Jag förstod inte" not in text, question
+        got = await h.ask("help", locale="en-US")
+        for action in got[0].cards[0].get("actions", []):
+            replies = await h.ask(action["data"]["text"], locale="en-US")
+            text = "\n".join(card_text(c) for r in replies for c in r.cards)
+            assert "I didn't understand" not in text, action["data"]["text"]
