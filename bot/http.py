@@ -60,10 +60,15 @@ def parse_activity(raw: bytes) -> Activity | str:
             return f"activity has no {name} id"
     if not isinstance(body.get("serviceUrl", ""), str):
         return "serviceUrl is not a string"
+    for name in ("id", "replyToId"):  # ids go into the reply's URL: strings, as every channel sends them
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return f"activity field {name} is not a string"
     if not _is_http_url(body.get("serviceUrl", "")):  # where the answer goes: an absolute http(s) URL
         return "serviceUrl is not an http(s) URL"
     try:
         activity = Activity().deserialize(body)
+        if activity.channel_id == "msteams" and body.get("channelData") is None and kind == "conversationUpdate":
+            return "Teams conversationUpdate without channelData"  # the SDK's Teams handler reads its team
         if activity.channel_id == "msteams" and body.get("channelData") is not None:
             # read like this by the SDK's Teams handler on every turn; absent is fine (message-extension
             # queries come without it), malformed is not

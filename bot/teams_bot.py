@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.dispatch import dispatch, is_transient
 from bot.outbound import DeliveryFailed
 from bot.nlu.normalize import clean
+from bot.outbound import DeliveryError
 from bot.routing import INVOKES
 from bot.state_storage import SqlStorage
 from bot.turn import Caller, Membership, Message, Reply, Services, Turn, Where
@@ -292,7 +293,11 @@ class TavlaBot(TeamsActivityHandler):
         turn = await self._turn(turn_context, verb=verb, data=dict(data), is_invoke=True)
         turn.data["_trigger"] = value.get("trigger")
         reply = await dispatch(turn)
-        await self._send(turn_context, reply)
+        try:
+            await self._send(turn_context, reply)
+        except DeliveryError:  # logged once by bot.outbound; the press itself must still be answered, or
+            # the turn would end without an invoke response and Teams would show an error on the card (501)
+            reply = Reply(replace=reply.replace, toast=t("temporary", turn.lang))
         if reply.replace is not None:
             return InvokeResponse(status=HTTPStatus.OK, body={"statusCode": 200, "type": CARD, "value": reply.replace})
         return InvokeResponse(status=HTTPStatus.OK, body={

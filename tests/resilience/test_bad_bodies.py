@@ -11,6 +11,7 @@ features are tampered with too.
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date
 from typing import Any
@@ -72,18 +73,34 @@ BAD_SERVICE_URLS = st.one_of(
 KINDS = ("message", "action", "submit", "installed_personal", "installed_in_team", "channel_message")
 
 
+_chats = itertools.count(1)
+
+
+def own_chat(activity: dict[str, Any]) -> dict[str, Any]:
+    """A conversation of its own for each generated activity: many people in many chats, as in production —
+    and no example waits on Teams' per-conversation send windows (7 a second, 60 in 30 s) that the bot keeps."""
+    n = next(_chats)
+    conversation = activity.get("conversation")
+    if isinstance(conversation, dict):
+        if conversation.get("conversationType") == "channel":
+            conversation["id"] = f"19:hostile{n}@thread.tacv2;messageid={n}"
+        else:
+            conversation["id"] = f"a:hostile-{n}"
+    return activity
+
+
 def _base(h: Harness, kind: str, user: User) -> dict[str, Any]:
     if kind == "message":
-        return h.message("hjälp", user)
+        return own_chat(h.message("hjälp", user))
     if kind == "channel_message":
-        return h.message("hjälp", user, channel=True)
+        return own_chat(h.message("hjälp", user, channel=True))
     if kind == "action":
-        return h.action("help", {}, user)
+        return own_chat(h.action("help", {}, user))
     if kind == "submit":
-        return h.submit({"verb": "help"}, user)
+        return own_chat(h.submit({"verb": "help"}, user))
     if kind == "installed_personal":
-        return h.installed_personal(user)
-    return h.installed_in_team(user)
+        return own_chat(h.installed_personal(user))
+    return own_chat(h.installed_in_team(user))
 
 
 def _mutate(activity: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
@@ -237,9 +254,9 @@ async def test_tampered_card_actions_change_nothing(sqlite_store: Store) -> None
                 user = registered[who] if known else STRANGER
                 payload = data.draw(st.dictionaries(DATA_KEY, values, max_size=6))
                 if submit:  # Action.Submit: a message whose value carries the verb
-                    activity = h.submit({**payload, "verb": verb}, user)
+                    activity = own_chat(h.submit({**payload, "verb": verb}, user))
                 else:
-                    activity = h.action(verb, payload, user)
+                    activity = own_chat(h.action(verb, payload, user))
                 status, body = bridge(h.post(dumps_with_deep(activity)))
                 assert status < 500, (status, body)
                 if not submit and status == 400:  # deeper than any JSON parser here follows: refused whole
@@ -273,7 +290,7 @@ async def test_unknown_and_malformed_invokes(sqlite_store: Store) -> None:
             @PROPERTY
             @given(name=names, value=json_value, user=st.sampled_from([ANNA, STRANGER]))
             def invokes(name: Any, value: Any, user: User) -> None:
-                activity = h.action("help", {}, user)
+                activity = own_chat(h.action("help", {}, user))
                 activity["name"] = name
                 activity["value"] = value
                 status, body = bridge(h.post(dumps_with_deep(activity)))

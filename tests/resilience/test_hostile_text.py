@@ -197,13 +197,7 @@ SURFACES: tuple[Surface, ...] = (
     Surface("question", None, _question),
     Surface("activity comment", 1000, _activity_comment, needs=("bot.handlers.activity_update",)),
     Surface("idea title (tavlan)", 200, _board_idea, needs=("bot.handlers.board_propose",)),
-    Surface("prognosis note (chat)", 2000, _prognosis_note, needs=("bot.handlers.budget_prognosis",), chat=True,
-            known_gaps=(
-                ("hostile", "bot/handlers/budget_prognosis.py stores the note with its control characters "
-                            "(PostgreSQL refuses NUL in text: the turn fails with an apology)"),
-                ("100 KB", "bot/handlers/budget_prognosis.py stores str(note)[:2000]: a longer note is cut "
-                           "silently instead of refused with a message"),
-            )),
+    Surface("prognosis note (chat)", 2000, _prognosis_note, needs=("bot.handlers.budget_prognosis",), chat=True),
     # Add new free-text fields here (e.g. prognosis notes, indicator value notes, digest texts).
 )
 
