@@ -23,6 +23,7 @@ from bot.logging_setup import turn_context
 log = logging.getLogger("tavla.http")
 
 MAX_BODY_BYTES = 1_000_000
+MAX_ID_CHARS = 1_024
 
 
 def _bad_request(reason: str) -> web.Response:
@@ -63,6 +64,10 @@ def parse_activity(raw: bytes) -> Activity | str:
     for name in ("id", "replyToId"):  # ids go into the reply's URL: strings, as every channel sends them
         if body.get(name) is not None and not isinstance(body[name], str):
             return f"activity field {name} is not a string"
+    # Real ids are a few hundred characters at most; longer ones would make reply URLs no server accepts.
+    ids = [body.get("id"), body.get("replyToId"), *(body[n]["id"] for n in ("conversation", "from", "recipient"))]
+    if any(isinstance(value, str) and len(value) > MAX_ID_CHARS for value in ids):
+        return "activity id too long"
     if not _is_http_url(body.get("serviceUrl", "")):  # where the answer goes: an absolute http(s) URL
         return "serviceUrl is not an http(s) URL"
     try:
