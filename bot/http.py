@@ -61,6 +61,10 @@ def parse_activity(raw: bytes) -> Activity | str:
             return f"activity has no {name} id"
     if not isinstance(body.get("serviceUrl", ""), str):
         return "serviceUrl is not a string"
+    for name in ("attachments", "entities", "membersAdded", "membersRemoved"):  # lists of objects, or absent
+        items = body.get(name)
+        if items is not None and not (isinstance(items, list) and all(isinstance(i, dict) for i in items)):
+            return f"activity field {name} is not a list of objects"
     for name in ("id", "replyToId"):  # ids go into the reply's URL: strings, as every channel sends them
         if body.get(name) is not None and not isinstance(body[name], str):
             return f"activity field {name} is not a string"
