@@ -25,6 +25,9 @@ from bench.loadgen import Connector
 from bench.turns import TURNS, prepare_people
 
 
+STATEMENTS = [0]  # SQL statements executed while measuring
+
+
 async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0.0) -> float:
     from app import create_app, prepare_store
     from settings import Settings
@@ -63,6 +66,12 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
 
             for _ in range(20):  # warm-up: caches, prepared statements, first connections
                 await one()
+            from sqlalchemy import event
+
+            @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
+            def _count(*_args: object) -> None:
+                STATEMENTS[0] += 1
+
             started = time.perf_counter()
             profile.enable()
             for _ in range(turns):
@@ -76,9 +85,9 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
 
 
 COMPONENTS = (  # (label, path fragment) — first match wins
-    ("waiting (epoll)", "{method 'poll' of 'select.epoll'"),
+    ("waiting (epoll)", "method 'poll' of 'select.epoll'"),
     ("aiosqlite/asyncpg driver", "aiosqlite"), ("aiosqlite/asyncpg driver", "asyncpg"),
-    ("aiosqlite/asyncpg driver", "{method 'put_nowait'"), ("aiosqlite/asyncpg driver", "sqlite3"),
+    ("aiosqlite/asyncpg driver", "method 'put_nowait'"), ("aiosqlite/asyncpg driver", "sqlite3"),
     ("SQLAlchemy", "sqlalchemy"), ("SQLAlchemy", "greenlet"),
     ("botbuilder + msrest", "botbuilder"), ("botbuilder + msrest", "botframework"), ("botbuilder + msrest", "msrest"),
     ("aiohttp (server, client, connector)", "aiohttp"), ("aiohttp (server, client, connector)", "yarl"),
@@ -114,7 +123,8 @@ def main() -> None:
     stats = pstats.Stats(profile, stream=out).strip_dirs()
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(args.top)
-    print(f"{args.turn}: {ms:.1f} ms wall per turn under the profiler (one user, sequential)")
+    print(f"{args.turn}: {ms:.1f} ms wall per turn under the profiler (one user, sequential); "
+          f"{STATEMENTS[0] / args.turns:.1f} SQL statements per turn")
     total = sum(t for _, t in components) or 1.0
     for label, seconds in components:
         print(f"  {label:<40} {seconds / args.turns * 1000:7.2f} ms/turn  {seconds / total:6.1%}")
