@@ -25,7 +25,7 @@ from bench.loadgen import Connector
 from bench.turns import TURNS, prepare_people
 
 
-STATEMENTS = [0]  # SQL statements executed while measuring
+STATEMENTS = [0, 0]  # SQL statements and transactions while measuring
 
 
 async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0.0) -> float:
@@ -71,6 +71,10 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
             @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
             def _count(*_args: object) -> None:
                 STATEMENTS[0] += 1
+
+            @event.listens_for(store.engine.sync_engine, "begin")
+            def _begin(*_args: object) -> None:
+                STATEMENTS[1] += 1
 
             started = time.perf_counter()
             profile.enable()
@@ -124,7 +128,7 @@ def main() -> None:
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(args.top)
     print(f"{args.turn}: {ms:.1f} ms wall per turn under the profiler (one user, sequential); "
-          f"{STATEMENTS[0] / args.turns:.1f} SQL statements per turn")
+          f"{STATEMENTS[0] / args.turns:.1f} SQL statements in {STATEMENTS[1] / args.turns:.1f} transactions per turn")
     total = sum(t for _, t in components) or 1.0
     for label, seconds in components:
         print(f"  {label:<40} {seconds / args.turns * 1000:7.2f} ms/turn  {seconds / total:6.1%}")
