@@ -6,10 +6,10 @@ At most one digest per subscription and ISO week, exactly one whenever delivery 
   ``attempts = 1`` committed *before* the POST; the outcome is recorded after it (compare-and-set on the
   owner and the attempt count, see ``storage.digest``). No lock lives in memory, so replicas on one
   PostgreSQL and restarts are safe.
-* Definitely not delivered (429, 412, 503 before processing, connection refused, rate-limit budget) →
+* Not delivered (429, 412, 503 before processing, 502/504 from the gateway, connection refused, rate-limit budget) →
   ``failed`` and retried: here with ``Retry-After`` or exponential backoff with jitter, later by another
   tick within the catch-up window.
-* Outcome unknown (timeout or reset after the request was written, 500/502/504, a crash during the POST)
+* Outcome unknown (timeout or reset after the request was written, 500, a crash during the POST)
   → ``uncertain``: never repeated automatically (Teams has no idempotency key) and listed in the report.
 * 403/404 (``BotNotInConversationRoster``, ``ConversationBlockedByUser``, ``BotDisabledByAdmin``,
   ``ConversationNotFound``) → the subscription is paused with the reason, logged; the others continue.
@@ -45,7 +45,7 @@ log = logging.getLogger("tavla.digest")
 
 CLAIM_CHUNK = 250
 PAUSE_STATUSES = frozenset({403, 404})
-RETRYABLE_STATUSES = frozenset({412, 429, 503})  # refused before processing; 502/504 may have been processed
+RETRYABLE_STATUSES = frozenset({412, 429, 502, 503, 504})  # transient (issue #6); 500 = perhaps processed
 
 
 # --- the sending interface ----------------------------------------------------------------------

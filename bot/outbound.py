@@ -11,14 +11,16 @@ Retry policy (PLATFORM.md "Rate limits"; a retried POST after a timeout can post
   the header, exponential backoff with jitter. A ``Retry-After`` beyond ``max_retry_after`` or beyond the
   remaining budget is not waited for: the send fails at once (``DeliveryFailed`` with ``retry_after``) so a
   caller that can wait (the digest) reschedules instead of holding a turn open.
-- 412 and 503 → retried (the service refused the request before acting on it); when exhausted:
-  ``DeliveryFailed``.
+- 412, 502, 503 and 504 → retried, as Teams' rate-limit guidance and the digest issue ask (412 and 503
+  are refused before being acted on; 502/504 are the gateway's answers, which the Bot Connector gives when it
+  could not reach or hear back from the channel — Microsoft documents them as transient and retriable); when
+  exhausted: ``DeliveryFailed``.
 - 400/401/403/404/413 and every other 4xx → never retried, logged once with status and the error code from
   the body (``BotNotInConversationRoster``, ``ConversationBlockedByUser``, ``ConversationNotFound``…):
   ``DeliveryFailed``.
 - Connection errors *before* the request was written (refused, DNS, connect timeout) → retried: nothing
   was sent.
-- Timeouts and connection resets *after* the request was written, and 500/502/504 → the message may have
+- Timeouts and connection resets *after* the request was written, and 500 (or another 5xx) → the message may have
   been posted. PUT and DELETE are idempotent and retried. A POST is NOT retried (by default,
   ``SendPolicy.uncertain_post_retries = 0``): ``DeliveryUncertain``. Decision: in a user turn a duplicate
   reply is worse than a missing one — the user sees no error either way, but can simply ask again, while a
@@ -57,8 +59,8 @@ log = logging.getLogger("tavla.outbound")
 
 USER_AGENT = "Microsoft-BotFramework/3.1 (BotBuilder Python/4.17.1) Tavla"
 NEVER_RETRY = frozenset({400, 401, 403, 404, 413})
-RETRY_SAFE = frozenset({412, 429, 503})  # refused before being acted on
-MAYBE_DONE = frozenset({500, 502, 504})  # the service may have acted on it
+RETRY_SAFE = frozenset({412, 429, 502, 503, 504})  # transient: retried (PLATFORM.md "Rate limits", issue #6)
+MAYBE_DONE = frozenset({500})  # the service may have acted on it
 MIN_ATTEMPT_S = 0.05
 
 
@@ -80,12 +82,12 @@ class DeliveryError(Exception):
 
 
 class DeliveryFailed(DeliveryError):
-    """Definitely not delivered: the service refused it (4xx; 429/412/503 after the retries), the send
+    """Not delivered: the service refused it (4xx; 412/429/502/503/504 after the retries), the send
     budget ran out before a request was written, or the request could not be built or authorised."""
 
 
 class DeliveryUncertain(DeliveryError):
-    """Perhaps delivered: a timeout or connection reset after the request was written, or a 500/502/504.
+    """Perhaps delivered: a timeout or connection reset after the request was written, or a 500 (another 5xx).
     Do not resend blindly (it may post twice)."""
 
 

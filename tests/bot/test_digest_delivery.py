@@ -38,6 +38,8 @@ async def test_retryable_failures_are_retried_and_403_404_pause_with_reason(sqli
         subs = await subscribed_channels(sqlite_store, 24, connector.url)
         connector.fail_next(429, 2, retry_after=0.2)
         connector.fail_next(503, 2)
+        connector.fail_next(502)
+        connector.fail_next(504)
         connector.fail_next(403, code="BotNotInConversationRoster")
         connector.fail_next(404, code="ConversationNotFound")
         connector.fail_next(403, code="ConversationBlockedByUser")

@@ -89,12 +89,13 @@ async def test_429_with_retry_after_then_ok_delivers_exactly_once(sqlite_store: 
         assert elapsed < 3.0
 
 
-async def test_503_twice_then_ok_delivers_once(sqlite_store: Store) -> None:
+@pytest.mark.parametrize("status", [412, 502, 503, 504])
+async def test_transient_status_twice_then_ok_delivers_once(sqlite_store: Store, status: int) -> None:
     async with asyncio.timeout(20), running(sqlite_store, fast_settings()) as h:
-        h.connector.fail_next(503, 2)
+        h.connector.fail_next(status, 2)
         got = await h.ask("hej")
         assert len(got) == 1 and len(h.connector.received) == 1
-        assert len(h.connector.rejected) == 2
+        assert len(h.connector.rejected) == 2 and not h.connector.faults
 
 
 async def test_throttling_is_bounded_by_the_budget_not_the_attempt_count(sqlite_store: Store) -> None:
@@ -143,10 +144,10 @@ async def test_uncertain_is_raised_to_a_proactive_caller(sqlite_store: Store) ->
         with pytest.raises(DeliveryUncertain) as info:
             await send_proactive(adapter, reference(h), CARD, "")
         assert info.value.code == "Timeout" and info.value.attempts == 1
-        h.connector.fail_next(502)
+        h.connector.fail_next(500)
         with pytest.raises(DeliveryUncertain) as info:
             await send_proactive(adapter, reference(h), CARD, "")
-        assert info.value.status == 502 and info.value.attempts == 1
+        assert info.value.status == 500 and info.value.attempts == 1
 
 
 @pytest.mark.parametrize(("status", "code"), [
@@ -263,7 +264,7 @@ async def test_update_and_delete_go_over_the_shared_session(sqlite_store: Store)
         assert adapter.outbound.requests == requests_before + 2
 
 
-async def test_put_is_retried_after_an_ambiguous_502(sqlite_store: Store) -> None:
+async def test_put_is_retried_after_an_ambiguous_500(sqlite_store: Store) -> None:
     async with asyncio.timeout(20), running(sqlite_store, fast_settings()) as h:
         adapter = h.app[ADAPTER]
 
@@ -272,7 +273,7 @@ async def test_put_is_retried_after_an_ambiguous_502(sqlite_store: Store) -> Non
             updated.id = "msg-1"
             await turn_context.update_activity(updated)
 
-        h.connector.fail_next(502)
+        h.connector.fail_next(500)
         await adapter.continue_conversation(ConversationReference().deserialize(reference(h)), update)
         assert [r.method for r in h.connector.received] == ["PUT"]  # idempotent: retried, applied once
         assert len(h.connector.rejected) == 1
