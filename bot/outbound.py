@@ -44,6 +44,7 @@ import json
 import logging
 import math
 import random
+import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -280,6 +281,8 @@ class Outbound:
         self.user_agent = user_agent
         self.connection_limit = connection_limit
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str] = {}  # the proxy environment, read when the session is made
+        self._proxy_for: dict[tuple[str, str], str | None] = {}  # (scheme, host) → proxy URL or None
         self.requests = 0  # HTTP attempts made (for tests and metrics)
 
     def _current_session(self) -> aiohttp.ClientSession:
@@ -288,10 +291,26 @@ class Outbound:
         if session is None or session.closed or session._loop is not loop:  # noqa: SLF001
             connector = aiohttp.TCPConnector(limit=self.connection_limit, ttl_dns_cache=300,
                                              keepalive_timeout=15)
-            session = aiohttp.ClientSession(connector=connector, trust_env=True,
+            # trust_env=False: with it aiohttp reads ~/.netrc in a worker thread on every request. The proxy
+            # environment (HTTP(S)_PROXY, NO_PROXY) is honoured here instead, read once per session.
+            session = aiohttp.ClientSession(connector=connector, trust_env=False,
                                             headers={"User-Agent": self.user_agent})
             self._session = session
+            self._proxies = urllib.request.getproxies_environment()
+            self._proxy_for.clear()
         return session
+
+    def _proxy(self, target: URL) -> str | None:
+        """The proxy for ``target`` from the environment as read with the session (None: direct)."""
+        where = (target.scheme, target.host or "")
+        if where not in self._proxy_for:
+            proxy = self._proxies.get(target.scheme)
+            if proxy and urllib.request.proxy_bypass_environment(target.host or "", self._proxies):
+                proxy = None
+            if len(self._proxy_for) > 1024:
+                self._proxy_for.clear()
+            self._proxy_for[where] = proxy or None
+        return self._proxy_for[where]
 
     async def close(self) -> None:
         session, self._session = self._session, None
@@ -347,7 +366,7 @@ class Outbound:
             wait: float | None = None
             try:
                 async with session.request(
-                    method, target, data=body, headers=headers, allow_redirects=False,
+                    method, target, data=body, headers=headers, allow_redirects=False, proxy=self._proxy(target),
                     timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=min(policy.connect_timeout, timeout)),
                 ) as response:
                     status = response.status
