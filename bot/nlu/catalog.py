@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -84,7 +87,27 @@ def _foreign_number(window: str, name: str) -> bool:
     return any(_NUMERIC.fullmatch(token) and token not in own for token in window.split())
 
 
-_NAMES: dict[tuple[int, tuple[str, ...]], tuple["Catalog", list[tuple[str, str, Entry]]]] = {}
+@dataclass(frozen=True)
+class _Names:
+    """The names of some kinds, indexed for ``Catalog.locate``; built once per catalog and kinds."""
+
+    pairs: list[tuple[str, str, Entry]]  # (name, ' name ' with hyphens as spaces, entry), catalog order
+    by_first_word: dict[str, list[int]]  # a needle's first word → indexes into ``pairs``
+    by_length: list[str]  # names sorted by length (for the fuzzy pass) …
+    lengths: list[int]  # … their lengths …
+    positions: list[int]  # … and their indexes into ``pairs``
+
+    @classmethod
+    def build(cls, entries: list[Entry]) -> "_Names":
+        pairs = [(name, f" {name.replace('-', ' ')} ", entry) for entry in entries for name in entry.names
+                 if len(name) >= 2]
+        by_first_word: dict[str, list[int]] = {}
+        for i, (_, needle, _) in enumerate(pairs):
+            words = needle.split()
+            if words:
+                by_first_word.setdefault(words[0], []).append(i)
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
+        return cls(pairs, by_first_word, [pairs[i][0] for i in order], [len(pairs[i][0]) for i in order], order)
 
 
 @dataclass(frozen=True)
@@ -92,22 +115,64 @@ class Catalog:
     entries: tuple[Entry, ...] = ()
     year: int | None = None
 
+    @cached_property
+    def _derived(self) -> dict[Any, Any]:
+        """Things computed from the entries once per catalog (a catalog never changes)."""
+        return {}
+
+    def derived(self, name: Any, build: Callable[["Catalog"], Any]) -> Any:
+        """``build(self)``, computed once per catalog and ``name`` (indexes, extended catalogs)."""
+        cache = self._derived
+        if name not in cache:
+            cache[name] = build(self)
+        return cache[name]
+
+    def with_names(self, name: str, extra_for: Callable[[Entry], tuple[str, ...]]) -> "Catalog":
+        """This catalog with more names for some entries (the synonyms a rule knows), built once per catalog
+        and ``name``."""
+        def build(c: "Catalog") -> "Catalog":
+            entries = []
+            for entry in c.entries:
+                extra = extra_for(entry)
+                if extra:
+                    names = entry.names + tuple(k for k in (key(x) for x in extra) if k and k not in entry.names)
+                    entry = Entry(entry.kind, entry.id, entry.label, names, entry.parent_id, entry.parent_label,
+                                  entry.extra)
+                entries.append(entry)
+            return Catalog(tuple(entries), c.year)
+
+        return self.derived(("with names", name), build)
+
     def of_kind(self, *kinds: str) -> list[Entry]:
-        return [e for e in self.entries if e.kind in kinds]
+        return list(self.derived(("kinds", kinds), lambda c: tuple(e for e in c.entries if e.kind in kinds)))
+
+    def labelled(self, kind: str, labels: list[str]) -> list[Entry]:
+        """The entries of ``kind`` whose label is one of ``labels``, in catalog order."""
+        def build(c: "Catalog") -> dict[str, list[tuple[int, Entry]]]:
+            index: dict[str, list[tuple[int, Entry]]] = {}
+            for i, e in enumerate(c.entries):
+                if e.kind == kind:
+                    index.setdefault(e.label, []).append((i, e))
+            return index
+
+        index = self.derived(("labels", kind), build)
+        return [e for _, e in sorted((hit for label in dict.fromkeys(labels) for hit in index.get(label, ())),
+                                     key=lambda hit: hit[0])]
 
     def by_id(self, kind: str, entry_id: int) -> Entry | None:
-        return next((e for e in self.entries if e.kind == kind and e.id == entry_id), None)
+        index = self.derived("ids", lambda c: {(e.kind, e.id): e for e in reversed(c.entries)})
+        return index.get((kind, entry_id))
 
     def search(self, query: str, *kinds: str, limit: int = 5, cutoff: float = 60.0) -> list[Match]:
         """Fuzzy matches of ``query`` against every name of the given kinds, best entry first."""
         q = key(query)
         if not q:
             return []
-        choices: list[tuple[str, Entry]] = [(name, e) for e in self.of_kind(*kinds) for name in e.names]
+        choices: list[tuple[str, Entry]] = self.derived(
+            ("choices", kinds), lambda c: [(name, e) for e in c.of_kind(*kinds) for name in e.names])
+        names = self.derived(("choice names", kinds), lambda c: [name for name, _ in choices])
         best: dict[tuple[str, int], Match] = {}
-        for name, score, idx in process.extract(
-            q, [c[0] for c in choices], scorer=fuzz.WRatio, limit=limit * 6, score_cutoff=cutoff
-        ):
+        for name, score, idx in process.extract(q, names, scorer=fuzz.WRatio, limit=limit * 6, score_cutoff=cutoff):
             entry = choices[idx][1]
             k = (entry.kind, entry.id)
             if k not in best or score > best[k].score:
@@ -128,19 +193,8 @@ class Catalog:
                     found[k] = Match(entry, score, name)
         return sorted(found.values(), key=lambda m: (-m.score, -len(m.name)))
 
-
-    def _names_of(self, kinds: tuple[str, ...]) -> list[tuple[str, str, Entry]]:
-        """(name, ' name ' with hyphens as spaces, entry) for ``kinds``: built once per catalog and kinds."""
-        cache_key = (id(self), kinds)
-        hit = _NAMES.get(cache_key)
-        if hit is not None and hit[0] is self:
-            return hit[1]
-        names = [(name, f" {name.replace('-', ' ')} ", entry) for entry in self.of_kind(*kinds)
-                 for name in entry.names if len(name) >= 2]
-        if len(_NAMES) > 64:
-            _NAMES.clear()
-        _NAMES[cache_key] = (self, names)
-        return names
+    def _names_of(self, kinds: tuple[str, ...]) -> _Names:
+        return self.derived(("names", kinds), lambda c: _Names.build(c.of_kind(*kinds)))
 
     def locate(self, text: str, *kinds: str, threshold: float = 85.0, exact_below: int = 5) -> list[Located]:
         """Names of ``kinds`` that occur in ``text`` as whole words, with their span; best entry first.
@@ -156,13 +210,19 @@ class Catalog:
         if not t:
             return []
         padded = f" {t.replace('-', ' ')} "  # same length: positions still index key(text)
-        pairs = self._names_of(kinds)
-        fuzzy = [i for i, (name, _, _) in enumerate(pairs) if exact_below <= len(name) <= len(t) + 2]
-        # one pass in C over every name; only those close enough are aligned one by one below
-        close = {fuzzy[j] for _, _, j in process.extract(
-            t, [pairs[i][0] for i in fuzzy], scorer=fuzz.partial_ratio, score_cutoff=threshold, limit=None)}
+        names = self._names_of(kinds)
+        pairs = names.pairs
+        # exact: only names whose first word is a word of the text can occur in it
+        candidates: set[int] = set()
+        for word in set(padded.split()):
+            candidates.update(names.by_first_word.get(word, ()))
+        # fuzzy: names of a length that fits, one pass in C; only those close enough are aligned below
+        lo, hi = bisect_left(names.lengths, exact_below), bisect_right(names.lengths, len(t) + 2)
+        close = {names.positions[lo + j] for _, _, j in process.extract(
+            t, names.by_length[lo:hi], scorer=fuzz.partial_ratio, score_cutoff=threshold, limit=None)}
         found: dict[tuple[str, int], Located] = {}
-        for i, (name, needle, entry) in enumerate(pairs):
+        for i in sorted(candidates | close):
+            name, needle, entry = pairs[i]
             at = padded.find(needle)
             if at >= 0:
                 hit = Located(entry, 100.0, name, at, at + len(name))

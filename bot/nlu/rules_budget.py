@@ -127,30 +127,17 @@ SCORE_UNKNOWN = 0.6
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
 _KIND_ORDER = {"budget_line": 0, "area": 1, "enhet": 2}
 
-_EXTENDED: dict[int, tuple[Catalog, Catalog]] = {}
+def _extra_names(entry: Entry) -> tuple[str, ...]:
+    if entry.kind == "budget_line":
+        return LINE_SYNONYMS.get(entry.label, ())
+    if entry.kind == "area":
+        return AREA_SYNONYMS.get(entry.label, ())
+    return ()
 
 
 def extended(catalog: Catalog) -> Catalog:
     """The catalog plus ``LINE_SYNONYMS``/``AREA_SYNONYMS`` (built once per catalog object)."""
-    hit = _EXTENDED.get(id(catalog))
-    if hit is not None and hit[0] is catalog:
-        return hit[1]
-    entries = []
-    for entry in catalog.entries:
-        extra: tuple[str, ...] = ()
-        if entry.kind == "budget_line":
-            extra = LINE_SYNONYMS.get(entry.label, ())
-        elif entry.kind == "area":
-            extra = AREA_SYNONYMS.get(entry.label, ())
-        if extra:
-            names = entry.names + tuple(k for k in (key(x) for x in extra) if k and k not in entry.names)
-            entry = Entry(entry.kind, entry.id, entry.label, names, entry.parent_id, entry.parent_label, entry.extra)
-        entries.append(entry)
-    result = Catalog(tuple(entries), catalog.year)
-    if len(_EXTENDED) > 8:
-        _EXTENDED.clear()
-    _EXTENDED[id(catalog)] = (catalog, result)
-    return result
+    return catalog.with_names("budget", _extra_names)
 
 
 def _has(folded: str, phrases: tuple[str, ...] | frozenset[str]) -> bool:
@@ -243,7 +230,7 @@ def budget(u: Utterance, catalog: Any) -> Intent | None:
         if amount is not None:
             value, unit = amount
             labels = list(dict.fromkeys(h.entry.label for h in lines))
-            candidates = [e for e in cat.of_kind("budget_line") if e.label in labels]
+            candidates = cat.labelled("budget_line", labels)
             if area_ids:
                 candidates = [e for e in candidates if e.parent_id in area_ids] or candidates
             note = _NOTE.search(clean(u.raw))  # the note as typed (mention and HTML gone); checked by the handler
@@ -272,7 +259,7 @@ def budget(u: Utterance, catalog: Any) -> Intent | None:
     if lines:
         # every line whose name was found, in every area (same name in two areas = a choice, never a pick)
         labels = list(dict.fromkeys(h.entry.label for h in lines))
-        candidates = [e for e in cat.of_kind("budget_line") if e.label in labels]
+        candidates = cat.labelled("budget_line", labels)
         if area_ids:
             narrowed = [e for e in candidates if e.parent_id in area_ids]
             candidates = narrowed or candidates

@@ -114,30 +114,17 @@ GOAL_KINDS = ("utmaningsomrade", "forvaltningsmal", "vision", "finansiellt_mal")
 
 # --- The catalog with the extra names ------------------------------------------------------
 
-_EXTENDED: dict[int, tuple[Catalog, Catalog]] = {}
+def _extra_names(entry: Entry) -> tuple[str, ...]:
+    if entry.kind == "indicator":
+        return EXTRA_NAMES.get(str(entry.extra.get("code")), ())
+    if entry.kind == "goal":
+        return EXTRA_GOAL_NAMES.get(key(entry.label), ())
+    return ()
 
 
 def extended(catalog: Catalog) -> Catalog:
     """The catalog plus ``EXTRA_NAMES``/``EXTRA_GOAL_NAMES``, built once per catalog object."""
-    hit = _EXTENDED.get(id(catalog))
-    if hit is not None and hit[0] is catalog:
-        return hit[1]
-    entries = []
-    for entry in catalog.entries:
-        extra: tuple[str, ...] = ()
-        if entry.kind == "indicator":
-            extra = EXTRA_NAMES.get(str(entry.extra.get("code")), ())
-        elif entry.kind == "goal":
-            extra = EXTRA_GOAL_NAMES.get(key(entry.label), ())
-        if extra:
-            names = entry.names + tuple(k for k in (key(x) for x in extra) if k and k not in entry.names)
-            entry = Entry(entry.kind, entry.id, entry.label, names, entry.parent_id, entry.parent_label, entry.extra)
-        entries.append(entry)
-    result = Catalog(tuple(entries), catalog.year)
-    if len(_EXTENDED) > 8:
-        _EXTENDED.clear()
-    _EXTENDED[id(catalog)] = (catalog, result)
-    return result
+    return catalog.with_names("indicators", _extra_names)
 
 
 # --- Reading the text once -------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""The catalog's indexes give the answers a plain walk over every name gives, on a catalog of kommun size."""
+
+from __future__ import annotations
+
+import random
+
+from rapidfuzz import fuzz
+
+from bot.nlu.catalog import Catalog, Entry, Located, _covered, _foreign_number, _word_span, key
+
+WORDS = ("hemtjänst särskilt boende förskola grundskola fritidshem gymnasieskola vuxenutbildning bibliotek "
+         "kultur fritid gata park räddningstjänst socialpsykiatri ekonomiskt bistånd familjehem lss "
+         "personlig assistans kost städ lokalvård måltid anläggning idrott simhall").split()
+
+
+def _catalog(n: int, seed: int = 7) -> Catalog:
+    rng = random.Random(seed)
+    entries = [Entry("area", 1, "Omsorg och stöd", (key("Omsorg och stöd"), "omsorg"))]
+    for i in range(n):
+        label = " ".join(rng.sample(WORDS, rng.randint(1, 3))) + f" {i}"
+        entries.append(Entry("budget_line", 10 + i, label.capitalize(), (key(label),), 1, "Omsorg och stöd"))
+    entries += [
+        Entry("budget_line", 5, "Hemtjänst", (key("Hemtjänst"),), 1, "Omsorg och stöd"),
+        Entry("budget_line", 6, "Hemtjänst", (key("Hemtjänst"),), 2, "Annat område"),
+        Entry("enhet", 7, "Förskolan Humlan", (key("Förskolan Humlan"), "humlan"), 1, "Omsorg och stöd"),
+        Entry("indicator", 8, "Frisknärvaro", (key("Frisknärvaro"), "hme"), None, None),
+        Entry("budget_line", 9, "Räddningstjänst Göinge-Hässleholm", (key("Räddningstjänst Göinge-Hässleholm"),)),
+    ]
+    return Catalog(tuple(entries), 2018)
+
+
+def _walk(catalog: Catalog, text: str, *kinds: str, threshold: float = 85.0, exact_below: int = 5) -> list[Located]:
+    """What ``locate`` promises, by walking every name (the reference the indexes must agree with)."""
+    t = key(text)
+    padded = f" {t.replace('-', ' ')} "
+    found: dict[tuple[str, int], Located] = {}
+    for entry in catalog.entries:
+        if entry.kind not in kinds:
+            continue
+        for name in entry.names:
+            if len(name) < 2:
+                continue
+            at = padded.find(f" {name.replace('-', ' ')} ")
+            if at >= 0:
+                hit = Located(entry, 100.0, name, at, at + len(name))
+            elif exact_below <= len(name) <= len(t) + 2 and fuzz.partial_ratio(name, t) >= threshold:
+                aligned = fuzz.partial_ratio_alignment(name, t, score_cutoff=threshold)
+                if aligned is None:
+                    continue
+                start, end = _word_span(t, aligned.dest_start, aligned.dest_end)
+                if _foreign_number(t[start:end], name) or fuzz.ratio(name, t[start:end]) < threshold:
+                    continue
+                hit = Located(entry, float(fuzz.ratio(name, t[start:end])), name, start, end)
+            else:
+                continue
+            best = found.get((entry.kind, entry.id))
+            if best is None or _covered(hit) > _covered(best):
+                found[(entry.kind, entry.id)] = hit
+    return sorted(found.values(), key=lambda m: (-m.score, -(m.end - m.start), m.start))
+
+
+def test_locate_agrees_with_a_walk_over_every_name() -> None:
+    catalog = _catalog(3000)
+    rng = random.Random(11)
+    texts = ["budget kvar hemtjänst", "hur går det för förskolan humlan?", "hemtjanst", "hemtjäsnt kvar",
+             "räddningstjänst göinge hässleholm", "räddningstjänst göinge-hässleholm utfall",
+             "frisknärvaro 94,2 %", "status hme", "omsorg och stöd", "kvar i omsorg och stod"]
+    texts += [" ".join(rng.sample(WORDS, 3)) + f" {rng.randint(0, 3100)}" for _ in range(40)]
+    for text in texts:
+        for kinds in [("budget_line", "area", "enhet"), ("indicator",), ("enhet",)]:
+            assert catalog.locate(text, *kinds) == _walk(catalog, text, *kinds), (text, kinds)
+
+
+def test_locate_finds_a_name_as_a_phrase_not_as_scattered_words() -> None:
+    catalog = _catalog(0)
+    hits = catalog.locate("vad är kvar för Göinge-Hässleholm räddningstjänst", "budget_line")
+    assert 9 not in [h.entry.id for h in hits]  # the words are there, the name is not
+    hits = catalog.locate("utfall räddningstjänst göinge hässleholm", "budget_line")
+    assert [h.entry.id for h in hits] == [9]
+
+
+def test_labelled_keeps_catalog_order_and_every_area() -> None:
+    catalog = _catalog(50)
+    assert [e.id for e in catalog.labelled("budget_line", ["Hemtjänst"])] == [5, 6]
+    assert [e.id for e in catalog.labelled("budget_line", ["Räddningstjänst Göinge-Hässleholm", "Hemtjänst"])] == [5, 6, 9]
+    assert catalog.labelled("budget_line", ["Förskolan Humlan"]) == []  # an enhet, not a line
+    assert catalog.labelled("budget_line", []) == []
+
+
+def test_by_id_and_of_kind() -> None:
+    catalog = _catalog(20)
+    assert catalog.by_id("enhet", 7).label == "Förskolan Humlan"
+    assert catalog.by_id("budget_line", 7) is None
+    lines = catalog.of_kind("budget_line")
+    lines.clear()  # a caller's own list: the catalog is unchanged
+    assert len(catalog.of_kind("budget_line")) == 23
+
+
+def test_with_names_adds_synonyms_once_per_catalog() -> None:
+    catalog = _catalog(5)
+    calls: list[str] = []
+
+    def extra(entry: Entry) -> tuple[str, ...]:
+        calls.append(entry.label)
+        return ("äldreomsorg i hemmet",) if entry.label == "Hemtjänst" else ()
+
+    first = catalog.with_names("test", extra)
+    assert first is catalog.with_names("test", extra)
+    assert len(calls) == len(catalog.entries)
+    assert [h.entry.id for h in first.locate("kvar äldreomsorg i hemmet", "budget_line")] == [5, 6]
+    assert catalog.locate("kvar äldreomsorg i hemmet", "budget_line") == []
