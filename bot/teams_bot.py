@@ -184,6 +184,8 @@ class TavlaBot(TeamsActivityHandler):
             if activity.conversation is not None and activity.conversation.conversation_type == "channel":
                 info = await conversations.get(session, activity.conversation.id)
                 linked = info.org_unit_id if info else None
+            if activity.type == ActivityTypes.message and "verb" not in fields:  # text: a dialog may take it
+                await self.dialogs.probe(session, turn_context)
         if aad and caller.person_id is None:  # first seen in Teams: known by UPN only? (Teams' member lookup)
             person = await self._first_seen(turn_context, aad)
             if person is not None:

@@ -18,16 +18,19 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory, PrivateConversationState, Storage, TurnContext
 from botbuilder.dialogs import Dialog, DialogSet
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.turn import Turn
 from cards.common import notice
 from cards.texts import t
 from followup.errors import UserError
+from storage.state_repo import StateRepo
 
 log = logging.getLogger("tavla.dialogs")
 
 TURN_KEY = "tavla.turn"  # turn_state: the Tavla Turn of this activity (caller, services, clean text)
+NONE_OPEN_KEY = "tavla.no_dialog"  # turn_state: True when ``probe`` found no dialog state for this turn
 CANCEL_WORDS = frozenset({"avbryt", "avbryta", "avsluta", "cancel", "stop", "abort", "sluta"})
 DEFAULT_TTL = timedelta(minutes=30)
 TRANSIENT = (OperationalError, PoolTimeout, ConnectionError, OSError, asyncio.TimeoutError)
@@ -75,13 +78,21 @@ class DialogHost:
                 self.dialogs.add(dialog)
         self.ttl = ttl
 
+    async def probe(self, session: AsyncSession, turn_context: TurnContext) -> None:
+        """Look, inside a transaction the turn opens anyway (the caller's), whether a dialog is open; when
+        none is, ``continue_active`` needs no read of its own."""
+        if _addressable(turn_context):
+            exists = await StateRepo(session).exists(self.state.get_storage_key(turn_context))
+            turn_context.turn_state[NONE_OPEN_KEY] = not exists
+
     async def continue_active(self, turn_context: TurnContext, turn: Turn) -> bool:
         """Give the message to the open dialog, if any; True when a dialog took it.
 
-        The common case (no dialog open) costs one primary-key read that finds nothing: the state row of a
-        person and conversation exists only while a dialog is open.
+        The common case (no dialog open) costs one primary-key read that finds nothing — in the caller's
+        transaction when the turn was ``probe``d: the state row of a person and conversation exists only
+        while a dialog is open.
         """
-        if not _addressable(turn_context):
+        if not _addressable(turn_context) or turn_context.turn_state.get(NONE_OPEN_KEY):
             return False
         turn_context.turn_state[TURN_KEY] = turn
         try:

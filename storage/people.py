@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Membership, OrgUnit, Person
@@ -18,17 +18,21 @@ class PersonRoles:
     roles: tuple[tuple[str, int, str], ...]  # (role, org unit id, org unit name)
 
 
+_BY_AAD = (
+    select(Person.id, Person.name, Person.locale, Membership.role, OrgUnit.id, OrgUnit.name)
+    .select_from(Person)
+    .outerjoin(Membership, and_(Membership.person_id == Person.id, Membership.active.is_(True)))
+    .outerjoin(OrgUnit, OrgUnit.id == Membership.org_unit_id)
+    .where(Person.aad_object_id == bindparam("aad"), Person.active.is_(True))
+    .order_by(OrgUnit.name, Membership.role)
+)
+
+
 async def person_by_aad(session: AsyncSession, aad_object_id: str) -> PersonRoles | None:
-    """The active person with this AAD object id and their active memberships (one query each)."""
-    person = (await session.execute(
-        select(Person).where(Person.aad_object_id == aad_object_id, Person.active.is_(True))
-    )).scalar_one_or_none()
-    if person is None:
+    """The active person with this AAD object id and their active memberships — one statement, every turn's
+    first (a person without memberships is one row of NULL roles)."""
+    rows = (await session.execute(_BY_AAD, {"aad": aad_object_id})).all()
+    if not rows:
         return None
-    rows = (await session.execute(
-        select(Membership.role, OrgUnit.id, OrgUnit.name)
-        .join(OrgUnit, OrgUnit.id == Membership.org_unit_id)
-        .where(Membership.person_id == person.id, Membership.active.is_(True))
-        .order_by(OrgUnit.name, Membership.role)
-    )).all()
-    return PersonRoles(person.id, person.name, person.locale, tuple((r[0], r[1], r[2]) for r in rows))
+    person_id, name, locale = rows[0][0], rows[0][1], rows[0][2]
+    return PersonRoles(person_id, name, locale, tuple((r[3], r[4], r[5]) for r in rows if r[4] is not None))

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -181,26 +181,33 @@ _Owner = aliased(Person, name="owner")
 _Editor = aliased(Person, name="editor")
 
 
+_ACTIVITY_COLUMNS = (Activity.id, Activity.plan_id, Activity.title, Activity.description, Activity.owner_id,
+                     Activity.start_date, Activity.deadline, Activity.status, Activity.progress, Activity.version,
+                     Activity.updated_at, Activity.updated_by_id, Activity.is_demo)
+
+
 def _activity_select() -> Any:
+    # Columns, not the mapped entity: a view is built from plain rows (no identity map to keep fresh after
+    # the versioned UPDATE, and a third of the cost of loading objects).
     return (
-        select(Activity, ActionPlan.year, ActionPlan.org_unit_id, OrgUnit.name, Goal.title, _Owner.name, _Editor.name)
+        select(*_ACTIVITY_COLUMNS, ActionPlan.year, ActionPlan.org_unit_id, OrgUnit.name, Goal.title, _Owner.name,
+               _Editor.name)
         .join(ActionPlan, ActionPlan.id == Activity.plan_id)
         .join(OrgUnit, OrgUnit.id == ActionPlan.org_unit_id)
         .join(Goal, Goal.id == ActionPlan.goal_id)
         .outerjoin(_Owner, _Owner.id == Activity.owner_id)
         .outerjoin(_Editor, _Editor.id == Activity.updated_by_id)
-        # The versioned UPDATE bypasses the identity map: always read the row as it is now.
-        .execution_options(populate_existing=True)
     )
 
 
 def _view(row: Any) -> ActivityView:
-    a, year, unit_id, unit_name, goal_title, owner_name, editor_name = row
+    (id_, plan_id, title, description, owner_id, start_date, deadline, status, progress, version, updated_at,
+     updated_by_id, is_demo, year, unit_id, unit_name, goal_title, owner_name, editor_name) = row
     return ActivityView(
-        id=a.id, plan_id=a.plan_id, year=year, unit_id=unit_id, unit_name=unit_name, goal_title=goal_title,
-        title=a.title, description=a.description, owner_id=a.owner_id, owner_name=owner_name,
-        start_date=a.start_date, deadline=a.deadline, status=a.status, progress=a.progress, version=a.version,
-        updated_at=a.updated_at, updated_by_id=a.updated_by_id, updated_by_name=editor_name, is_demo=a.is_demo,
+        id=id_, plan_id=plan_id, year=year, unit_id=unit_id, unit_name=unit_name, goal_title=goal_title,
+        title=title, description=description, owner_id=owner_id, owner_name=owner_name,
+        start_date=start_date, deadline=deadline, status=status, progress=progress, version=version,
+        updated_at=updated_at, updated_by_id=updated_by_id, updated_by_name=editor_name, is_demo=is_demo,
     )
 
 
@@ -311,7 +318,10 @@ _Who = aliased(Person, name="who")
 async def _updates(session: AsyncSession, *where: Any, limit: int | None = None, newest_first: bool = True
                    ) -> list[UpdateView]:
     stmt = (
-        select(ActivityUpdate, Activity.title, _Who.name)
+        select(ActivityUpdate.id, ActivityUpdate.activity_id, Activity.title, ActivityUpdate.person_id, _Who.name,
+               ActivityUpdate.at, ActivityUpdate.via, ActivityUpdate.version, ActivityUpdate.old, ActivityUpdate.new,
+               ActivityUpdate.comment)
+        .select_from(ActivityUpdate)
         .join(Activity, Activity.id == ActivityUpdate.activity_id)
         .outerjoin(_Who, _Who.id == ActivityUpdate.person_id)
         .where(*where)
@@ -320,11 +330,10 @@ async def _updates(session: AsyncSession, *where: Any, limit: int | None = None,
     stmt = stmt.order_by(*order)
     if limit:
         stmt = stmt.limit(limit)
-    out = []
-    for u, title, name in (await session.execute(stmt)).all():
-        out.append(UpdateView(u.id, u.activity_id, title, u.person_id, name, u.at, u.via, u.version, dict(u.old or {}),
-                              dict(u.new or {}), u.comment))
-    return out
+    return [UpdateView(id_, activity_id, title, person_id, name, at, via, version, dict(old or {}), dict(new or {}),
+                       comment)
+            for id_, activity_id, title, person_id, name, at, via, version, old, new, comment
+            in (await session.execute(stmt)).all()]
 
 
 async def get_update(session: AsyncSession, update_id: int) -> UpdateView | None:
@@ -408,13 +417,23 @@ async def get_unit(session: AsyncSession, unit_id: int) -> UnitView | None:
     return UnitView(unit.id, unit.name, unit.kind, unit.parent_id, unit.is_demo) if unit else None
 
 
+_UNIT_PATH = text(
+    "WITH RECURSIVE up(id, parent_id, depth) AS ("
+    " SELECT id, parent_id, 0 FROM org_unit WHERE id = :unit_id"
+    " UNION ALL"
+    " SELECT o.id, o.parent_id, up.depth + 1 FROM org_unit o JOIN up ON o.id = up.parent_id WHERE up.depth < 19"
+    ") SELECT id FROM up ORDER BY depth"
+)
+
+
 async def unit_path(session: AsyncSession, unit_id: int) -> tuple[int, ...]:
-    """The unit and every unit above it, nearest first (for "chef of the area above")."""
-    path: list[int] = []
-    current: int | None = unit_id
-    while current is not None and current not in path and len(path) < 20:
+    """The unit and every unit above it, nearest first (for "chef of the area above"); one statement. A cycle
+    in the tree (a data error) ends the path where a unit comes back."""
+    path = [unit_id]  # itself even when it is not stored, as before
+    for (current,) in list(await session.execute(_UNIT_PATH, {"unit_id": unit_id}))[1:]:
+        if current in path:
+            break
         path.append(current)
-        current = (await session.execute(select(OrgUnit.parent_id).where(OrgUnit.id == current))).scalar_one_or_none()
     return tuple(path)
 
 

@@ -95,6 +95,11 @@ class StateRepo:
                     found[key] = StateDocument(key, document, str(etag))
         return found
 
+    async def exists(self, key: str) -> bool:
+        """Whether a row is stored under ``key`` (a primary-key probe, no document read)."""
+        found = await self.session.execute(select(BotState.key).where(BotState.key == storage_key(key)))
+        return found.first() is not None
+
     async def write(self, key: str, document: Any, expected_etag: str | None = None) -> str:
         """Store ``document`` under ``key``; return the new eTag.
 

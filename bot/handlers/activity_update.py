@@ -35,5 +35,6 @@ async def handle(turn: Turn) -> Reply:
             banner = common.conflict_banner(turn, applied.outcome)
         else:
             banner = common.saved_banner(turn, applied)
-    async with turn.store.session() as session:
+        # Read in the same transaction, after the update: the card shows what is committed with it (a
+        # failed commit raises before the card is returned).
         return Reply.replacing(await common.mine_card(session, turn, page, banner))
