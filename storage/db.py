@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.util import await_only
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -29,7 +31,59 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def make_engine(url: str, *, search_path: str | None = None, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")  # statements before which SQLite takes its write lock
+_HOLDS = "tavla.sqlite_write"  # connection-record info: this connection holds the process's write gate
+
+
+class SqliteWriteGate:
+    """One writing transaction at a time per process and SQLite file, queued in asyncio.
+
+    SQLite has one writer; a second connection that wants to write waits in SQLite's busy handler, which
+    sleeps in steps of up to 100 ms — under concurrent writes (20 people pressing "Spara") the waits pile up
+    into seconds. Here a connection about to write (SQLite begins the write transaction at the first
+    INSERT/UPDATE/DELETE) first takes an asyncio lock, and gives it back when it returns to the pool (a
+    session returns its connection at commit or rollback): waiting writers are woken in order the moment the
+    lock is free. Other processes (a ``tavla import`` beside the server) still meet SQLite's own busy timeout.
+    A writer that waits longer than that timeout gets SQLite's own "database is locked".
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._locks: dict[int, asyncio.Lock] = {}  # per event loop (tests run several)
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(id(loop))
+        if lock is None:
+            if len(self._locks) > 16:
+                self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+            lock = self._locks[id(loop)] = asyncio.Lock()
+        return lock
+
+    def install(self, engine: AsyncEngine) -> None:
+        @event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def _before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            info = conn.connection.info  # the pool's record of this DBAPI connection: outlives the checkout
+            if info.get(_HOLDS) is not None or statement.lstrip()[:6].upper() not in _WRITES:
+                return
+            lock = self._lock()
+            try:
+                await_only(asyncio.wait_for(lock.acquire(), self.timeout))
+            except asyncio.TimeoutError:
+                raise sqlite3.OperationalError("database is locked") from None
+            info[_HOLDS] = lock
+
+        def _release(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+            lock = record.info.pop(_HOLDS, None) if record is not None else None
+            if lock is not None and lock.locked():
+                lock.release()
+
+        for name in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
+            event.listen(engine.sync_engine.pool, name, _release)
+
+
+def make_engine(url: str, *, search_path: str | None = None, pool_size: int = 10, echo: bool = False,
+                sqlite_write_wait: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> AsyncEngine:
     """An async engine; SQLite in WAL mode with a busy timeout, PostgreSQL with a bounded pool."""
     if is_sqlite(url):
         database = make_url(url).database
@@ -38,6 +92,8 @@ def make_engine(url: str, *, search_path: str | None = None, pool_size: int = 10
         engine = create_async_engine(
             url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )
+
+        SqliteWriteGate(sqlite_write_wait).install(engine)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
