@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from followup.errors import Conflict, Forbidden, UserError
 from followup.indicators import RECORDER_ROLES, Period, Point, Target, period_from_code
 from storage.models import AdminLog, Goal, Indicator, IndicatorTarget, IndicatorValue, Membership, OrgUnit, Person
+from storage.rows import as_row
 
 RECORDED = "indicator_value_recorded"
 UNDONE = "indicator_value_undone"
@@ -107,7 +108,7 @@ class UndoResult:
 # --- Reading ---------------------------------------------------------------------------------
 
 
-def _info(ind: Indicator, goal: Goal, targets: Iterable[IndicatorTarget]) -> IndicatorInfo:
+def _info(ind: Any, goal: Any, targets: Iterable[Any]) -> IndicatorInfo:
     return IndicatorInfo(
         id=ind.id, code=ind.code, name=ind.name, short_name=ind.short_name, unit=ind.unit, direction=ind.direction,
         decimals=ind.decimals, definition=ind.definition, frequency=ind.frequency, source=ind.source,
@@ -119,7 +120,8 @@ def _info(ind: Indicator, goal: Goal, targets: Iterable[IndicatorTarget]) -> Ind
 
 async def indicators(session: AsyncSession, ids: Sequence[int] | None = None) -> list[IndicatorInfo]:
     """Indicators (all, or those ``ids``) with goal and targets, in the årsplan's order (one query)."""
-    query = (select(Indicator, Goal, IndicatorTarget)
+    query = (select(as_row(Indicator), as_row(Goal), as_row(IndicatorTarget))
+             .select_from(Indicator)
              .join(Goal, Goal.id == Indicator.goal_id)
              .outerjoin(IndicatorTarget, IndicatorTarget.indicator_id == Indicator.id))
     if ids is not None:
@@ -127,10 +129,10 @@ async def indicators(session: AsyncSession, ids: Sequence[int] | None = None) ->
             return []
         query = query.where(Indicator.id.in_(list(ids)))
     rows = (await session.execute(query.order_by(Indicator.sort_order, Indicator.id, IndicatorTarget.year))).all()
-    found: dict[int, tuple[Indicator, Goal, list[IndicatorTarget]]] = {}
+    found: dict[int, tuple[Any, Any, list[Any]]] = {}
     for ind, goal, target in rows:
         entry = found.setdefault(ind.id, (ind, goal, []))
-        if target is not None:
+        if target.id is not None:  # the outer join's empty side
             entry[2].append(target)
     return [_info(ind, goal, targets) for ind, goal, targets in found.values()]
 
@@ -140,14 +142,14 @@ async def indicator(session: AsyncSession, indicator_id: int) -> IndicatorInfo |
     return found[0] if found else None
 
 
-def _unit(row: OrgUnit) -> UnitInfo:
+def _unit(row: Any) -> UnitInfo:
     return UnitInfo(row.id, row.code, row.name, row.kind, row.parent_id, row.is_demo)
 
 
 async def root_unit(session: AsyncSession, year: int) -> UnitInfo:
     """The förvaltning (kommun-wide values hang on it) valid in ``year``."""
     rows = (await session.execute(
-        select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.valid_from.desc(), OrgUnit.id)
+        select(as_row(OrgUnit)).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.valid_from.desc(), OrgUnit.id)
     )).scalars().all()
     valid = [r for r in rows if r.valid_from <= year and (r.valid_to is None or r.valid_to >= year)]
     chosen = (valid or rows)[:1]
@@ -158,7 +160,7 @@ async def root_unit(session: AsyncSession, year: int) -> UnitInfo:
 
 
 async def unit(session: AsyncSession, unit_id: int) -> UnitInfo | None:
-    row = await session.get(OrgUnit, unit_id)
+    row = (await session.execute(select(as_row(OrgUnit)).where(OrgUnit.id == unit_id))).scalar_one_or_none()
     return _unit(row) if row is not None else None
 
 
@@ -181,7 +183,7 @@ async def all_units(session: AsyncSession) -> list[UnitInfo]:
     return [_unit(r) for r in (await session.execute(select(OrgUnit).order_by(OrgUnit.id))).scalars().all()]
 
 
-def _stored(row: IndicatorValue, name: str | None) -> StoredValue:
+def _stored(row: Any, name: str | None) -> StoredValue:
     return StoredValue(
         id=row.id, indicator_id=row.indicator_id, org_unit_id=row.org_unit_id, period=period_from_code(row.period),
         value=Decimal(row.value), kind=row.kind, footnote=row.footnote, source=row.source, note=row.note,
@@ -196,7 +198,8 @@ async def values(session: AsyncSession, indicator_ids: Sequence[int], org_unit_i
     if not indicator_ids or not org_unit_ids:
         return []
     rows = (await session.execute(
-        select(IndicatorValue, Person.name)
+        select(as_row(IndicatorValue), Person.name)
+        .select_from(IndicatorValue)
         .outerjoin(Person, Person.id == IndicatorValue.recorded_by_id)
         .where(IndicatorValue.indicator_id.in_(list(indicator_ids)), IndicatorValue.org_unit_id.in_(list(org_unit_ids)))
         .order_by(IndicatorValue.period_start, IndicatorValue.period_end.desc(), IndicatorValue.id)
