@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,17 +118,21 @@ def _info(ind: Any, goal: Any, targets: Iterable[Any]) -> IndicatorInfo:
     )
 
 
+# Statements built once: a statement object keeps its cache key, so a turn skips building and keying them.
+_INDICATORS = (select(as_row(Indicator), as_row(Goal), as_row(IndicatorTarget))
+               .select_from(Indicator)
+               .join(Goal, Goal.id == Indicator.goal_id)
+               .outerjoin(IndicatorTarget, IndicatorTarget.indicator_id == Indicator.id)
+               .order_by(Indicator.sort_order, Indicator.id, IndicatorTarget.year))
+_INDICATORS_BY_ID = _INDICATORS.where(Indicator.id.in_(bindparam("ids", expanding=True)))
+
+
 async def indicators(session: AsyncSession, ids: Sequence[int] | None = None) -> list[IndicatorInfo]:
     """Indicators (all, or those ``ids``) with goal and targets, in the årsplan's order (one query)."""
-    query = (select(as_row(Indicator), as_row(Goal), as_row(IndicatorTarget))
-             .select_from(Indicator)
-             .join(Goal, Goal.id == Indicator.goal_id)
-             .outerjoin(IndicatorTarget, IndicatorTarget.indicator_id == Indicator.id))
-    if ids is not None:
-        if not ids:
-            return []
-        query = query.where(Indicator.id.in_(list(ids)))
-    rows = (await session.execute(query.order_by(Indicator.sort_order, Indicator.id, IndicatorTarget.year))).all()
+    if ids is not None and not ids:
+        return []
+    rows = (await session.execute(_INDICATORS) if ids is None
+            else await session.execute(_INDICATORS_BY_ID, {"ids": list(ids)})).all()
     found: dict[int, tuple[Any, Any, list[Any]]] = {}
     for ind, goal, target in rows:
         entry = found.setdefault(ind.id, (ind, goal, []))
@@ -146,11 +150,13 @@ def _unit(row: Any) -> UnitInfo:
     return UnitInfo(row.id, row.code, row.name, row.kind, row.parent_id, row.is_demo)
 
 
+_ROOTS = select(as_row(OrgUnit)).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.valid_from.desc(), OrgUnit.id)
+_UNIT = select(as_row(OrgUnit)).where(OrgUnit.id == bindparam("id"))
+
+
 async def root_unit(session: AsyncSession, year: int) -> UnitInfo:
     """The förvaltning (kommun-wide values hang on it) valid in ``year``."""
-    rows = (await session.execute(
-        select(as_row(OrgUnit)).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.valid_from.desc(), OrgUnit.id)
-    )).scalars().all()
+    rows = (await session.execute(_ROOTS)).scalars().all()
     valid = [r for r in rows if r.valid_from <= year and (r.valid_to is None or r.valid_to >= year)]
     chosen = (valid or rows)[:1]
     if not chosen:
@@ -160,7 +166,7 @@ async def root_unit(session: AsyncSession, year: int) -> UnitInfo:
 
 
 async def unit(session: AsyncSession, unit_id: int) -> UnitInfo | None:
-    row = (await session.execute(select(as_row(OrgUnit)).where(OrgUnit.id == unit_id))).scalar_one_or_none()
+    row = (await session.execute(_UNIT, {"id": unit_id})).scalar_one_or_none()
     return _unit(row) if row is not None else None
 
 
@@ -192,18 +198,22 @@ def _stored(row: Any, name: str | None) -> StoredValue:
     )
 
 
+_VALUES = (
+    select(as_row(IndicatorValue), Person.name)
+    .select_from(IndicatorValue)
+    .outerjoin(Person, Person.id == IndicatorValue.recorded_by_id)
+    .where(IndicatorValue.indicator_id.in_(bindparam("indicators", expanding=True)),
+           IndicatorValue.org_unit_id.in_(bindparam("units", expanding=True)))
+    .order_by(IndicatorValue.period_start, IndicatorValue.period_end.desc(), IndicatorValue.id)
+)
+
+
 async def values(session: AsyncSession, indicator_ids: Sequence[int], org_unit_ids: Sequence[int]
                  ) -> list[StoredValue]:
     """Values of these indicators for these units, oldest period first (one query)."""
     if not indicator_ids or not org_unit_ids:
         return []
-    rows = (await session.execute(
-        select(as_row(IndicatorValue), Person.name)
-        .select_from(IndicatorValue)
-        .outerjoin(Person, Person.id == IndicatorValue.recorded_by_id)
-        .where(IndicatorValue.indicator_id.in_(list(indicator_ids)), IndicatorValue.org_unit_id.in_(list(org_unit_ids)))
-        .order_by(IndicatorValue.period_start, IndicatorValue.period_end.desc(), IndicatorValue.id)
-    )).all()
+    rows = (await session.execute(_VALUES, {"indicators": list(indicator_ids), "units": list(org_unit_ids)})).all()
     return [_stored(row, name) for row, name in rows]
 
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -211,8 +211,11 @@ def _view(row: Any) -> ActivityView:
     )
 
 
+_ACTIVITY_BY_ID = _activity_select().where(Activity.id == bindparam("id"))  # built once (keeps its cache key)
+
+
 async def get_activity(session: AsyncSession, activity_id: int) -> ActivityView | None:
-    row = (await session.execute(_activity_select().where(Activity.id == activity_id))).first()
+    row = (await session.execute(_ACTIVITY_BY_ID, {"id": activity_id})).first()
     return _view(row) if row else None
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +73,9 @@ def storage_key(key: str) -> str:
     return key[:_PREFIX_LENGTH].replace("\x00", "\ufffd") + digest
 
 
+_EXISTS = select(BotState.key).where(BotState.key == bindparam("key"))
+
+
 class StateRepo:
     """Reads, writes and deletes ``bot_state`` rows inside the caller's session (one transaction)."""
 
@@ -97,7 +100,7 @@ class StateRepo:
 
     async def exists(self, key: str) -> bool:
         """Whether a row is stored under ``key`` (a primary-key probe, no document read)."""
-        found = await self.session.execute(select(BotState.key).where(BotState.key == storage_key(key)))
+        found = await self.session.execute(_EXISTS, {"key": storage_key(key)})
         return found.first() is not None
 
     async def write(self, key: str, document: Any, expected_etag: str | None = None) -> str:
