@@ -290,7 +290,12 @@ async def update_activity(session: AsyncSession, activity_id: int, expected_vers
                                       version=expected_version + 1, old=old, new=new, comment=comment)
         .returning(ActivityUpdate.id)
     )).scalar_one()
-    return Outcome(True, await get_activity(session, activity_id), await _update_view(session, update_id))
+    after = await get_activity(session, activity_id)
+    assert after is not None  # updated in this transaction
+    # The log row as written (its names are the activity's title and its editor's name, just read).
+    logged = UpdateView(update_id, activity_id, after.title, person_id, after.updated_by_name, at, via,
+                        expected_version + 1, old, new, comment)
+    return Outcome(True, after, logged)
 
 
 async def create_activity(session: AsyncSession, plan_id: int, title: str, *, person_id: int | None, via: str,

@@ -130,6 +130,8 @@ async def test_update_applies_bumps_version_and_logs_old_and_new(demo: Store) ->
     assert (log.version, log.via, log.comment, log.person_name) == (view.version + 1, "chat", "Alla filmer uppe",
                                                                      "Anna Andersson")
     assert await _log_count(demo, view.id) == view.version + 1
+    async with demo.session() as s:  # the log row handed back is the row stored
+        assert await plans.get_update(s, log.id) == log
 
 
 async def test_stale_version_is_refused_by_the_database_with_the_fresh_state(demo: Store) -> None:
