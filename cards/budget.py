@@ -256,7 +256,8 @@ def _facts(figures: LineFigures | Totals, lang: str, *, has_profile: bool = Fals
         else:
             shown = _money(kvar, lang)
             out.append((_t("kvar", lang), _t("kvar_over", lang, value=shown) if kvar < 0 and not figures.is_zero else shown))
-        consumption, share = figures.consumption_pct, figures.year_share_pct
+        # whole percent, rounded once from the exact share (33,47 % is 33 %, not 33,5 → 34 %)
+        consumption, share = figures.consumption_exact, figures.year_share_exact
         label = _t("revenue_share" if revenue else "consumption", lang)
         if consumption is None or share is None:
             out.append((label, _t("consumption_zero", lang)))
@@ -349,7 +350,7 @@ def _dev_text(dev: Decimal | None, status: str, lang: str) -> tuple[str, str | N
 def _figure_row(name: str, figures: LineFigures | Totals, lang: str, *, action: core.Element | None = None,
                 bold: bool = False) -> core.Element:
     weight = "Bolder" if bold else None
-    pct = figures.consumption_pct
+    pct = figures.consumption_exact
     dev, color = _dev_text(figures.avvikelse, figures.status, lang)
     return {"type": "TableRow", "cells": [
         _cell(name, weight=weight, wrap=True, action=action),

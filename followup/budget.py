@@ -235,20 +235,32 @@ class _Figures:
         return None if self.kvar is None else -self.kvar
 
     @property
-    def consumption_pct(self) -> Decimal | None:
-        """Förbrukningsgrad in % (utfall ÷ årsbudget); None for a 0,0 tkr budget or before any utfall."""
+    def consumption_exact(self) -> Decimal | None:
+        """Förbrukningsgrad in %, unrounded (round it once, where it is shown)."""
         if self.utfall is None or self.net_cost == 0:
             return None
-        return q_pct(self.utfall / self.net_cost * HUNDRED)
+        return self.utfall / self.net_cost * HUNDRED
 
     @property
-    def year_share_pct(self) -> Decimal | None:
-        """The share of the year's budget that should be used by now (linear or by the profile), in %."""
+    def consumption_pct(self) -> Decimal | None:
+        """Förbrukningsgrad in % (utfall ÷ årsbudget) to 0,1; None for a 0,0 tkr budget or before any utfall."""
+        exact = self.consumption_exact
+        return None if exact is None else q_pct(exact)
+
+    @property
+    def year_share_exact(self) -> Decimal | None:
+        """The share of the year's budget that should be used by now, in %, unrounded."""
         if self.through_month is None:
             return None
         if self.periodised is not None and self.net_cost != 0:
-            return q_pct(self.periodised / self.net_cost * HUNDRED)
-        return q_pct(Decimal(self.through_month) / TWELVE * HUNDRED)
+            return self.periodised / self.net_cost * HUNDRED
+        return Decimal(self.through_month) / TWELVE * HUNDRED
+
+    @property
+    def year_share_pct(self) -> Decimal | None:
+        """The share of the year's budget that should be used by now (linear or by the profile), in % to 0,1."""
+        exact = self.year_share_exact
+        return None if exact is None else q_pct(exact)
 
     @property
     def avvikelse(self) -> Decimal | None:
