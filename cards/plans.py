@@ -54,7 +54,8 @@ TEXTS = {
     "deadline": {"sv": "Klart senast", "en": "Due"},
     "no_deadline": {"sv": "inget slutdatum", "en": "no due date"},
     "due": {"sv": "senast {date}", "en": "due {date}"},
-    "overdue": {"sv": "⚠ FÖRSENAD {days} dag(ar)", "en": "⚠ OVERDUE {days} day(s)"},
+    "overdue": {"sv": "⚠ FÖRSENAD {days} dagar", "en": "⚠ OVERDUE {days} days"},
+    "overdue_one": {"sv": "⚠ FÖRSENAD 1 dag", "en": "⚠ OVERDUE 1 day"},
     "unit": {"sv": "Enhet", "en": "Unit"},
     "plan": {"sv": "Handlingsplan", "en": "Action plan"},
     "which": {"sv": "Vilken aktivitet menar du?", "en": "Which activity do you mean?"},
@@ -86,7 +87,8 @@ TEXTS = {
     "meeting_now": {"sv": "Tavelmöte pågår sedan {time} ({who})", "en": "Board meeting since {time} ({who})"},
     "meeting_last": {"sv": "Förra tavelmötet: {date} ({who})", "en": "Last board meeting: {date} ({who})"},
     "meeting_none": {"sv": "Inget tavelmöte registrerat än", "en": "No board meeting recorded yet"},
-    "since": {"sv": "Sedan förra mötet ({date}): {count} ändring(ar)", "en": "Since the last meeting ({date}): {count} change(s)"},
+    "since": {"sv": "Sedan förra mötet ({date}): {count} ändringar", "en": "Since the last meeting ({date}): {count} changes"},
+    "since_one": {"sv": "Sedan förra mötet ({date}): 1 ändring", "en": "Since the last meeting ({date}): 1 change"},
     "since_year": {"sv": "Ändringar i år: {count}", "en": "Changes this year: {count}"},
     "no_changes": {"sv": "Inga ändringar sedan förra mötet.", "en": "No changes since the last meeting."},
     "more_changes": {"sv": "… och {count} till (skriv ”historik <aktivitet>”)", "en": "… and {count} more"},
@@ -280,7 +282,9 @@ def _due(item: Item, lang: str, *, short: bool = True) -> str:
 
 
 def _overdue(item: Item, lang: str) -> str:
-    return _t("overdue", lang, days=item.overdue_days) if item.overdue_days > 0 else ""
+    if item.overdue_days <= 0:
+        return ""
+    return _t("overdue_one" if item.overdue_days == 1 else "overdue", lang, days=item.overdue_days)
 
 
 def _meta(item: Item, lang: str, *, with_unit: bool = False, with_status: bool = True) -> core.Element:
@@ -604,7 +608,8 @@ def board_card(view: Board, lang: str) -> core.Element:
         body += _headline(view.headline, lang)
     # What changed since the last meeting
     if view.meeting_last is not None:
-        changes_head = _t("since", lang, date=day(view.meeting_last[0], lang), count=view.changes_total)
+        changes_head = _t("since_one" if view.changes_total == 1 else "since", lang, date=day(view.meeting_last[0], lang),
+                          count=view.changes_total)
     else:
         changes_head = _t("since_year", lang, count=view.changes_total)
     change_items: list[core.Element] = [core.text(changes_head, weight="Bolder", size="Small")]

@@ -186,3 +186,12 @@ def test_texts_exist_in_both_languages(lang: str) -> None:
                                                                 "progress", "label", "value", "low", "high",
                                                                 "period", "area", "total", "month", "amount",
                                                                 "share")})
+
+
+def test_overdue_days_in_proper_swedish_and_english() -> None:
+    from dataclasses import replace
+
+    one, many = replace(item(1, status="pagar"), overdue_days=1), replace(item(2, status="pagar"), overdue_days=15)
+    for lang, expected in (("sv", ("FÖRSENAD 1 dag", "FÖRSENAD 15 dagar")), ("en", ("OVERDUE 1 day", "OVERDUE 15 days"))):
+        text = card_text(cards.board_card(board([one, many]), lang))
+        assert all(e in text for e in expected) and "(ar)" not in text and "(s)" not in text, text
