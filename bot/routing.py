@@ -60,6 +60,7 @@ InvokeHandler = Callable[[Turn], Awaitable[dict[str, Any]]]  # Turn (data = the 
 INTENTS: dict[str, Handler] = {
     "help": help_handler.handle,
     "empty": help_handler.handle,
+    "nothing_to_cancel": help_handler.nothing_to_cancel,
     "unknown": unknown.handle,
     "file_received": file_received.handle,  # routed by bot.dispatch.route when a message carries a file
     "admin_grant": admin_grant.handle,

@@ -38,6 +38,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I no longer recognise that button. Write “help” to see what you can do.",
     },
     "done": {"sv": "Klart.", "en": "Done."},
+    "nothing_to_cancel": {"sv": "Det finns inget att avbryta just nu.", "en": "There is nothing to cancel right now."},
     "bad_input": {"sv": "Det gick inte att läsa: {reason}", "en": "Could not read that: {reason}"},
     "foreign_tenant": {
         "sv": "Den här Tavla-installationen tillhör en annan organisation och kan inte användas härifrån.",

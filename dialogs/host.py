@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.nlu.rules_core import CANCEL_WORDS  # one list for "avbryt" in and out of a dialog
 from bot.turn import Turn
 from cards.common import notice
 from cards.texts import t
@@ -31,7 +32,6 @@ log = logging.getLogger("tavla.dialogs")
 
 TURN_KEY = "tavla.turn"  # turn_state: the Tavla Turn of this activity (caller, services, clean text)
 NONE_OPEN_KEY = "tavla.no_dialog"  # turn_state: True when ``probe`` found no dialog state for this turn
-CANCEL_WORDS = frozenset({"avbryt", "avbryta", "avsluta", "cancel", "stop", "abort", "sluta"})
 DEFAULT_TTL = timedelta(minutes=30)
 TRANSIENT = (OperationalError, PoolTimeout, ConnectionError, OSError, asyncio.TimeoutError)
 CANCELLED = {"sv": "Avbrutet – inget ändrades.", "en": "Cancelled – nothing was changed."}

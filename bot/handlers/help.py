@@ -54,3 +54,11 @@ def channel_buttons(turn: Turn, enheter: list[str]) -> tuple[tuple[str, str], ..
 async def handle(turn: Turn) -> Reply:
     welcome = bool(turn.slots.get("greeting")) or bool(turn.data.get("welcome"))
     return Reply.card(help_card(await help_view(turn, welcome=welcome), turn.lang))
+
+
+async def nothing_to_cancel(turn: Turn) -> Reply:
+    """'avbryt' with no dialog open: say so (and no guessing at what else it might mean)."""
+    from bot.dispatch import short_answer
+    from cards.texts import t
+
+    return short_answer(turn, t("nothing_to_cancel", turn.lang))

@@ -9,11 +9,15 @@ from bot.nlu.normalize import Utterance
 
 HELP_WORDS = ("hjälp", "help", "hjalp", "hjälpa", "vad kan du", "vad kan jag fråga", "what can you do", "meny",
               "kommandon", "commands", "instruktioner", "hur funkar du", "hur fungerar tavla")
+CANCEL_WORDS = frozenset({"avbryt", "avbryta", "avsluta", "cancel", "stop", "abort", "sluta", "stoppa"})
 GREETINGS = ("hej", "hejsan", "hallå", "tjena", "tja", "god morgon", "goddag", "hi", "hello", "hey", "start")
 
 
 def greeting_or_help(u: Utterance, _catalog: Any) -> Intent | None:
-    """'hej', 'hjälp', 'help', 'vad kan du?' → help (a greeting alone, or with little else)."""
+    """'hej', 'hjälp', 'help', 'vad kan du?' → help (a greeting alone, or with little else); 'avbryt' alone
+    (an open dialog takes it before the recogniser, so here there is nothing to cancel)."""
+    if u.folded in CANCEL_WORDS:
+        return Intent("nothing_to_cancel", 1.0)
     if u.starts_with(*HELP_WORDS) or (u.has_any(*HELP_WORDS) and len(u.words) <= 4):
         return Intent("help", 1.0)
     if u.starts_with(*GREETINGS) and len(u.words) <= 3:
