@@ -58,6 +58,11 @@ async def test_unknown_text_gets_not_understood_with_suggestions(sqlite_store: S
         assert "Jag förstod inte" in text
         assert "blomkål och potatis" in text
         assert "Visa hjälp" in text
+        # Random letters get no guesses; a near miss of a real name does.
+        text = card_text((await h.ask("asdf qwerty"))[0].cards[0])
+        assert "Jag förstod inte" in text and "Menade du" not in text
+        text = card_text((await h.ask("grundskolorna tack"))[0].cards[0])
+        assert "Menade du" in text and "budget Grundskola" in text, text
 
 
 async def test_bad_bodies_get_400_and_server_stays_up(sqlite_store: Store) -> None:
