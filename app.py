@@ -130,9 +130,12 @@ def serve(settings: Settings) -> int:
         print(f"Tavla: utan MicrosoftAppId körs Tavla utan inloggning och lyssnar bara på 127.0.0.1 "
               f"(inte {settings.host}). Sätt MicrosoftAppId för att ta emot trafik utifrån.", file=sys.stderr)
         return 2
+    async def prepare_once() -> None:  # migrate and seed, then let go: the app opens its own store
+        store = await prepare_store(settings)
+        await store.dispose()
+
     try:
-        store = asyncio.run(prepare_store(settings))
-        asyncio.run(store.dispose())
+        asyncio.run(prepare_once())
     except StoreUnavailable as exc:
         print(f"Tavla: {exc}", file=sys.stderr)
         return 1
