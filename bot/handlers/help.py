@@ -5,6 +5,8 @@ from __future__ import annotations
 from bot.turn import Reply, Turn
 from cards.help import HelpSection, HelpView, help_card
 
+WORKPLACES = ("förskolan", "skolan", "boendet", "hemtjänsten", "biblioteket", "enheten")
+
 
 async def help_view(turn: Turn, *, welcome: bool = False) -> HelpView:
     today = turn.clock.today()
@@ -15,8 +17,12 @@ async def help_view(turn: Turn, *, welcome: bool = False) -> HelpView:
     enheter = [e.label for e in catalog.of_kind("enhet")]
     sv = turn.lang == "sv"
 
+    # Examples a newcomer recognises: frisknärvaro (the förvaltningsmål everyone reports on) first, an enhet
+    # that sounds like a workplace rather than a line of the budget ("Kommunchef").
+    indicators.sort(key=lambda name: 0 if name.lower().startswith("frisknärvaro") else 1)
     ind = [f"status {indicators[0].lower()}" if indicators else "status frisknärvaro"]
     ind += [f"hur går det med {name.lower() if len(name) > 4 else name}" for name in indicators[1:2]]
+    enheter.sort(key=lambda name: 0 if name.lower().startswith(WORKPLACES) else 1)
     ind.append("visa indikatorer" if sv else "show indicators")
     aldre = next((e.label for e in lines if e.label.lower().startswith("äldre")), lines[0].label if lines else "")
     budget = [f"budget kvar {aldre.lower()}" if aldre else "budget totalt"]
@@ -25,7 +31,9 @@ async def help_view(turn: Turn, *, welcome: bool = False) -> HelpView:
     budget.append("budget totalt")
     plans = ["mina aktiviteter", "rapportera", f"tavla {enheter[0]}" if enheter else "tavla", "nytt förslag"]
     digest = ["veckosammanfattning", "stoppa veckosammanfattning"]
-    admin = ["mina roller", f"vem är chef i {enheter[0] if enheter else areas[0] if areas else 'Hälsa och omsorg'}"]
+    workplace = next((n for n in enheter if n.lower().startswith(WORKPLACES)), None)
+    named_area = next((a for a in areas if a.lower() != "kommunchef"), "Hälsa och omsorg")  # not "chef i Kommunchef"
+    admin = ["mina roller", f"vem är chef i {workplace or named_area}"]
     sections = (
         HelpSection("indicators", tuple(ind)),
         HelpSection("budget", tuple(budget)),

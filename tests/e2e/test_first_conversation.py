@@ -37,6 +37,9 @@ async def test_help_in_personal_chat_swedish_and_english(sqlite_store: Store) ->
     async with running(sqlite_store) as h:
         got = await h.ask("hjälp")
         assert len(got) == 1 and "Det här kan du fråga Tavla" in card_text(got[0].cards[0])
+        examples = [a["data"]["text"] for a in got[0].cards[0].get("actions", [])]
+        assert examples[0] == "status frisknärvaro", examples  # the example everyone knows, not "status nri"
+        assert "Kommunchef" not in card_text(got[0].cards[0])  # an enhet that sounds like a workplace
         got = await h.ask("help", locale="en-US")
         assert "What you can ask Tavla" in card_text(got[0].cards[0])
 
