@@ -30,6 +30,7 @@ from dialogs.host import DialogHost
 from storage import conversations
 from storage.import_people import link_teams_user, unlinked_people_exist
 from storage.people import person_by_aad
+from storage.plans import linked_unit
 
 log = logging.getLogger("tavla.bot")
 
@@ -173,19 +174,22 @@ class TavlaBot(TeamsActivityHandler):
         aad = getattr(sender, "aad_object_id", None)
         caller = Caller(teams_id=sender.id or "", name=sender.name or "", aad_object_id=aad)
         linked = None
-        async with self.services.store.session() as session:
+        async with self.services.store.read() as conn:  # reads only: a connection, no ORM session
             if aad:
-                person = await person_by_aad(session, aad)
+                person = await person_by_aad(conn, aad)
                 if person is not None:
                     caller = Caller(
                         teams_id=caller.teams_id, name=person.name, aad_object_id=aad, person_id=person.person_id,
                         memberships=tuple(Membership(r, u, n) for r, u, n in person.roles),
                     )
             if activity.conversation is not None and activity.conversation.conversation_type == "channel":
-                info = await conversations.get(session, activity.conversation.id)
-                linked = info.org_unit_id if info else None
+                # the channel's link, whichever thread this is (thread ids end ";messageid=…")
+                data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+                channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+                channel_id = channel.get("id") if isinstance(channel.get("id"), str) else None
+                linked = await linked_unit(conn, activity.conversation.id, channel_id)
             if activity.type == ActivityTypes.message and "verb" not in fields:  # text: a dialog may take it
-                await self.dialogs.probe(session, turn_context)
+                await self.dialogs.probe(conn, turn_context)
         if aad and caller.person_id is None:  # first seen in Teams: known by UPN only? (Teams' member lookup)
             person = await self._first_seen(turn_context, aad)
             if person is not None:

@@ -18,7 +18,7 @@ from typing import Any
 from botbuilder.core import CardFactory, MessageFactory, PrivateConversationState, Storage, TurnContext
 from botbuilder.dialogs import Dialog, DialogSet
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.nlu.rules_core import CANCEL_WORDS  # one list for "avbryt" in and out of a dialog
@@ -26,7 +26,7 @@ from bot.turn import Turn
 from cards.common import notice
 from cards.texts import t
 from followup.errors import UserError
-from storage.state_repo import StateRepo
+from storage.state_repo import state_exists
 
 log = logging.getLogger("tavla.dialogs")
 
@@ -78,11 +78,11 @@ class DialogHost:
                 self.dialogs.add(dialog)
         self.ttl = ttl
 
-    async def probe(self, session: AsyncSession, turn_context: TurnContext) -> None:
-        """Look, inside a transaction the turn opens anyway (the caller's), whether a dialog is open; when
+    async def probe(self, conn: AsyncSession | AsyncConnection, turn_context: TurnContext) -> None:
+        """Look, on a connection the turn uses anyway (the caller's lookup), whether a dialog is open; when
         none is, ``continue_active`` needs no read of its own."""
         if _addressable(turn_context):
-            exists = await StateRepo(session).exists(self.state.get_storage_key(turn_context))
+            exists = await state_exists(conn, self.state.get_storage_key(turn_context))
             turn_context.turn_state[NONE_OPEN_KEY] = not exists
 
     async def continue_active(self, turn_context: TurnContext, turn: Turn) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import Membership, OrgUnit, Person
 
@@ -28,7 +28,7 @@ _BY_AAD = (
 )
 
 
-async def person_by_aad(session: AsyncSession, aad_object_id: str) -> PersonRoles | None:
+async def person_by_aad(session: AsyncSession | AsyncConnection, aad_object_id: str) -> PersonRoles | None:
     """The active person with this AAD object id and their active memberships — one statement, every turn's
     first (a person without memberships is one row of NULL roles)."""
     rows = (await session.execute(_BY_AAD, {"aad": aad_object_id})).all()

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert, or_, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
@@ -596,7 +596,8 @@ async def link_channel(session: AsyncSession, conversation_id: str, channel_id: 
     return int(result.rowcount or 0)
 
 
-async def linked_unit(session: AsyncSession, conversation_id: str, channel_id: str | None) -> int | None:
+async def linked_unit(session: AsyncSession | AsyncConnection, conversation_id: str, channel_id: str | None
+                      ) -> int | None:
     """The enhet a channel is linked to (any thread of it), or None."""
     return (await session.execute(
         select(Conversation.org_unit_id).where(_channel_rows(conversation_id, channel_id),

@@ -76,6 +76,12 @@ def storage_key(key: str) -> str:
 _EXISTS = select(BotState.key).where(BotState.key == bindparam("key"))
 
 
+async def state_exists(conn: AsyncSession | AsyncConnection, key: str) -> bool:
+    """Whether a row is stored under ``key`` (a primary-key probe, no document read)."""
+    found = await conn.execute(_EXISTS, {"key": storage_key(key)})
+    return found.first() is not None
+
+
 class StateRepo:
     """Reads, writes and deletes ``bot_state`` rows inside the caller's session (one transaction)."""
 
@@ -97,11 +103,6 @@ class StateRepo:
                 for key in wanted[stored_key]:
                     found[key] = StateDocument(key, document, str(etag))
         return found
-
-    async def exists(self, key: str) -> bool:
-        """Whether a row is stored under ``key`` (a primary-key probe, no document read)."""
-        found = await self.session.execute(_EXISTS, {"key": storage_key(key)})
-        return found.first() is not None
 
     async def write(self, key: str, document: Any, expected_etag: str | None = None) -> str:
         """Store ``document`` under ``key``; return the new eTag.
