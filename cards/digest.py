@@ -104,7 +104,7 @@ TEXTS: dict[str, dict[str, str]] = {
                     "uppdaterade, klara och försenade aktiviteter, indikatorer, budgetavvikelser och årshjulet.",
               "en": "Every week (default Monday 07:30, before the board meeting) Tavla posts a short summary here: "
                     "updated, completed and overdue activities, indicators, budget deviations and the annual cycle."},
-    "scope": {"sv": "För", "en": "For"},
+    "scope": {"sv": "Sammanfattningen gäller", "en": "The digest covers"},
     "subscribe": {"sv": "Prenumerera", "en": "Subscribe"},
     "whole": {"sv": "Hela förvaltningen", "en": "The whole organisation"},
     # what a command just did
