@@ -173,36 +173,29 @@ class TavlaBot(TeamsActivityHandler):
         sender: ChannelAccount = activity.from_property or ChannelAccount(id="", name="")
         aad = getattr(sender, "aad_object_id", None)
         caller = Caller(teams_id=sender.id or "", name=sender.name or "", aad_object_id=aad)
+        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+        team = data.get("team") if isinstance(data.get("team"), dict) else {}
+        channel_id = channel.get("id") if isinstance(channel.get("id"), str) else None
+        person = None
         linked = None
         async with self.services.store.read() as conn:  # reads only: a connection, no ORM session
             if aad:
                 person = await person_by_aad(conn, aad)
-                if person is not None:
-                    caller = Caller(
-                        teams_id=caller.teams_id, name=person.name, aad_object_id=aad, person_id=person.person_id,
-                        memberships=tuple(Membership(r, u, n) for r, u, n in person.roles),
-                    )
             if activity.conversation is not None and activity.conversation.conversation_type == "channel":
                 # the channel's link, whichever thread this is (thread ids end ";messageid=…")
-                data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-                channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
-                channel_id = channel.get("id") if isinstance(channel.get("id"), str) else None
                 linked = await linked_unit(conn, activity.conversation.id, channel_id)
             if activity.type == ActivityTypes.message and "verb" not in fields:  # text: a dialog may take it
                 await self.dialogs.probe(conn, turn_context)
-        if aad and caller.person_id is None:  # first seen in Teams: known by UPN only? (Teams' member lookup)
+        if aad and person is None:  # first seen in Teams: known by UPN only? (Teams' member lookup)
             person = await self._first_seen(turn_context, aad)
-            if person is not None:
-                caller = Caller(teams_id=caller.teams_id, name=person.name, aad_object_id=aad,
-                                person_id=person.person_id,
-                                memberships=tuple(Membership(r, u, n) for r, u, n in person.roles))
-        data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-        channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
-        team = data.get("team") if isinstance(data.get("team"), dict) else {}
+        if person is not None:
+            caller = Caller(teams_id=caller.teams_id, name=person.name, aad_object_id=aad, person_id=person.person_id,
+                            memberships=tuple(Membership(r, u, n) for r, u, n in person.roles))
         where = Where(
             conversation_id=activity.conversation.id if activity.conversation else "",
             conversation_type=(activity.conversation.conversation_type if activity.conversation else None) or "personal",
-            tenant_id=tenant_of(activity), team_id=team.get("id"), channel_id=channel.get("id"),
+            tenant_id=tenant_of(activity), team_id=team.get("id"), channel_id=channel_id,
             service_url=activity.service_url, linked_org_unit_id=linked,
         )
         return Turn(services=self.services, caller=caller, where=where, lang=lang_of(activity),

@@ -88,8 +88,8 @@ class DialogHost:
     async def continue_active(self, turn_context: TurnContext, turn: Turn) -> bool:
         """Give the message to the open dialog, if any; True when a dialog took it.
 
-        The common case (no dialog open) costs one primary-key read that finds nothing — in the caller's
-        transaction when the turn was ``probe``d: the state row of a person and conversation exists only
+        The common case (no dialog open) costs one primary-key read that finds nothing — on the caller's
+        connection when the turn was ``probe``d: the state row of a person and conversation exists only
         while a dialog is open.
         """
         if not _addressable(turn_context) or turn_context.turn_state.get(NONE_OPEN_KEY):

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.util import await_only
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 MIGRATION_LOCK_ID = 7_345_001  # pg_advisory_lock key: one replica migrates and seeds at a time

@@ -169,12 +169,12 @@ class Catalog:
         q = key(query)
         if not q:
             return []
-        choices: list[tuple[str, Entry]] = self.derived(
-            ("choices", kinds), lambda c: [(name, e) for e in c.of_kind(*kinds) for name in e.names])
-        names = self.derived(("choice names", kinds), lambda c: [name for name, _ in choices])
+        names, owners = self.derived(("choices", kinds), lambda c: (
+            [name for e in c.of_kind(*kinds) for name in e.names],
+            [e for e in c.of_kind(*kinds) for _ in e.names]))
         best: dict[tuple[str, int], Match] = {}
         for name, score, idx in process.extract(q, names, scorer=fuzz.WRatio, limit=limit * 6, score_cutoff=cutoff):
-            entry = choices[idx][1]
+            entry = owners[idx]
             k = (entry.kind, entry.id)
             if k not in best or score > best[k].score:
                 best[k] = Match(entry, float(score), name)
