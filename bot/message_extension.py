@@ -110,7 +110,7 @@ def _bounded_int(value: Any, default: int, low: int, high: int) -> int:
         return default
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: ±Infinity
         return default
     return max(low, min(high, number))
 

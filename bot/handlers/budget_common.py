@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.card_data import MAX_ID
 from bot.turn import Turn
 from cards import budget as cards
 from followup.budget import AreaFigures, LineFigures, by_area, over_budget, totals
@@ -19,7 +20,6 @@ from storage import budget as repo
 
 KINDS = ("line", "area", "total", "over")
 MIN_YEAR, MAX_YEAR = 1900, 2200
-MAX_ID = 2**31 - 1
 
 
 class BadCardData(UserError):

@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.card_data import card_int
 from bot.turn import Turn
 from cards.digest import SubscribeOffer, SubscriptionView
 from followup.errors import Forbidden, UserError
-from followup.schedule import ScheduleError, check_weekday, format_time, next_due, parse_time
+from followup.schedule import ScheduleError, format_time, next_due, parse_time
 from storage import conversations
 from storage import digest as repo
 from storage.models import OrgUnit
@@ -89,10 +90,9 @@ async def scope_id(session: AsyncSession, scope: dict[str, Any] | None) -> int |
 
 async def valid_unit(session: AsyncSession, unit_id: Any) -> int:
     """A scope chosen on a card (user input): an existing org unit id, else a clear message."""
-    try:
-        uid = int(str(unit_id).strip())
-    except (TypeError, ValueError):
-        raise error("bad_scope") from None
+    uid = card_int(unit_id)
+    if uid is None:
+        raise error("bad_scope")
     exists = (await session.execute(select(OrgUnit.id).where(OrgUnit.id == uid))).scalar_one_or_none()
     if exists is None:
         raise error("bad_scope")
@@ -100,10 +100,10 @@ async def valid_unit(session: AsyncSession, unit_id: Any) -> int:
 
 
 def parse_weekday(value: Any) -> int:
-    try:
-        return check_weekday(int(str(value).strip()))
-    except (TypeError, ValueError, ScheduleError):
-        raise error("bad_weekday") from None
+    weekday = card_int(value, minimum=0, maximum=6)
+    if weekday is None:
+        raise error("bad_weekday")
+    return weekday
 
 
 def parse_send_time(value: Any) -> str:
@@ -120,10 +120,7 @@ async def pick_subscription(session: AsyncSession, turn: Turn, *, verb_sv: str,
     subs = await repo.for_conversation(session, pk, include_stopped=include_stopped)
     raw_id = turn.data.get("subscription_id") if turn.verb else None
     if raw_id is not None:
-        try:
-            wanted = int(raw_id)
-        except (TypeError, ValueError):
-            raise error("gone") from None
+        wanted = card_int(raw_id)
         found = next((s for s in subs if s.id == wanted), None)
         if found is None:  # another conversation's id, a stopped one, or made up: never trusted
             raise error("gone")

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.card_data import card_int
 from bot.turn import Turn
 from cards.indicators import (
     Choice,
@@ -29,15 +30,10 @@ from storage.indicators import IndicatorInfo, StoredValue, UnitInfo
 
 def as_id(value: Any, what: str = "id") -> int:
     """A positive integer id from card data (bool, floats with decimals and text are refused)."""
-    if isinstance(value, bool):
+    ident = card_int(value)
+    if ident is None:
         raise UserError(f"Ogiltigt {what} i knappen.", f"Invalid {what} in the button.")
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or value <= 0 or value > 2**31:
-        raise UserError(f"Ogiltigt {what} i knappen.", f"Invalid {what} in the button.")
-    return value
+    return ident
 
 
 def optional_id(value: Any, what: str = "id") -> int | None:

@@ -16,6 +16,7 @@ from typing import Any
 from rapidfuzz import fuzz
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.card_data import MAX_ID, card_int
 from bot.nlu.catalog import key
 from bot.turn import Turn
 from cards import plans as cards
@@ -41,7 +42,6 @@ from storage.plans import ActivityView, Outcome
 MATCH_CUTOFF = 75.0  # below this a title does not name the activity
 MATCH_MARGIN = 8.0  # candidates this close to the best are shown as a choice
 MAX_CANDIDATES = 5
-MAX_ID = 2**31 - 1
 
 
 class BadCardData(UserError):
@@ -80,15 +80,10 @@ def int_field(data: dict[str, Any], name: str, *, required: bool = True, minimum
         if required:
             raise BadCardData()
         return None
-    if isinstance(value, bool):
+    number = card_int(value, minimum=minimum, maximum=maximum)
+    if number is None:
         raise BadCardData()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and re.fullmatch(r"\d{1,10}", value.strip()):
-        value = int(value.strip())
-    if not isinstance(value, int) or not minimum <= value <= maximum:
-        raise BadCardData()
-    return value
+    return number
 
 
 def status_field(data: dict[str, Any], name: str, *, required: bool = False) -> str | None:

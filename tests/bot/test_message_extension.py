@@ -310,6 +310,10 @@ def test_parse_query_prefers_our_parameter_and_bounds_everything() -> None:
     q = me.parse_query({"parameters": [{"name": "initialRun", "value": "true"}]})
     assert q.initial_run and q.text == "" and q.count == me.MAX_RESULTS
     assert me.parse_query({"parameters": [{"name": "searchKeywords", "value": "Toronto"}]}).text == "Toronto"
+    q = me.parse_query({"queryOptions": {"skip": float("inf"), "count": float("nan")}})
+    assert (q.skip, q.count) == (0, me.MAX_RESULTS)
+    q = me.parse_query({"queryOptions": {"skip": -float("inf"), "count": 1e300}})
+    assert (q.skip, q.count) == (0, me.MAX_RESULTS)
 
 
 @pytest.mark.parametrize("typed, name, expected", [

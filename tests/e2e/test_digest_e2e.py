@@ -108,6 +108,15 @@ async def test_change_pause_resume_by_chat_and_card_with_bad_input_refused(sqlit
         assert "25:99" in shown(body) and "klockslag" in shown(body)
         body = await h.press("digest_pause", {"subscription_id": "x"})
         assert "finns inte längre" in shown(body)
+        # Numbers no card of ours sends (the JSON reader takes NaN and Infinity too): the same clear message.
+        for forged in (float("inf"), -float("inf"), float("nan"), 1e300, 2.5, True, "99999999999", -1):
+            for verb in ("digest_settings", "digest_pause"):
+                body = await h.press(verb, {"subscription_id": forged})
+                assert "finns inte längre" in shown(body), (verb, forged)
+            body = await h.press("digest_subscribe", {"scope": forged})
+            assert "känner inte igen den enheten" in shown(body), forged
+            body = await h.press("digest_change", {"subscription_id": sub.id, "weekday": forged})
+            assert "veckodag" in shown(body).lower(), forged
         assert (await _subscription(sqlite_store)).send_time == "09:15"
         # Another conversation's subscription id is not this conversation's to change.
         got = await h.ask("pausa veckosammanfattning", BO)
