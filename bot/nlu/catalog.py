@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from sqlalchemy import select
 
@@ -88,6 +89,25 @@ def _foreign_number(window: str, name: str) -> bool:
     return any(_NUMERIC.fullmatch(token) and token not in own for token in window.split())
 
 
+def _bigrams(text: str) -> list[str]:
+    return [text[i:i + 2] for i in range(len(text) - 1)]
+
+
+def bigram_floor(length: int | np.ndarray, threshold: float) -> float | np.ndarray:
+    """How many of a name's ``length - 1`` bigrams (counted by position) a text must contain for
+    ``fuzz.partial_ratio(name, text) >= threshold`` to be possible, for a name no longer than the text.
+
+    The best window W of the text (|W| = w) aligns with the name (length L) with M = (L + w − indel) / 2 kept
+    characters, and ratio ≥ c means indel ≤ (1 − c)(L + w). A name bigram is in W unless one of its
+    characters is dropped (L − M characters, two bigrams each at most) or a character of W was inserted
+    between its two (w − M, one bigram each): at least 3M − L − w − 1 ≥ (1.5c − 1)(L + w) − 1 bigrams remain,
+    and M ≤ w gives w ≥ cL / (2 − c). For a name longer than the text the roles swap: use the text's length.
+    Below c = 2/3 the floor is no bound at all (≤ 0) and nothing is filtered.
+    """
+    c = threshold / 100.0
+    return (1.5 * c - 1.0) * 2.0 * length / (2.0 - c) - 1.0 - 1e-9
+
+
 @dataclass(frozen=True)
 class _Names:
     """The names of some kinds, indexed for ``Catalog.locate``; built once per catalog and kinds."""
@@ -97,6 +117,9 @@ class _Names:
     by_length: list[str]  # names sorted by length (for the fuzzy pass) …
     lengths: list[int]  # … their lengths …
     positions: list[int]  # … and their indexes into ``pairs``
+    gram_ids: dict[str, int]  # every bigram of a name → a number …
+    grams: np.ndarray  # … the numbers of each name's bigrams in ``by_length`` order, one run per name …
+    gram_starts: np.ndarray  # … where each name's run starts in ``grams`` (one more at the end)
 
     @classmethod
     def build(cls, entries: list[Entry]) -> "_Names":
@@ -108,7 +131,29 @@ class _Names:
             if words:
                 by_first_word.setdefault(words[0], []).append(i)
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
-        return cls(pairs, by_first_word, [pairs[i][0] for i in order], [len(pairs[i][0]) for i in order], order)
+        by_length = [pairs[i][0] for i in order]
+        gram_ids: dict[str, int] = {}
+        runs = [[gram_ids.setdefault(g, len(gram_ids)) for g in _bigrams(name)] for name in by_length]
+        grams = np.fromiter((g for run in runs for g in run), dtype=np.int32)
+        gram_starts = np.zeros(len(runs) + 1, dtype=np.int64)
+        np.cumsum([len(run) for run in runs], out=gram_starts[1:])
+        return cls(pairs, by_first_word, by_length, [len(name) for name in by_length], order, gram_ids, grams,
+                   gram_starts)
+
+    def fuzzy_candidates(self, text: str, lo: int, hi: int, threshold: float) -> list[int]:
+        """The indexes in ``lo:hi`` of ``by_length`` whose bigrams ``text`` holds enough of (``bigram_floor``):
+        the only names ``fuzz.partial_ratio`` can score ``threshold`` against it. One pass in numpy."""
+        if hi <= lo:
+            return []
+        if threshold <= 200 / 3:
+            return list(range(lo, hi))
+        held = np.zeros(len(self.gram_ids) + 1, dtype=np.int32)
+        held[np.fromiter((self.gram_ids[g] for g in set(_bigrams(text)) if g in self.gram_ids), dtype=np.intp)] = 1
+        first, last = int(self.gram_starts[lo]), int(self.gram_starts[hi])
+        counts = np.add.reduceat(held[self.grams[first:last]], self.gram_starts[lo:hi] - first) \
+            if last > first else np.zeros(hi - lo, dtype=np.int32)
+        lengths = np.minimum(np.asarray(self.lengths[lo:hi]), len(text))
+        return (np.flatnonzero(counts >= bigram_floor(lengths, threshold)) + lo).tolist()
 
 
 @dataclass(frozen=True)
@@ -219,8 +264,9 @@ class Catalog:
             candidates.update(names.by_first_word.get(word, ()))
         # fuzzy: names of a length that fits, one pass in C; only those close enough are aligned below
         lo, hi = bisect_left(names.lengths, exact_below), bisect_right(names.lengths, len(t) + 2)
-        close = {names.positions[lo + j] for _, _, j in process.extract(
-            t, names.by_length[lo:hi], scorer=fuzz.partial_ratio, score_cutoff=threshold, limit=None)}
+        maybe = names.fuzzy_candidates(t, lo, hi, threshold)
+        close = {names.positions[maybe[j]] for _, _, j in process.extract(
+            t, [names.by_length[i] for i in maybe], scorer=fuzz.partial_ratio, score_cutoff=threshold, limit=None)}
         found: dict[tuple[str, int], Located] = {}
         for i in sorted(candidates | close):
             name, needle, entry = pairs[i]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from bot.nlu.catalog import Catalog, Entry, Located, _covered, _foreign_number, _word_span, key
+from bot.nlu.catalog import Catalog, Entry, Located, _covered, _foreign_number, _word_span, bigram_floor, key
 
 WORDS = ("hemtjänst särskilt boende förskola grundskola fritidshem gymnasieskola vuxenutbildning bibliotek "
          "kultur fritid gata park räddningstjänst socialpsykiatri ekonomiskt bistånd familjehem lss "
@@ -59,6 +61,23 @@ def _walk(catalog: Catalog, text: str, *kinds: str, threshold: float = 85.0, exa
     return sorted(found.values(), key=lambda m: (-m.score, -(m.end - m.start), m.start))
 
 
+def _typo(rng: random.Random, text: str) -> str:
+    """One or two letters dropped, doubled, swapped or replaced."""
+    chars = list(text)
+    for _ in range(rng.randint(1, 2)):
+        i = rng.randrange(len(chars) - 1)
+        how = rng.choice("dpsr")
+        if how == "d":
+            del chars[i]
+        elif how == "p":
+            chars.insert(i, chars[i])
+        elif how == "s":
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+        else:
+            chars[i] = rng.choice("aeiounrst")
+    return "".join(chars)
+
+
 def test_locate_agrees_with_a_walk_over_every_name() -> None:
     catalog = _catalog(3000)
     rng = random.Random(11)
@@ -66,6 +85,8 @@ def test_locate_agrees_with_a_walk_over_every_name() -> None:
              "räddningstjänst göinge hässleholm", "räddningstjänst göinge-hässleholm utfall",
              "frisknärvaro 94,2 %", "status hme", "omsorg och stöd", "kvar i omsorg och stod"]
     texts += [" ".join(rng.sample(WORDS, 3)) + f" {rng.randint(0, 3100)}" for _ in range(40)]
+    texts += [_typo(rng, " ".join(rng.sample(WORDS, rng.randint(1, 3))) + f" {rng.randint(0, 3100)}")
+              for _ in range(60)]  # near the fuzzy threshold: the bigram prefilter must let these through
     for text in texts:
         for kinds in [("budget_line", "area", "enhet"), ("indicator",), ("enhet",)]:
             assert catalog.locate(text, *kinds) == _walk(catalog, text, *kinds), (text, kinds)
@@ -109,3 +130,23 @@ def test_with_names_adds_synonyms_once_per_catalog() -> None:
     assert len(calls) == len(catalog.entries)
     assert [h.entry.id for h in first.locate("kvar äldreomsorg i hemmet", "budget_line")] == [5, 6]
     assert catalog.locate("kvar äldreomsorg i hemmet", "budget_line") == []
+
+
+def _held(name: str, text: str) -> int:
+    grams = {text[i:i + 2] for i in range(len(text) - 1)}
+    return sum(name[i:i + 2] in grams for i in range(len(name) - 1))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(name=st.text("abcdeno ", min_size=2, max_size=30), text=st.text("abcdeno ", min_size=2, max_size=40),
+       threshold=st.sampled_from([70.0, 80.0, 85.0, 88.0, 95.0]))
+def test_the_bigram_floor_never_hides_a_fuzzy_match(name: str, text: str, threshold: float) -> None:
+    """The prefilter's bound (``bigram_floor``) holds for any pair rapidfuzz scores at the threshold."""
+    if fuzz.partial_ratio(name, text) >= threshold:
+        assert _held(name, text) >= bigram_floor(min(len(name), len(text)), threshold)
+
+
+def test_the_bigram_floor_still_filters() -> None:
+    """Not vacuous: an unrelated name of kommun length is ruled out without rapidfuzz."""
+    assert _held("forskolan larkan 12", "budget kvar aldreomsorg") < bigram_floor(19, 85.0)
+    assert bigram_floor(19, 85.0) > 7
