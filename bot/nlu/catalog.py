@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -115,7 +114,7 @@ class _Names:
     pairs: list[tuple[str, str, Entry]]  # (name, ' name ' with hyphens as spaces, entry), catalog order
     by_first_word: dict[str, list[int]]  # a needle's first word → indexes into ``pairs``
     by_length: list[str]  # names sorted by length (for the fuzzy pass) …
-    lengths: list[int]  # … their lengths …
+    lengths: np.ndarray  # … their lengths …
     positions: list[int]  # … and their indexes into ``pairs``
     gram_ids: dict[str, int]  # every bigram of a name → a number …
     grams: np.ndarray  # … the numbers of each name's bigrams in ``by_length`` order, one run per name …
@@ -137,8 +136,8 @@ class _Names:
         grams = np.fromiter((g for run in runs for g in run), dtype=np.int32)
         gram_starts = np.zeros(len(runs) + 1, dtype=np.int64)
         np.cumsum([len(run) for run in runs], out=gram_starts[1:])
-        return cls(pairs, by_first_word, by_length, [len(name) for name in by_length], order, gram_ids, grams,
-                   gram_starts)
+        return cls(pairs, by_first_word, by_length, np.array([len(name) for name in by_length], dtype=np.int64),
+                   order, gram_ids, grams, gram_starts)
 
     def fuzzy_candidates(self, text: str, lo: int, hi: int, threshold: float) -> list[int]:
         """The indexes in ``lo:hi`` of ``by_length`` whose bigrams ``text`` holds enough of (``bigram_floor``):
@@ -152,7 +151,7 @@ class _Names:
         first, last = int(self.gram_starts[lo]), int(self.gram_starts[hi])
         counts = np.add.reduceat(held[self.grams[first:last]], self.gram_starts[lo:hi] - first) \
             if last > first else np.zeros(hi - lo, dtype=np.int32)
-        lengths = np.minimum(np.asarray(self.lengths[lo:hi]), len(text))
+        lengths = np.minimum(self.lengths[lo:hi], len(text))
         return (np.flatnonzero(counts >= bigram_floor(lengths, threshold)) + lo).tolist()
 
 
@@ -263,7 +262,8 @@ class Catalog:
         for word in set(padded.split()):
             candidates.update(names.by_first_word.get(word, ()))
         # fuzzy: names of a length that fits, one pass in C; only those close enough are aligned below
-        lo, hi = bisect_left(names.lengths, exact_below), bisect_right(names.lengths, len(t) + 2)
+        lo = int(np.searchsorted(names.lengths, exact_below, side="left"))
+        hi = int(np.searchsorted(names.lengths, len(t) + 2, side="right"))
         maybe = names.fuzzy_candidates(t, lo, hi, threshold)
         close = {names.positions[maybe[j]] for _, _, j in process.extract(
             t, [names.by_length[i] for i in maybe], scorer=fuzz.partial_ratio, score_cutoff=threshold, limit=None)}
