@@ -225,17 +225,25 @@ class Catalog:
         return sorted(best.values(), key=lambda m: -m.score)[:limit]
 
     def find_in(self, text: str, *kinds: str, threshold: float = 85.0) -> list[Match]:
-        """Entries whose names occur in ``text`` (as a fuzzy substring), best first."""
+        """Entries whose names occur in ``text`` (as a fuzzy substring), best first.
+
+        A name of three or four characters must occur as a word; a longer one scores ``fuzz.partial_ratio``
+        (100 as a word), and only those the bigram prefilter lets through are scored at all."""
         t = key(text)
+        if not t:
+            return []
+        padded = f" {t} "
+        names = self._names_of(kinds)
+        three, five = (int(np.searchsorted(names.lengths, n, side="left")) for n in (3, 5))
+        maybe = [*range(three, five), *names.fuzzy_candidates(t, five, len(names.by_length), threshold)]
         found: dict[tuple[str, int], Match] = {}
-        for entry in self.of_kind(*kinds):
-            for name in entry.names:
-                if len(name) < 3:
-                    continue
-                score = 100.0 if f" {name} " in f" {t} " else float(fuzz.partial_ratio(name, t)) if len(name) >= 5 else 0.0
-                k = (entry.kind, entry.id)
-                if score >= threshold and (k not in found or score > found[k].score):
-                    found[k] = Match(entry, score, name)
+        for i in sorted(maybe, key=names.positions.__getitem__):  # catalog order: the first of equals stays
+            name, _, entry = names.pairs[names.positions[i]]
+            score = 100.0 if padded.find(f" {name} ") >= 0 else float(fuzz.partial_ratio(name, t)) if len(name) >= 5 \
+                else 0.0
+            k = (entry.kind, entry.id)
+            if score >= threshold and (k not in found or score > found[k].score):
+                found[k] = Match(entry, score, name)
         return sorted(found.values(), key=lambda m: (-m.score, -len(m.name)))
 
     def _names_of(self, kinds: tuple[str, ...]) -> _Names:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from bot.nlu.catalog import Catalog, Entry, Located, _covered, _foreign_number, _word_span, bigram_floor, key
+from bot.nlu.catalog import Catalog, Entry, Located, Match, _covered, _foreign_number, _word_span, bigram_floor, key
 
 WORDS = ("hemtjänst särskilt boende förskola grundskola fritidshem gymnasieskola vuxenutbildning bibliotek "
          "kultur fritid gata park räddningstjänst socialpsykiatri ekonomiskt bistånd familjehem lss "
@@ -130,6 +130,36 @@ def test_with_names_adds_synonyms_once_per_catalog() -> None:
     assert len(calls) == len(catalog.entries)
     assert [h.entry.id for h in first.locate("kvar äldreomsorg i hemmet", "budget_line")] == [5, 6]
     assert catalog.locate("kvar äldreomsorg i hemmet", "budget_line") == []
+
+
+def _find_walk(catalog: Catalog, text: str, *kinds: str, threshold: float = 85.0) -> list[Match]:
+    """What ``find_in`` promises, by scoring every name."""
+    t = key(text)
+    found: dict[tuple[str, int], Match] = {}
+    for entry in catalog.entries:
+        if entry.kind not in kinds:
+            continue
+        for name in entry.names:
+            if len(name) < 3:
+                continue
+            score = 100.0 if f" {name} " in f" {t} " else float(fuzz.partial_ratio(name, t)) if len(name) >= 5 else 0.0
+            k = (entry.kind, entry.id)
+            if score >= threshold and (k not in found or score > found[k].score):
+                found[k] = Match(entry, score, name)
+    return sorted(found.values(), key=lambda m: (-m.score, -len(m.name)))
+
+
+def test_find_in_agrees_with_scoring_every_name() -> None:
+    catalog = _catalog(3000)
+    rng = random.Random(13)
+    texts = ["tavla förskolan humlan", "tavla forskolan hulman", "humlan", "lss", "", "hemtjänst 12",
+             "veckosammanfattning för omsorg och stöd", "räddningstjänst göinge-hässleholm"]
+    texts += [_typo(rng, " ".join(rng.sample(WORDS, rng.randint(1, 3))) + f" {rng.randint(0, 3100)}")
+              for _ in range(60)]
+    for text in texts:
+        for kinds, threshold in [(("enhet",), 85.0), (("budget_line", "area"), 88.0), (("budget_line",), 60.0)]:
+            assert catalog.find_in(text, *kinds, threshold=threshold) == \
+                _find_walk(catalog, text, *kinds, threshold=threshold), (text, kinds)
 
 
 def _held(name: str, text: str) -> int:
