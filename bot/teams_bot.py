@@ -316,6 +316,13 @@ class TavlaBot(TeamsActivityHandler):
         if any(m.id == bot_id for m in members_added):
             await self._welcome(turn_context)
 
+    async def on_teams_members_added_dispatch(self, members_added: list[ChannelAccount], team_info: Any,
+                                              turn_context: TurnContext) -> None:
+        """Only whether Tavla itself was added matters here. The SDK's version fetches every other added member
+        from the connector first (one call each, in the turn) and fails the whole turn — a 500 to Teams, which
+        retries — when the connector does not know one of them."""
+        await self.on_teams_members_added(members_added, team_info, turn_context)
+
     async def on_teams_members_added(self, teams_members_added: list[Any], team_info: Any,
                                      turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None

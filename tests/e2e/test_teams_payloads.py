@@ -10,6 +10,7 @@ import pytest
 
 from storage.db import Store
 from tests.conftest import need_shared
+from tests.resilience.support import watching_bugs
 from tests.support.harness import card_text, running
 
 pytestmark = pytest.mark.shared
@@ -31,6 +32,24 @@ async def test_install_in_team_welcomes_in_channel(sqlite_store: Store) -> None:
         # the installationUpdate Teams sends alongside does not welcome twice
         status, _ = await h.post(payload("installationUpdate-add-team.json", h.connector.url))
         assert status in (200, 201) and len(h.connector.received) == 1
+
+
+async def test_a_person_added_to_the_team_is_not_looked_up_and_gets_no_welcome(sqlite_store: Store) -> None:
+    """The SDK fetched each added member from the connector and failed the turn (500) when it was unknown there."""
+    async with running(sqlite_store) as h:
+        await h.post(payload("conversationUpdate-membersAdded-bot-installed-in-team.json", h.connector.url))
+        await h.connector.wait_for(1)
+        with watching_bugs() as bugs:
+            activity = payload("conversationUpdate-membersAdded-bot-installed-in-team.json", h.connector.url)
+            activity["membersAdded"] = [{"id": "29:someone-new"}]  # a person, not the bot; the connector lacks them
+            status, _ = await h.post(activity)
+            assert status in (200, 201)
+            activity["recipient"]["id"] = "0"  # or the bot's own id garbled: still nobody to look up
+            activity["membersAdded"] = [{"id": "28:608cacfd-1cea-40c9-b678-4b93e69bb72b"}]
+            status, _ = await h.post(activity)
+            assert status in (200, 201)
+        assert bugs.lines() == []
+        assert len(h.connector.received) == 1  # the one welcome, from the install
 
 
 async def test_install_personal_welcomes(sqlite_store: Store) -> None:
