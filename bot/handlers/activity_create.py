@@ -100,8 +100,7 @@ async def unit_for(session: AsyncSession, turn: Turn) -> int:
     if isinstance(turn.slots.get("unit_id"), int):
         return turn.slots["unit_id"]
     if turn.slots.get("unit_text"):
-        raise UserError(f"Jag hittar ingen enhet som heter ”{turn.slots['unit_text']}”.",
-                        f"I can't find a unit called “{turn.slots['unit_text']}”.")
+        raise await common.unknown_unit(turn, str(turn.slots["unit_text"]))
     resolved = await common.resolve_board_unit(session, turn)
     if isinstance(resolved, int):
         return resolved

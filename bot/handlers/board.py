@@ -11,9 +11,9 @@ from cards import plans as cards
 from followup.errors import UserError
 
 
-def _unknown_unit(text: str) -> UserError:
-    return UserError(f"Jag hittar ingen enhet som heter ”{text}”. Skriv t.ex. ”tavla Förskolan Humlan”.",
-                     f"I can't find a unit called “{text}”. Write e.g. “board Förskolan Humlan”.")
+async def _unknown_unit(turn: Turn, text: str) -> UserError:
+    return await common.unknown_unit(turn, text, "Skriv t.ex. ”tavla Förskolan Humlan”.",
+                                     "Write e.g. “board Förskolan Humlan”.")
 
 
 async def handle(turn: Turn) -> Reply:
@@ -27,7 +27,7 @@ async def handle(turn: Turn) -> Reply:
         if isinstance(turn.slots.get("unit_id"), int):
             unit_id = turn.slots["unit_id"]
         elif turn.slots.get("unit_text"):
-            raise _unknown_unit(str(turn.slots["unit_text"]))
+            raise await _unknown_unit(turn, str(turn.slots["unit_text"]))
         else:
             resolved = await common.resolve_board_unit(session, turn)
             if resolved is None:
@@ -41,5 +41,5 @@ async def handle(turn: Turn) -> Reply:
         try:
             card = await common.board_card(session, turn, unit_id, page)
         except common.BadCardData:
-            raise _unknown_unit(str(turn.slots.get("unit_name") or unit_id)) from None
+            raise await _unknown_unit(turn, str(turn.slots.get("unit_name") or unit_id)) from None
     return Reply.card(card)

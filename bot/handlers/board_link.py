@@ -18,8 +18,10 @@ async def handle(turn: Turn) -> Reply:
     unit_id = turn.slots.get("unit_id")
     if not isinstance(unit_id, int):
         text = turn.slots.get("unit_text")
-        raise UserError(f"Jag hittar ingen enhet som heter ”{text}”. Skriv t.ex. ”koppla kanalen till Förskolan Humlan”."
-                        if text else "Till vilken enhet? Skriv t.ex. ”koppla kanalen till Förskolan Humlan”.",
+        if text:
+            raise await common.unknown_unit(turn, str(text), "Skriv t.ex. ”koppla kanalen till Förskolan Humlan”.",
+                                            "Write e.g. “link this channel to Förskolan Humlan”.")
+        raise UserError("Till vilken enhet? Skriv t.ex. ”koppla kanalen till Förskolan Humlan”.",
                         "Which unit? Write e.g. “link this channel to Förskolan Humlan”.")
     async with turn.store.session() as session:
         unit = await plans.get_unit(session, unit_id)

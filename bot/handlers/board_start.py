@@ -19,8 +19,7 @@ async def handle(turn: Turn) -> Reply:
         elif isinstance(turn.slots.get("unit_id"), int):
             unit_id = turn.slots["unit_id"]
         elif turn.slots.get("unit_text"):
-            raise UserError(f"Jag hittar ingen enhet som heter ”{turn.slots['unit_text']}”.",
-                            f"I can't find a unit called “{turn.slots['unit_text']}”.")
+            raise await common.unknown_unit(turn, str(turn.slots["unit_text"]))
         else:
             resolved = await common.resolve_board_unit(session, turn)
             if not isinstance(resolved, int):

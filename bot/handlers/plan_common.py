@@ -54,6 +54,23 @@ class BadCardData(UserError):
                          "or “board” for a fresh card.")
 
 
+async def unknown_unit(turn: Turn, text: str, example_sv: str = "", example_en: str = "") -> UserError:
+    """No enhet is called ``text``: say so, with the nearest enhet names ("Menade du …?") when there are any."""
+    catalog = await turn.services.catalogs.get(turn.clock.today().year)
+    near = [m.entry.label for m in catalog.suggest(text, "enhet", limit=3)]
+    sv = f"Jag hittar ingen enhet som heter ”{text}”."
+    en = f"I can't find a unit called “{text}”."
+    if near:
+        sv += f" Menade du {_or(near, 'eller')}?"
+        en += f" Did you mean {_or(near, 'or')}?"
+    return UserError(f"{sv} {example_sv}".strip(), f"{en} {example_en}".strip())
+
+
+def _or(names: list[str], word: str) -> str:
+    quoted = [f"”{n}”" for n in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {word} {quoted[-1]}"
+
+
 class NothingToSave(UserError):
     def __init__(self, view: ActivityView) -> None:
         sv = f"{label(view.status, 'sv')}, {view.progress} %"

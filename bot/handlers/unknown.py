@@ -5,8 +5,6 @@ from __future__ import annotations
 from bot.turn import Reply, Turn
 from cards.common import Suggestion, not_understood
 
-SUGGEST_CUTOFF = 70.0  # rapidfuzz WRatio, 0..100
-SUGGEST_SPREAD = 10.0
 QUESTION_FOR_KIND = {
     "indicator": ("status {name}", "status {name}"),
     "budget_line": ("budget {name}", "budget {name}"),
@@ -17,10 +15,7 @@ QUESTION_FOR_KIND = {
 
 async def handle(turn: Turn) -> Reply:
     catalog = await turn.services.catalogs.get(turn.clock.today().year)
-    # Only names that are clearly close, and close to the best one: a guess from random letters ("asdf")
-    # is worse than no guess.
-    matches = catalog.search(turn.text, *QUESTION_FOR_KIND, limit=4, cutoff=SUGGEST_CUTOFF)
-    matches = [m for m in matches if m.score >= matches[0].score - SUGGEST_SPREAD]
+    matches = catalog.suggest(turn.text, *QUESTION_FOR_KIND)
     suggestions = []
     for match in matches:
         sv, en = QUESTION_FOR_KIND[match.entry.kind]

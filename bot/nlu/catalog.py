@@ -88,6 +88,13 @@ def _foreign_number(window: str, name: str) -> bool:
     return any(_NUMERIC.fullmatch(token) and token not in own for token in window.split())
 
 
+def lacks_number(name: str, words: set[str] | str) -> bool:
+    """A (keyed) name with a number the text's words do not have: 'hemtjänst grupp 2' is not 'hemtjänst grupp 4'."""
+    if isinstance(words, str):
+        words = set(key(words).split())
+    return any(_NUMERIC.fullmatch(token) and token not in words for token in name.split())
+
+
 def _bigrams(text: str) -> list[str]:
     return [text[i:i + 2] for i in range(len(text) - 1)]
 
@@ -224,23 +231,36 @@ class Catalog:
                 best[k] = Match(entry, float(score), name)
         return sorted(best.values(), key=lambda m: -m.score)[:limit]
 
+    def suggest(self, text: str, *kinds: str, limit: int = 4, cutoff: float = 70.0, spread: float = 10.0
+                ) -> list[Match]:
+        """Names to offer as "did you mean": clearly close (``cutoff``) and close to the best one (``spread``) —
+        a guess from random letters ("asdf") is worse than no guess."""
+        matches = self.search(text, *kinds, limit=limit, cutoff=cutoff)
+        return [m for m in matches if m.score >= matches[0].score - spread]
+
     def find_in(self, text: str, *kinds: str, threshold: float = 85.0) -> list[Match]:
         """Entries whose names occur in ``text`` (as a fuzzy substring), best first.
 
         A name of three or four characters must occur as a word; a longer one scores ``fuzz.partial_ratio``
-        (100 as a word), and only those the bigram prefilter lets through are scored at all."""
+        (100 as a word), and only those the bigram prefilter lets through are scored at all. A name with a
+        number the text lacks matches only exactly ("hemtjänst grupp 4" is not Hemtjänst grupp 2)."""
         t = key(text)
         if not t:
             return []
         padded = f" {t} "
+        words = set(t.split())
         names = self._names_of(kinds)
         three, five = (int(np.searchsorted(names.lengths, n, side="left")) for n in (3, 5))
         maybe = [*range(three, five), *names.fuzzy_candidates(t, five, len(names.by_length), threshold)]
         found: dict[tuple[str, int], Match] = {}
         for i in sorted(maybe, key=names.positions.__getitem__):  # catalog order: the first of equals stays
             name, _, entry = names.pairs[names.positions[i]]
-            score = 100.0 if padded.find(f" {name} ") >= 0 else float(fuzz.partial_ratio(name, t)) if len(name) >= 5 \
-                else 0.0
+            if padded.find(f" {name} ") >= 0:
+                score = 100.0
+            elif len(name) < 5 or lacks_number(name, words):
+                continue
+            else:
+                score = float(fuzz.partial_ratio(name, t))
             k = (entry.kind, entry.id)
             if score >= threshold and (k not in found or score > found[k].score):
                 found[k] = Match(entry, score, name)

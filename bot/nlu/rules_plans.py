@@ -15,6 +15,7 @@ import re
 from datetime import date
 from typing import Any
 
+from bot.nlu.catalog import lacks_number
 from bot.nlu.intents import Intent
 from bot.nlu.normalize import Utterance, clean, fold
 from followup.activities import KLAR, find_status
@@ -56,7 +57,8 @@ def _unit(catalog: Any, text: str) -> dict[str, Any]:
     if not text:
         return {}
     if catalog is not None and hasattr(catalog, "find_in"):
-        found = catalog.find_in(text, "enhet", threshold=85.0) or catalog.search(text, "enhet", limit=2, cutoff=80.0)
+        found = catalog.find_in(text, "enhet", threshold=85.0) or [
+            m for m in catalog.search(text, "enhet", limit=2, cutoff=80.0) if not lacks_number(m.name, text)]
         if found:
             return {"unit_id": found[0].entry.id, "unit_name": found[0].entry.label}
     return {"unit_text": text}

@@ -142,7 +142,12 @@ def _find_walk(catalog: Catalog, text: str, *kinds: str, threshold: float = 85.0
         for name in entry.names:
             if len(name) < 3:
                 continue
-            score = 100.0 if f" {name} " in f" {t} " else float(fuzz.partial_ratio(name, t)) if len(name) >= 5 else 0.0
+            if f" {name} " in f" {t} ":
+                score = 100.0
+            elif len(name) < 5 or any(w.isdigit() and w not in t.split() for w in name.split()):
+                continue
+            else:
+                score = float(fuzz.partial_ratio(name, t))
             k = (entry.kind, entry.id)
             if score >= threshold and (k not in found or score > found[k].score):
                 found[k] = Match(entry, score, name)
@@ -160,6 +165,15 @@ def test_find_in_agrees_with_scoring_every_name() -> None:
         for kinds, threshold in [(("enhet",), 85.0), (("budget_line", "area"), 88.0), (("budget_line",), 60.0)]:
             assert catalog.find_in(text, *kinds, threshold=threshold) == \
                 _find_walk(catalog, text, *kinds, threshold=threshold), (text, kinds)
+
+
+def test_find_in_takes_a_number_in_a_name_as_part_of_it() -> None:
+    entries = tuple(Entry("enhet", n, f"Hemtjänst grupp {n}", (key(f"Hemtjänst grupp {n}"),)) for n in (2, 3))
+    catalog = Catalog(entries + (Entry("enhet", 9, "Förskolan Humlan", (key("Förskolan Humlan"),)),), 2018)
+    assert [m.entry.id for m in catalog.find_in("tavla hemtjänst grupp 3", "enhet")] == [3]
+    assert [m.entry.id for m in catalog.find_in("tavla hemtjänst grup 3", "enhet")] == [3]
+    assert catalog.find_in("tavla hemtjänst grupp 4", "enhet") == []
+    assert [m.entry.id for m in catalog.find_in("tavla förskolan humlan 2", "enhet")] == [9]
 
 
 def _held(name: str, text: str) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from storage.db import Store
 from storage.demo import seed_demo
 from bot.state_storage import SqlStorage
-from storage.models import Activity, ActivityUpdate, ActionPlan, BoardMeeting, BotState, Conversation, Goal
+from storage.models import Activity, ActivityUpdate, ActionPlan, BoardMeeting, BotState, Conversation, Goal, OrgUnit
 from tests.support.cards import assert_valid_card
 from tests.support.harness import ANNA, STRANGER, Harness, User, card_text, channel_conversation, running
 
@@ -385,6 +385,20 @@ async def test_board_in_a_linked_channel(demo: Store) -> None:
 
 def mentor_unit(board: dict[str, Any]) -> int:
     return actions(board, "board.propose")[0]["data"]["unit"]
+
+
+async def test_a_unit_named_with_another_number_is_not_taken_and_the_near_ones_are_offered(demo: Store) -> None:
+    async with demo.session() as session:
+        area = (await session.execute(select(OrgUnit).where(OrgUnit.name == "Hälsa och omsorg"))).scalar_one()
+        session.add_all([OrgUnit(code=f"T-HG{n}", name=f"Hemtjänst grupp {n}", kind="enhet", parent_id=area.id,
+                                 valid_from=2018) for n in (2, 3)])
+    async with running(demo) as h:
+        text = card_text(only_card(await h.ask("tavla hemtjänst grupp 4")))
+        assert "hittar ingen enhet som heter ”hemtjänst grupp 4”" in text
+        assert "Menade du ”Hemtjänst grupp 2” eller ”Hemtjänst grupp 3”?" in text
+        assert "Tavla – Hemtjänst grupp 3" in card_text(only_card(await h.ask("tavla hemtjänst grup 3")))
+        text = card_text(only_card(await h.ask("starta tavelmöte för hemtjänst grupp 9", BO)))
+        assert "hittar ingen enhet som heter" in text and "Menade du" in text
 
 
 async def test_any_board_is_public_and_new_activities_are_for_chefs(demo: Store) -> None:
