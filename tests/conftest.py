@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from settings import Settings
 from storage.db import Store
@@ -23,6 +24,13 @@ SHARED = ROOT.parent / "shared"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("TAVLA_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 PG_RAN_MARKER = os.environ.get("TAVLA_PG_RAN_FILE")  # .ci/run checks that PostgreSQL tests really ran
+
+# Property tests: a run on a developer's machine draws new examples every time (that is how the hostile-body
+# tests found a forged Infinity and a garbled recipient id); CI replays one fixed set, so a red CI is a change
+# of ours, never the dice. A failure prints the blob that reproduces it (``@reproduce_failure``).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", database=None, print_blob=True)
+hypothesis_settings.load_profile("ci" if IN_CI else "explore")
 
 
 def need_shared(*parts: str) -> Path:

@@ -35,7 +35,7 @@ from tests.resilience.support import (
 from tests.support.harness import ANNA, STRANGER, Harness, User, card_text, running
 
 EXAMPLES = 400
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
+PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
                     suppress_health_check=list(HealthCheck), print_blob=True)
 SEED_DAY = date(2018, 5, 15)
 
