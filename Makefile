@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 TAVLA_AS_OF ?= 2018-05-15
 export TAVLA_AS_OF
 
-.PHONY: run test chat bench clean lint migrate seed demo manifest
+.PHONY: run test chat bench fuzz clean lint migrate seed demo manifest
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ chat: $(STAMP)         ## console chat with a running bot
 
 bench: $(STAMP)        ## benchmarks (not part of `make test`)
 	$(BIN)/python -m bench
+
+fuzz: $(STAMP)         ## the hostile-body property tests with 10× the examples, new ones each run (not in `make test`)
+	TAVLA_FUZZ_EXAMPLES=$${TAVLA_FUZZ_EXAMPLES:-4000} CI= $(BIN)/python -m pytest -q -p no:cacheprovider tests/resilience/test_bad_bodies.py
 
 demo: $(STAMP)         ## add clearly marked exempeldata (people, plans, utfall, values)
 	$(BIN)/tavla seed --demo
