@@ -26,6 +26,9 @@ async def handle(turn: Turn) -> Reply:
         page = int(turn.slots.get("page") or 1)
         if isinstance(turn.slots.get("unit_id"), int):
             unit_id = turn.slots["unit_id"]
+        elif turn.slots.get("unit_choices"):  # several enheter fit the name: their boards, one button each
+            choices = [(int(c[0]), str(c[1])) for c in turn.slots["unit_choices"]]
+            return Reply.card(cards.choose_unit_card(choices, common.footer(turn), turn.lang))
         elif turn.slots.get("unit_text"):
             raise await _unknown_unit(turn, str(turn.slots["unit_text"]))
         else:

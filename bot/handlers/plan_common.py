@@ -55,7 +55,12 @@ class BadCardData(UserError):
 
 
 async def unknown_unit(turn: Turn, text: str, example_sv: str = "", example_en: str = "") -> UserError:
-    """No enhet is called ``text``: say so, with the nearest enhet names ("Menade du …?") when there are any."""
+    """No enhet is called ``text``: say so, with the nearest enhet names ("Menade du …?") when there are any.
+    Several that fit equally (the recogniser's ``unit_choices``): name them and ask for the whole name."""
+    choices = [str(c[1]) for c in turn.slots.get("unit_choices") or [] if isinstance(c, (list, tuple)) and len(c) == 2]
+    if choices:
+        return UserError(f"Flera enheter passar ”{text}”: {_or(choices, 'och')}. Skriv hela namnet.",
+                         f"Several units fit “{text}”: {_or(choices, 'and')}. Write the whole name.")
     catalog = await turn.services.catalogs.get(turn.clock.today().year)
     near = [m.entry.label for m in catalog.suggest(text, "enhet", limit=3)]
     sv = f"Jag hittar ingen enhet som heter ”{text}”."

@@ -88,10 +88,13 @@ def _foreign_number(window: str, name: str) -> bool:
     return any(_NUMERIC.fullmatch(token) and token not in own for token in window.split())
 
 
-def lacks_number(name: str, words: set[str] | str) -> bool:
-    """A (keyed) name with a number the text's words do not have: 'hemtjänst grupp 2' is not 'hemtjänst grupp 4'."""
+def other_number(name: str, words: set[str] | str) -> bool:
+    """The text writes a number and the (keyed) name has one it does not: 'hemtjänst grupp 4' is not Hemtjänst
+    grupp 2 (but 'hemtjänst grupp', with no number, may be either)."""
     if isinstance(words, str):
         words = set(key(words).split())
+    if not any(_NUMERIC.fullmatch(word) for word in words):
+        return False
     return any(_NUMERIC.fullmatch(token) and token not in words for token in name.split())
 
 
@@ -242,8 +245,9 @@ class Catalog:
         """Entries whose names occur in ``text`` (as a fuzzy substring), best first.
 
         A name of three or four characters must occur as a word; a longer one scores ``fuzz.partial_ratio``
-        (100 as a word), and only those the bigram prefilter lets through are scored at all. A name with a
-        number the text lacks matches only exactly ("hemtjänst grupp 4" is not Hemtjänst grupp 2)."""
+        (100 as a word), and only those the bigram prefilter lets through are scored at all. A text that
+        writes a number matches a name with another number only exactly ("hemtjänst grupp 4" is not Hemtjänst
+        grupp 2)."""
         t = key(text)
         if not t:
             return []
@@ -257,7 +261,7 @@ class Catalog:
             name, _, entry = names.pairs[names.positions[i]]
             if padded.find(f" {name} ") >= 0:
                 score = 100.0
-            elif len(name) < 5 or lacks_number(name, words):
+            elif len(name) < 5 or other_number(name, words):
                 continue
             else:
                 score = float(fuzz.partial_ratio(name, t))

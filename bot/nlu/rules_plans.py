@@ -15,7 +15,7 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.nlu.catalog import lacks_number
+from bot.nlu.catalog import key, other_number
 from bot.nlu.intents import Intent
 from bot.nlu.normalize import Utterance, clean, fold
 from followup.activities import KLAR, find_status
@@ -52,15 +52,26 @@ def _folded(raw: str) -> tuple[str, str]:
 
 
 def _unit(catalog: Any, text: str) -> dict[str, Any]:
-    """Slots for an enhet named in ``text``: ``unit_id`` when found, else ``unit_text`` for the handler to say."""
+    """Slots for an enhet named in ``text``: ``unit_id`` when one fits, else ``unit_text`` for the handler to
+    say — with ``unit_choices`` (id, name) when several fit equally ("hemtjänst": Knislinge or Broby)."""
     text = text.strip(" :,.")
     if not text:
         return {}
     if catalog is not None and hasattr(catalog, "find_in"):
         found = catalog.find_in(text, "enhet", threshold=85.0) or [
-            m for m in catalog.search(text, "enhet", limit=2, cutoff=80.0) if not lacks_number(m.name, text)]
-        if found:
-            return {"unit_id": found[0].entry.id, "unit_name": found[0].entry.label}
+            m for m in catalog.search(text, "enhet", limit=2, cutoff=80.0) if not other_number(m.name, text)]
+        padded = f" {key(text)} "
+        written = [m for m in found if f" {m.name} " in padded]  # a whole name as written beats a part of one
+        if written:
+            longest = max(len(m.name) for m in written)
+            best = [m for m in written if len(m.name) == longest]
+        else:
+            best = [m for m in found if m.score == found[0].score] if found else []
+        if len(best) == 1:
+            return {"unit_id": best[0].entry.id, "unit_name": best[0].entry.label}
+        if best:
+            return {"unit_text": text,
+                    "unit_choices": sorted([[m.entry.id, m.entry.label] for m in best[:6]], key=lambda c: c[1])}
     return {"unit_text": text}
 
 
@@ -124,7 +135,10 @@ def board_start(u: Utterance, catalog: Any) -> Intent | None:
                        "starta veckans tavelmote", "start board meeting", "start the board meeting")
     if rest is None:
         return None
-    rest = re.sub(r"^(?:for|i|pa|for enheten)\s+", "", fold(rest.lower())) if rest else ""
+    # "för …", "i …", "på …" before the name go; the name stays as written (it is said back)
+    _, low = _folded(rest) if rest else ("", "")
+    lead = re.match(r"(?:for enheten|for|i|pa)\s+", low)
+    rest = rest[lead.end():] if lead and len(low) == len(rest) else rest
     return Intent("board_start", 1.0, _unit(catalog, rest) if rest else {})
 
 

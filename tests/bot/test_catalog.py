@@ -144,7 +144,8 @@ def _find_walk(catalog: Catalog, text: str, *kinds: str, threshold: float = 85.0
                 continue
             if f" {name} " in f" {t} ":
                 score = 100.0
-            elif len(name) < 5 or any(w.isdigit() and w not in t.split() for w in name.split()):
+            elif len(name) < 5 or (any(w.isdigit() for w in t.split())
+                                   and any(w.isdigit() and w not in t.split() for w in name.split())):
                 continue
             else:
                 score = float(fuzz.partial_ratio(name, t))
@@ -174,6 +175,7 @@ def test_find_in_takes_a_number_in_a_name_as_part_of_it() -> None:
     assert [m.entry.id for m in catalog.find_in("tavla hemtjänst grup 3", "enhet")] == [3]
     assert catalog.find_in("tavla hemtjänst grupp 4", "enhet") == []
     assert [m.entry.id for m in catalog.find_in("tavla förskolan humlan 2", "enhet")] == [9]
+    assert sorted(m.entry.id for m in catalog.find_in("tavla hemtjänst grupp", "enhet")) == [2, 3]
 
 
 def _held(name: str, text: str) -> int:

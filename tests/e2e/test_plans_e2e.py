@@ -399,6 +399,11 @@ async def test_a_unit_named_with_another_number_is_not_taken_and_the_near_ones_a
         assert "Tavla – Hemtjänst grupp 3" in card_text(only_card(await h.ask("tavla hemtjänst grup 3")))
         text = card_text(only_card(await h.ask("starta tavelmöte för hemtjänst grupp 9", BO)))
         assert "hittar ingen enhet som heter" in text and "Menade du" in text
+        # No number written: both fit, so a choice of their boards (or, where a command needs one, the names)
+        choice = only_card(await h.ask("tavla hemtjänst grupp"))
+        assert [a["title"] for a in choice["actions"]] == ["Hemtjänst grupp 2", "Hemtjänst grupp 3"]
+        text = card_text(only_card(await h.ask("starta tavelmöte för hemtjänst grupp", BO)))
+        assert "Flera enheter passar ”hemtjänst grupp”: ”Hemtjänst grupp 2” och ”Hemtjänst grupp 3”" in text
 
 
 async def test_any_board_is_public_and_new_activities_are_for_chefs(demo: Store) -> None:
