@@ -85,6 +85,23 @@ async def test_bad_bodies_get_400_and_server_stays_up(sqlite_store: Store) -> No
             assert resp.status == 200
 
 
+async def test_odd_teams_channel_data_fails_only_where_the_sdk_reads_it(sqlite_store: Store) -> None:
+    """The SDK deserialises channelData for conversation updates (a malformed one is refused, 400); a message's
+    it never reads, and Tavla reads it field by field, so a message with a team that is a number is answered."""
+    async with running(sqlite_store) as h:
+        odd = {"team": 5, "tenant": "x", "channel": [1]}
+        update = h.installed_in_team()
+        update["channelData"] = odd
+        status, _ = await h.post(update)
+        assert status == 400
+        message = h.message("hjälp")
+        message["channelData"] = odd
+        status, _ = await h.post(message)
+        assert status in (200, 201)
+        got = await h.connector.wait_for(1)
+        assert "Det här kan du fråga Tavla" in card_text(got[0].cards[0])
+
+
 async def test_two_first_messages_of_a_new_conversation_at_once_are_both_answered(store: Store) -> None:
     """Both turns try to store the new conversation; the one that loses the race must not become a 500."""
     import asyncio
