@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.ratelimit import TEAMS_APP_WINDOWS, TEAMS_CONVERSATION_WINDOWS, OutboundLimiter
+from bot.ratelimit import TEAMS_APP_WINDOWS, TEAMS_CONVERSATION_WINDOWS, OutboundLimiter, PacedWindows, Windows
 from cards.digest import ReminderItem, ReminderView, digest_card, quiet_text, reminder_card
 from followup.clock import Clock
 from followup.digest import DigestContent, build_digest, reminder_items
@@ -245,8 +245,17 @@ def backoff(policy: DeliveryPolicy, attempt: int, rng: random.Random) -> float:
 
 
 PACE_CONVERSATION_MARGIN_S = 0.25  # the service counts arrivals: a new connection or a busy loop delays one
-PACE_APP_SPACING_S = 0.0197  # + margin = one send every 21.7 ms ≈ 46/s: 1 000 channels in ≈ 21.7 s (floor 20 s)
 PACE_APP_MARGIN_S = 0.002
+PACE_APP_INTERVAL_S = 0.0217  # one send every 21.7 ms ≈ 46/s: 1 000 channels in ≈ 21.7 s (floor 20 s)
+# A send may go up to 10 ms before its slot, so one that went a few ms late (a busy loop) does not move every
+# later one back: with the slot counted from the last send, lateness added up (≈ 1.1 × the floor became ≈ 1.2 ×).
+# Any 1 s holds at most 1 + 1.01 / 0.0217 = 47 sends: Teams allows 50.
+PACE_APP_TOLERANCE_S = 0.010
+
+
+def _paced_apps(windows: Windows) -> PacedWindows:
+    return PacedWindows(windows, interval=PACE_APP_INTERVAL_S, tolerance=PACE_APP_TOLERANCE_S,
+                        margin=PACE_APP_MARGIN_S, max_keys=1_000)
 
 
 def pace_limiter() -> OutboundLimiter:
@@ -257,17 +266,17 @@ def pace_limiter() -> OutboundLimiter:
     (a burst tolerates only the margin). Per conversation, Teams' four windows with a wide margin. Each
     429 avoided saves a ``Retry-After``.
     """
-    limiter = OutboundLimiter(TEAMS_CONVERSATION_WINDOWS, ((PACE_APP_SPACING_S, 1), *TEAMS_APP_WINDOWS))
+    limiter = OutboundLimiter(TEAMS_CONVERSATION_WINDOWS, TEAMS_APP_WINDOWS)
     limiter.conversations.margin = PACE_CONVERSATION_MARGIN_S
-    limiter.apps.margin = PACE_APP_MARGIN_S
+    limiter.apps = _paced_apps(TEAMS_APP_WINDOWS)
     return limiter
 
 
 def smoothing_limiter() -> OutboundLimiter:
     """Even spacing only, right before the POST: turns a group of runs released by one commit back into
     a steady stream (the pace before the commit already keeps the rate and the per-conversation windows)."""
-    limiter = OutboundLimiter(((3600.0, 1_000_000),), ((PACE_APP_SPACING_S, 1),))
-    limiter.apps.margin = PACE_APP_MARGIN_S
+    limiter = OutboundLimiter(((3600.0, 1_000_000),), ((3600.0, 1_000_000),))
+    limiter.apps = _paced_apps(((3600.0, 1_000_000),))
     return limiter
 
 

@@ -105,6 +105,34 @@ class SlidingWindows:
             self._paused = {k: v for k, v in self._paused.items() if v > now}
 
 
+class PacedWindows(SlidingWindows):
+    """Sliding windows plus an even pace per key: one send every ``interval`` on a schedule of its own (the
+    generic cell rate algorithm). A send may go up to ``tolerance`` before its slot; one that went late by up to
+    ``tolerance`` leaves the schedule where it was, so the next goes on time instead of every later send moving
+    back by the same amount. A sender that is always ready sends exactly every ``interval``; any span of L
+    seconds holds at most 1 + (L + tolerance) / interval sends."""
+
+    def __init__(self, windows: Windows, *, interval: float, tolerance: float, margin: float = DEFAULT_MARGIN_S,
+                 max_keys: int = DEFAULT_MAX_KEYS) -> None:
+        super().__init__(windows, margin=margin, max_keys=max_keys)
+        if interval <= 0 or not 0 <= tolerance < interval:
+            raise ValueError(f"bad pace: interval {interval!r}, tolerance {tolerance!r}")
+        self.interval = interval
+        self.tolerance = tolerance
+        self._slot: dict[Hashable, float] = {}  # the next send's slot per key (GCRA's theoretical arrival time)
+
+    def earliest(self, key: Hashable, now: float) -> float:
+        at = super().earliest(key, now)
+        slot = self._slot.get(key)
+        return at if slot is None else max(at, slot - self.tolerance)
+
+    def record(self, key: Hashable, at: float) -> None:
+        super().record(key, at)
+        self._slot[key] = max(self._slot.get(key, at), at) + self.interval
+        if len(self._slot) > self.max_keys:
+            self._slot = {k: v for k, v in self._slot.items() if v > at}
+
+
 class OutboundLimiter:
     """One instance per process, shared by replies and proactive sends.
 

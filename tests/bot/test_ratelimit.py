@@ -11,6 +11,7 @@ from bot.ratelimit import (
     TEAMS_APP_WINDOWS,
     TEAMS_CONVERSATION_WINDOWS,
     OutboundLimiter,
+    PacedWindows,
     RateLimitExceeded,
     SlidingWindows,
 )
@@ -182,3 +183,42 @@ async def test_concurrent_senders_on_the_real_clock() -> None:
     times = [t for _, t in done]
     assert violations(times, ((0.2, 2),), margin=0.02) == []
     assert times[-1] == pytest.approx(0.4, abs=0.15)
+
+
+def _paced(apps: SlidingWindows, lateness: list[float]) -> list[float]:
+    """A digest run's pace on a fake clock: each send as soon as allowed, then ``lateness[i]`` late (a busy loop)."""
+    now = 1000.0
+    times = []
+    for late in lateness:
+        now = max(now, apps.earliest("app", now)) + late
+        apps.record("app", now)
+        times.append(now)
+    return times
+
+
+def test_the_digest_pace_keeps_its_time_when_sends_go_a_little_late() -> None:
+    """46 a second, evenly; sends a few ms late do not push every later one back (they did with the slot counted
+    from the last send: 1 000 sends each up to 9 ms late took ≈ 4.5 s more), and no 1 s holds more than 47."""
+    from bot.digest_sender import PACE_APP_INTERVAL_S, _paced_apps
+
+    rng = __import__("random").Random(4)
+    lateness = [rng.uniform(0, 0.009) for _ in range(1000)]
+    times = _paced(_paced_apps(TEAMS_APP_WINDOWS), lateness)
+    assert times[-1] - times[0] < 999 * PACE_APP_INTERVAL_S + 0.02  # ≈ 4.5 s of lateness in all, all made good
+    assert violations(times, TEAMS_APP_WINDOWS) == []
+    assert max(sum(1 for s in times if t - 1.0 < s <= t) for t in times) <= 47
+    on_time = _paced(_paced_apps(TEAMS_APP_WINDOWS), [0.0] * 200)
+    assert {round(b - a, 4) for a, b in zip(on_time[1:], on_time[2:])} == {PACE_APP_INTERVAL_S}  # evenly, once started
+    old = _paced(SlidingWindows(((PACE_APP_INTERVAL_S - 0.002, 1),), margin=0.002), lateness)  # the previous pace
+    assert old[-1] - old[0] > times[-1] - times[0] + 4.0
+
+
+def test_a_paced_key_waits_its_slot_and_a_long_stall_is_not_made_up_in_a_burst() -> None:
+    apps = PacedWindows(((1.0, 50),), interval=0.02, tolerance=0.005, margin=0.0)
+    apps.record("a", 10.0)
+    assert apps.earliest("a", 10.0) == pytest.approx(10.015)  # the next slot (10.02) less the tolerance
+    assert apps.earliest("b", 10.0) == 10.0  # keys are paced apart
+    apps.record("a", 11.0)  # a second late: the schedule starts again from here, no catching up
+    assert apps.earliest("a", 11.0) == pytest.approx(11.015)
+    with pytest.raises(ValueError):
+        PacedWindows(((1.0, 50),), interval=0.02, tolerance=0.02)
