@@ -316,7 +316,7 @@ async def search(turn: Turn, query: Query) -> dict[str, Any]:
     today = turn.clock.today()
     stamp = cards.Stamp(today, turn.clock.pinned)
     catalog = await turn.services.catalogs.get(today.year)
-    async with turn.store.session() as session:
+    async with turn.store.read_session() as session:
         activities = await plans.list_activities(session, year=today.year) if plans is not None else []
         if query.text:
             ranked = best_first(rank_catalog(catalog, query.text)

@@ -108,7 +108,7 @@ async def _candidates(step: WaterfallStepContext) -> list[dict[str, Any]]:
     turn = tavla_turn(step.context)
     person_id = common.require_known(turn)
     year = turn.clock.today().year
-    async with turn.store.session() as session:
+    async with turn.store.read_session() as session:
         own = [v for v in await plans.list_activities(session, year=year, owner_id=person_id) if v.status != KLAR]
         units = [u.id for u in await common.my_units(session, turn)]
         # The unit's open activities too (not its ideas: those are prioritised by the chef at the tavelmöte).
@@ -225,7 +225,7 @@ async def save_step(step: WaterfallStepContext) -> DialogTurnResult:
     chosen = step.values["chosen"]
     change = cards.Change(status=step.values["status"], progress=step.values["progress"],
                           comment=step.values["comment"])
-    async with turn.store.session() as session:
+    async with turn.store.write_session() as session:
         applied = await common.apply_change(session, turn, chosen["id"], chosen["version"], change, via="dialog")
     await say(step.context, card=common.confirmation(turn, applied))
     return await step.end_dialog(applied.outcome.applied)

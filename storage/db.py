@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,8 +12,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
+
+from storage.inline import InlineConnection, InlineSession, inline_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 MIGRATION_LOCK_ID = 7_345_001  # pg_advisory_lock key: one replica migrates and seeds at a time
@@ -31,6 +36,7 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+WRITE_GATES: "weakref.WeakKeyDictionary[Any, SqliteWriteGate]" = weakref.WeakKeyDictionary()  # sync engine → gate
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")  # statements before which SQLite takes its write lock
 _HOLDS = "tavla.sqlite_write"  # connection-record info: this connection holds the process's write gate
 
@@ -51,7 +57,8 @@ class SqliteWriteGate:
         self.timeout = timeout
         self._locks: dict[int, asyncio.Lock] = {}  # per event loop (tests run several)
 
-    def _lock(self) -> asyncio.Lock:
+    def lock(self) -> asyncio.Lock:
+        """This event loop's lock: held by the one connection of the process that is writing."""
         loop = asyncio.get_running_loop()
         lock = self._locks.get(id(loop))
         if lock is None:
@@ -66,7 +73,7 @@ class SqliteWriteGate:
             info = conn.connection.info  # the pool's record of this DBAPI connection: outlives the checkout
             if info.get(_HOLDS) is not None or statement.lstrip()[:6].upper() not in _WRITES:
                 return
-            lock = self._lock()
+            lock = self.lock()
             try:
                 await_only(asyncio.wait_for(lock.acquire(), self.timeout))
             except asyncio.TimeoutError:
@@ -93,7 +100,9 @@ def make_engine(url: str, *, search_path: str | None = None, pool_size: int = 10
             url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         )
 
-        SqliteWriteGate(sqlite_write_wait).install(engine)
+        gate = SqliteWriteGate(sqlite_write_wait)
+        gate.install(engine)
+        WRITE_GATES[engine.sync_engine] = gate
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -129,6 +138,11 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = make_sessionmaker(engine)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        # SQLite on a file: reads run on the loop's thread (storage/inline.py); in memory a second engine
+        # would open a second, empty database
+        self._inline = inline_engine(engine.url) if database and database != ":memory:" else None
+        self._inline_writer = inline_engine(engine.url, writer=True) if self._inline is not None else None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "Store":
@@ -146,11 +160,65 @@ class Store:
                 yield session
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
+    async def read_session(self) -> AsyncIterator[AsyncSession | InlineSession]:
+        """A session for reads only, rolled back when done. On SQLite a synchronous session on the loop's
+        thread (``storage.inline``: no thread hop per statement; a write through it fails); on PostgreSQL
+        an ``AsyncSession``. Repository reads take either."""
+        if self._inline is None:
+            async with self.sessions() as session:
+                yield session
+            return
+        with Session(self._inline, expire_on_commit=False) as session:
+            yield InlineSession(session)
+
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession | InlineSession]:
+        """A session in one transaction, like ``session``, for a turn's short write. On SQLite it runs on the
+        loop's thread when SQLite's write lock can be had at once (``storage.inline``); when another process
+        holds it, it is an ``AsyncSession`` that waits off the loop. Nothing inside may open another writing
+        session of this store: this one holds the process's write gate."""
+        gate = WRITE_GATES.get(self.engine.sync_engine) if self._inline_writer is not None else None
+        if gate is None or self._inline_writer is None:
+            async with self.session() as session:
+                yield session
+            return
+        lock = gate.lock()
+        try:
+            await asyncio.wait_for(lock.acquire(), gate.timeout)
+        except asyncio.TimeoutError:
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from None
+        sync = Session(self._inline_writer, expire_on_commit=False)
+        try:
+            sync.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        except OperationalError as exc:
+            sync.close()
+            lock.release()
+            if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                raise
+            async with self.session() as session:  # another process writes: wait for it off the loop
+                yield session
+            return
+        try:
+            yield InlineSession(sync)
+            sync.commit()
+        except BaseException:
+            sync.rollback()
+            raise
+        finally:
+            sync.close()
+            lock.release()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection | InlineConnection]:
         """A connection for reads only (rolled back when done): Core statements and column selects, without an
-        ORM session — a third cheaper for a turn's first lookups (``bot.teams_bot._turn``)."""
-        async with self.engine.connect() as conn:
-            yield conn
+        ORM session — a third cheaper for a turn's first lookups (``bot.teams_bot._turn``). On SQLite on the
+        loop's thread, as ``read_session``."""
+        if self._inline is None:
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        with self._inline.connect() as conn:
+            yield InlineConnection(conn)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -158,6 +226,9 @@ class Store:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        for inline in (self._inline, self._inline_writer):
+            if inline is not None:
+                inline.dispose()
 
 
 async def check_reachable(store: Store, url: str, timeout: float = 15.0) -> None:

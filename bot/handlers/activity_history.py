@@ -10,7 +10,7 @@ from storage import plans
 
 
 async def handle(turn: Turn) -> Reply:
-    async with turn.store.session() as session:
+    async with turn.store.read_session() as session:
         if turn.verb:
             activity_id = common.int_field(turn.data, "id")
             view = await plans.get_activity(session, activity_id) if activity_id else None

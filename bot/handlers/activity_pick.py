@@ -20,6 +20,6 @@ async def handle(turn: Turn) -> Reply:
                           comment=common.clean_text(data.get("comment"), limit=cards.COMMENT_LIMIT))
     if change.status is None and change.progress is None and not change.comment:
         raise common.BadCardData()
-    async with turn.store.session() as session:
+    async with turn.store.write_session() as session:
         applied = await common.apply_change(session, turn, activity_id, version, change, via="card")
     return Reply.replacing(common.confirmation(turn, applied))

@@ -17,7 +17,7 @@ async def handle(turn: Turn) -> Reply:
     common.require_known(turn)
     data = turn.data
     page = common.int_field(data, "page", required=False, maximum=10_000) or 1
-    async with turn.store.session() as session:
+    async with turn.store.write_session() as session:
         try:
             activity_id = common.int_field(data, "id")
             version = common.int_field(data, "version")

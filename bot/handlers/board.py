@@ -17,7 +17,7 @@ async def _unknown_unit(turn: Turn, text: str) -> UserError:
 
 
 async def handle(turn: Turn) -> Reply:
-    async with turn.store.session() as session:
+    async with turn.store.read_session() as session:
         if turn.verb:
             unit_id = common.int_field(turn.data, "unit")
             page = common.int_field(turn.data, "page", required=False, maximum=10_000) or 1

@@ -12,7 +12,7 @@ from storage import budget as repo
 
 async def handle(turn: Turn) -> Reply:
     kind, year_no, ident, detail = common.checked_show_data(turn.data)
-    async with turn.store.session() as session:
+    async with turn.store.read_session() as session:
         years = await repo.budget_years(session)
         if year_no not in years:
             raise UserError(f"Det finns ingen budget för {year_no} i Tavla.", f"There is no budget for {year_no} in Tavla.")

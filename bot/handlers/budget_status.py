@@ -13,7 +13,7 @@ from storage import budget as repo
 async def handle(turn: Turn) -> Reply:
     slots = turn.slots
     target = slots.get("target", "total")
-    async with turn.store.session() as session:
+    async with turn.store.read_session() as session:
         year = await common.choose_year(turn, session, slots)
         if target == "line":
             ids = await common.line_ids_for(turn, session, slots, year.year)

@@ -21,6 +21,6 @@ async def handle(turn: Turn) -> Reply:
         goal_id = slots.get("goal_id") if isinstance(slots.get("goal_id"), int) else None
         org_unit_id = slots.get("org_unit_id") if isinstance(slots.get("org_unit_id"), int) else None
         goal_query = slots.get("goal_query") if isinstance(slots.get("goal_query"), str) else None
-    async with turn.store.session() as session:
+    async with turn.store.read_session() as session:
         view = await overview_view(turn, session, goal_id, org_unit_id, goal_query)
     return Reply.card(overview_card(view, turn.lang))

@@ -17,7 +17,7 @@ async def handle(turn: Turn) -> Reply:
     if turn.verb is not None:
         indicator_id = as_id(turn.data.get("indicator_id"), "indikator-id")
         org_unit_id = optional_id(turn.data.get("org_unit_id"), "enhets-id")
-        async with turn.store.session() as session:
+        async with turn.store.read_session() as session:
             view = await status_view(turn, session, indicator_id, org_unit_id)
         card = status_card(view, turn.lang)
         return Reply.replacing(card) if turn.data.get("replace") is True and turn.is_invoke else Reply.card(card)
@@ -26,7 +26,7 @@ async def handle(turn: Turn) -> Reply:
     ids = [i for i in slots.get("indicator_ids") or [] if isinstance(i, int)]
     org_unit_id = slots.get("org_unit_id") if isinstance(slots.get("org_unit_id"), int) else None
     query = str(slots.get("query") or turn.text)
-    async with turn.store.session() as session:
+    async with turn.store.read_session() as session:
         if not ids:
             catalog = await turn.services.catalogs.get(turn.clock.today().year)
             nearest = [m.entry.id for m in catalog.search(query, "indicator", limit=4, cutoff=40.0)]

@@ -19,7 +19,7 @@ async def handle(turn: Turn) -> Reply:
     progress = common.progress_field(slots, "progress")
     comment = common.clean_text(slots.get("comment"), limit=cards.COMMENT_LIMIT, bad_type_raises=False)
     change = cards.Change(status=slots.get("status"), progress=progress, comment=comment)
-    async with turn.store.session() as session:
+    async with turn.store.write_session() as session:
         if isinstance(slots.get("activity_id"), int):
             view = await plans.get_activity(session, slots["activity_id"])
             found = [view] if view is not None else []

@@ -1,0 +1,114 @@
+"""Reads on SQLite without a thread hop: a synchronous SQLAlchemy session on the event loop's own thread.
+
+aiosqlite runs every statement on a worker thread: the statement is queued, the worker wakes, takes the GIL,
+runs it, and wakes the event loop through its self-pipe; a transaction's begin, statements and rollback are
+each such a round trip. For the short indexed reads a chef's question makes (a few rows, tens of µs in SQLite
+itself) the round trips and the async session around them cost ten times the query: measured on one
+indicator-values read, ≈ 1.3 ms CPU through ``AsyncSession`` + aiosqlite, ≈ 0.5 ms through a synchronous
+session on the same file (``bench/``; ``docs/benchmarks.md``).
+
+A read in WAL mode never waits for a writer, so running it on the loop does not block the loop on a lock.
+The read connections are ``query_only``: a write through them fails instead of happening.
+
+A write can wait for SQLite's write lock, and on the loop's thread that wait would stop every other turn —
+and the writer holding the lock might be this process's own, waiting for the loop. So ``Store.write_session``
+first takes the process's write gate (``storage.db.SqliteWriteGate``, an asyncio lock every writer of the
+process takes), then ``BEGIN IMMEDIATE`` with no busy wait: it either holds SQLite's write lock at once —
+and then nothing in the transaction waits for a lock (in WAL mode a commit does not wait for readers) — or
+another process is writing, and the session is an aiosqlite one that waits off the loop, as before.
+
+``InlineSession`` and ``InlineConnection`` offer the part of ``AsyncSession`` / ``AsyncConnection`` the
+repositories' reads use (``execute``, ``scalar``, ``scalars``, ``get``), so a repository function runs
+unchanged on either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+
+READ_BUSY_TIMEOUT_MS = 2_000  # a WAL read waits only on a crashed writer's recovery; never for long
+
+
+def inline_engine(url: URL, *, writer: bool = False) -> Engine:
+    """A synchronous engine on the same SQLite file: ``query_only`` for reads, or (``writer``) for
+    ``Store.write_session``, whose ``BEGIN IMMEDIATE`` must fail at once when another process is writing.
+
+    The pool never blocks (``max_overflow=-1``): a turn waiting for a pooled connection on the loop's thread
+    would wait for a turn that can only give it back when the loop runs.
+    """
+    engine = create_engine(url.set(drivername="sqlite+pysqlite"), poolclass=QueuePool, pool_size=8 if not writer else 1,
+                           max_overflow=-1, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if writer:
+            cursor.execute("PRAGMA busy_timeout=0")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        else:
+            cursor.execute(f"PRAGMA busy_timeout={READ_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA query_only=ON")
+        cursor.close()
+
+    return engine
+
+
+class InlineSession:
+    """An ``AsyncSession``'s read methods over a synchronous ``Session`` (no await inside: nothing waits)."""
+
+    __slots__ = ("sync_session",)
+
+    def __init__(self, sync_session: Session) -> None:
+        self.sync_session = sync_session
+
+    async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self.sync_session.execute(statement, params, **kwargs)
+
+    async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self.sync_session.scalar(statement, params, **kwargs)
+
+    async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self.sync_session.scalars(statement, params, **kwargs)
+
+    async def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        return self.sync_session.get(entity, ident, **kwargs)
+
+    # the writing part (Store.write_session)
+    def add(self, instance: Any) -> None:
+        self.sync_session.add(instance)
+
+    def add_all(self, instances: Any) -> None:
+        self.sync_session.add_all(instances)
+
+    async def flush(self, objects: Any = None) -> None:
+        self.sync_session.flush(objects)
+
+    async def delete(self, instance: Any) -> None:
+        self.sync_session.delete(instance)
+
+    async def refresh(self, instance: Any, attribute_names: Any = None) -> None:
+        self.sync_session.refresh(instance, attribute_names)
+
+
+class InlineConnection:
+    """An ``AsyncConnection``'s read methods over a synchronous ``Connection``."""
+
+    __slots__ = ("sync_connection",)
+
+    def __init__(self, sync_connection: Connection) -> None:
+        self.sync_connection = sync_connection
+
+    async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self.sync_connection.execute(statement, params, **kwargs)
+
+    async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self.sync_connection.scalar(statement, params, **kwargs)
+
+    async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        return self.sync_connection.scalars(statement, params, **kwargs)
