@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 
 ON_TRACK_MARGIN = Decimal("0.02")
 FORECAST_POINTS = 12
@@ -130,6 +131,7 @@ class Period:
         return str(self.start.year)
 
 
+@lru_cache(maxsize=4096)  # a status card reads a hundred stored values over a few dozen periods
 def period_from_code(code: str) -> Period:
     """The period a stored code names (``2018``, ``2018-03``, ``2018T2``); ``ValueError`` otherwise."""
     if re.fullmatch(r"\d{4}", code):
