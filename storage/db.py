@@ -178,6 +178,9 @@ class Store:
         # would open a second, empty database
         self._inline = inline_engine(engine.url) if database and database != ":memory:" else None
         self._inline_writer = inline_engine(engine.url, writer=True) if self._inline is not None else None
+        # PostgreSQL: reads in autocommit — no BEGIN and ROLLBACK round trips (≈ 0.1 ms CPU a read session)
+        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" \
+            else engine
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "Store":
@@ -198,9 +201,10 @@ class Store:
     async def read_session(self) -> AsyncIterator[AsyncSession | InlineSession]:
         """A session for reads only, rolled back when done. On SQLite a synchronous session on the loop's
         thread (``storage.inline``: no thread hop per statement; a write through it fails); on PostgreSQL
-        an ``AsyncSession``. Repository reads take either."""
+        an ``AsyncSession`` in autocommit (no transaction: each read sees what is committed when it runs).
+        Repository reads take either."""
         if self._inline is None:
-            async with self.sessions() as session:
+            async with AsyncSession(self._reader, expire_on_commit=False) as session:
                 yield session
             return
         with Session(self._inline, expire_on_commit=False) as session:
@@ -247,9 +251,9 @@ class Store:
     async def read(self) -> AsyncIterator[AsyncConnection | InlineConnection]:
         """A connection for reads only (rolled back when done): Core statements and column selects, without an
         ORM session — a third cheaper for a turn's first lookups (``bot.teams_bot._turn``). On SQLite on the
-        loop's thread, as ``read_session``."""
+        loop's thread; on PostgreSQL in autocommit, as ``read_session``."""
         if self._inline is None:
-            async with self.engine.connect() as conn:
+            async with self._reader.connect() as conn:
                 yield conn
             return
         with self._inline.connect() as conn:

@@ -8,6 +8,7 @@ import asyncio
 import sqlite3
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import event, func, insert, select, update
@@ -195,3 +196,23 @@ async def test_while_another_process_writes_the_session_waits_off_the_loop(sqlit
     await asyncio.wait_for(task, 15)
     tick.cancel()
     assert "ws-after" in await _people(sqlite_store)
+
+
+async def test_on_postgresql_reads_run_without_a_transaction(pg_store: Store) -> None:
+    """Autocommit: no BEGIN/ROLLBACK round trips around a turn's reads. now() is the start of the transaction,
+    so two reads a moment apart see two times; in a writing session (one transaction) they see one."""
+
+    async def two_nows(reader: Any) -> tuple[Any, Any]:
+        first = await reader.scalar(select(func.now()))
+        await asyncio.sleep(0.02)
+        return first, await reader.scalar(select(func.now()))
+
+    async with pg_store.read_session() as r:
+        first, second = await two_nows(r)
+        assert second > first
+    async with pg_store.read() as conn:
+        first, second = await two_nows(conn)
+        assert second > first
+    async with pg_store.session() as s:
+        first, second = await two_nows(s)
+        assert second == first
