@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
 from storage.inline import InlineConnection, InlineSession, inline_engine
+from storage.rows import CoreReads
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 PING_AFTER_IDLE_S = 5.0  # a pooled PostgreSQL connection idle this long is pinged before use
@@ -198,14 +199,15 @@ class Store:
                 yield session
 
     @asynccontextmanager
-    async def read_session(self) -> AsyncIterator[AsyncSession | InlineSession]:
+    async def read_session(self) -> AsyncIterator[CoreReads | InlineSession]:
         """A session for reads only, rolled back when done. On SQLite a synchronous session on the loop's
         thread (``storage.inline``: no thread hop per statement; a write through it fails); on PostgreSQL
         an ``AsyncSession`` in autocommit (no transaction: each read sees what is committed when it runs).
-        Repository reads take either."""
+        Either way selects of bundles and columns skip the ORM (``storage.rows.CoreReads``). Repository reads
+        take either."""
         if self._inline is None:
             async with AsyncSession(self._reader, expire_on_commit=False) as session:
-                yield session
+                yield CoreReads(session)
             return
         with Session(self._inline, expire_on_commit=False) as session:
             yield InlineSession(session)

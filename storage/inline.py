@@ -31,6 +31,8 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
+from storage.rows import core_result, select_shape
+
 READ_BUSY_TIMEOUT_MS = 2_000  # a WAL read waits only on a crashed writer's recovery; never for long
 
 
@@ -68,7 +70,10 @@ class InlineSession:
         self.sync_session = sync_session
 
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
-        return self.sync_session.execute(statement, params, **kwargs)
+        shape = select_shape(statement) if not kwargs else None
+        if shape is None:
+            return self.sync_session.execute(statement, params, **kwargs)
+        return core_result(self.sync_session.connection().execute(statement, params), shape)
 
     async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         return self.sync_session.scalar(statement, params, **kwargs)
