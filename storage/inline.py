@@ -73,7 +73,10 @@ class InlineSession:
         shape = select_shape(statement) if not kwargs else None
         if shape is None:
             return self.sync_session.execute(statement, params, **kwargs)
-        return core_result(self.sync_session.connection().execute(statement, params), shape)
+        session = self.sync_session
+        if session.new or session.deleted or session.dirty:  # as the ORM would autoflush before a query
+            session.flush()
+        return core_result(session.connection().execute(statement, params), shape)
 
     async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         return self.sync_session.scalar(statement, params, **kwargs)

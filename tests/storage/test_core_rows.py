@@ -54,3 +54,14 @@ async def test_mapped_entities_still_come_from_the_orm(store: Store) -> None:
         units = (await r.execute(select(OrgUnit).order_by(OrgUnit.id))).scalars().all()
         og = await r.get(OrgUnit, units[0].id)
     assert all(isinstance(u, OrgUnit) for u in units) and og is units[0]
+
+
+async def test_a_write_session_reads_what_it_has_just_added(store: Store) -> None:
+    """Autoflush as the ORM does it: a bundle select after ``add`` sees the new row, in the same transaction."""
+    async with store.write_session() as w:
+        w.add(OrgUnit(code="NY-1", name="Nya enheten", kind="enhet", valid_from=2018))
+        found = (await w.execute(select(as_row(OrgUnit)).where(OrgUnit.code == "NY-1"))).scalar_one_or_none()
+        assert found is not None and found.name == "Nya enheten"
+        unit = (await w.execute(select(OrgUnit).where(OrgUnit.code == "NY-1"))).scalar_one()
+        unit.name = "Omdöpta enheten"
+        assert (await w.execute(select(OrgUnit.name).where(OrgUnit.code == "NY-1"))).scalar_one() == "Omdöpta enheten"
