@@ -254,6 +254,29 @@ async def _update_view(session: AsyncSession, update_id: int) -> UpdateView | No
     return rows[0] if rows else None
 
 
+# Statements of an update, built once per set of changed fields (a turn would otherwise spend more on building
+# and keying them than SQLite spends running them): Core statements on the tables, values as bind parameters.
+_ACTIVITY = Activity.__table__
+_LOG_UPDATE = (insert(ActivityUpdate.__table__)
+               .values({c: bindparam(c) for c in ("activity_id", "person_id", "at", "via", "version", "old", "new",
+                                                  "comment")})
+               .returning(ActivityUpdate.__table__.c.id))
+_UPDATES: dict[tuple[str, ...], tuple[Any, Any]] = {}
+
+
+def _update_statements(names: tuple[str, ...]) -> tuple[Any, Any]:
+    """(the old values of ``names`` if the version still matches, the versioned update of them)."""
+    built = _UPDATES.get(names)
+    if built is None:
+        match = (_ACTIVITY.c.id == bindparam("activity_id"), _ACTIVITY.c.version == bindparam("expected"))
+        old = select(_ACTIVITY.c.id, *(_ACTIVITY.c[n] for n in names)).where(*match)
+        new = (update(_ACTIVITY).where(*match)
+               .values({**{n: bindparam(f"new_{n}") for n in names}, "version": _ACTIVITY.c.version + 1,
+                        "updated_at": bindparam("at"), "updated_by_id": bindparam("by")}))
+        built = _UPDATES[names] = (old, new)
+    return built
+
+
 async def update_activity(session: AsyncSession, activity_id: int, expected_version: int, changes: dict[str, Any],
                           *, person_id: int | None, via: str, at: datetime, comment: str | None = None) -> Outcome:
     """Apply ``changes`` if the activity is still at ``expected_version`` — decided by the database.
@@ -267,29 +290,21 @@ async def update_activity(session: AsyncSession, activity_id: int, expected_vers
         raise ValueError(f"not editable: {sorted(unknown)}")
     if via not in VIA:
         raise ValueError(f"unknown via {via!r}")
-    columns = [getattr(Activity, name) for name in changes]
-    old_row = (await session.execute(
-        select(*columns).where(Activity.id == activity_id, Activity.version == expected_version)
-    )).first() if columns else (await session.execute(
-        select(Activity.id).where(Activity.id == activity_id, Activity.version == expected_version)
-    )).first()
+    names = tuple(n for n in EDITABLE if n in changes)  # one order: at most 127 sets of statements
+    old_stmt, update_stmt = _update_statements(names)
+    where = {"activity_id": activity_id, "expected": expected_version}
+    old_row = (await session.execute(old_stmt, where)).first()
     if old_row is None:
         return Outcome(False, await get_activity(session, activity_id))
-    old = {name: _jsonable(value) for name, value in zip(changes, old_row)} if columns else {}
-    result = await session.execute(
-        update(Activity)
-        .where(Activity.id == activity_id, Activity.version == expected_version)
-        .values(**changes, version=Activity.version + 1, updated_at=at, updated_by_id=person_id)
-        .execution_options(synchronize_session=False)
-    )
+    old = {name: _jsonable(value) for name, value in zip(names, old_row[1:])}
+    result = await session.execute(update_stmt, {**where, **{f"new_{n}": v for n, v in changes.items()},
+                                                 "at": at, "by": person_id})
     if result.rowcount != 1:
         return Outcome(False, await get_activity(session, activity_id))
-    new = {name: _jsonable(value) for name, value in changes.items()}
-    update_id = (await session.execute(
-        insert(ActivityUpdate).values(activity_id=activity_id, person_id=person_id, at=at, via=via,
-                                      version=expected_version + 1, old=old, new=new, comment=comment)
-        .returning(ActivityUpdate.id)
-    )).scalar_one()
+    new = {name: _jsonable(changes[name]) for name in names}
+    update_id = (await session.execute(_LOG_UPDATE, {
+        "activity_id": activity_id, "person_id": person_id, "at": at, "via": via, "version": expected_version + 1,
+        "old": old, "new": new, "comment": comment})).scalar_one()
     after = await get_activity(session, activity_id)
     assert after is not None  # updated in this transaction
     # The log row as written (its names are the activity's title and its editor's name, just read).
