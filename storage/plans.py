@@ -219,23 +219,44 @@ async def get_activity(session: AsyncSession, activity_id: int) -> ActivityView 
     return _view(row) if row else None
 
 
+_LISTS: dict[tuple[bool, ...], Any] = {}  # per combination of filters, built once (as _ACTIVITY_BY_ID)
+
+
+def _list_statement(filters: tuple[bool, bool, bool, bool, bool]) -> Any:
+    stmt = _LISTS.get(filters)
+    if stmt is None:
+        year, owner, units, ids, statuses = filters
+        stmt = _activity_select()
+        if year:
+            stmt = stmt.where(ActionPlan.year == bindparam("year"))
+        if owner:
+            stmt = stmt.where(Activity.owner_id == bindparam("owner_id"))
+        if units:
+            stmt = stmt.where(ActionPlan.org_unit_id.in_(bindparam("unit_ids", expanding=True)))
+        if ids:
+            stmt = stmt.where(Activity.id.in_(bindparam("ids", expanding=True)))
+        if statuses:
+            stmt = stmt.where(Activity.status.in_(bindparam("statuses", expanding=True)))
+        stmt = _LISTS[filters] = stmt.order_by(Activity.deadline.is_(None), Activity.deadline, Activity.title,
+                                               Activity.id)
+    return stmt
+
+
 async def list_activities(session: AsyncSession, *, year: int | None = None, owner_id: int | None = None,
                           unit_ids: Iterable[int] | None = None, ids: Iterable[int] | None = None,
                           statuses: Iterable[str] | None = None) -> list[ActivityView]:
     """Activities filtered by year, owner, enheter, ids or statuses; ordered by deadline then title."""
-    stmt = _activity_select()
-    if year is not None:
-        stmt = stmt.where(ActionPlan.year == year)
-    if owner_id is not None:
-        stmt = stmt.where(Activity.owner_id == owner_id)
-    if unit_ids is not None:
-        stmt = stmt.where(ActionPlan.org_unit_id.in_(list(unit_ids)))
-    if ids is not None:
-        stmt = stmt.where(Activity.id.in_(list(ids)))
-    if statuses is not None:
-        stmt = stmt.where(Activity.status.in_(list(statuses)))
-    stmt = stmt.order_by(Activity.deadline.is_(None), Activity.deadline, Activity.title, Activity.id)
-    return [_view(row) for row in (await session.execute(stmt)).all()]
+    params: dict[str, Any] = {"year": year, "owner_id": owner_id}
+    lists = {"unit_ids": unit_ids, "ids": ids, "statuses": statuses}
+    for name, values in lists.items():
+        if values is not None:
+            params[name] = list(values)
+            if not params[name]:  # IN () matches nothing
+                return []
+    stmt = _list_statement((year is not None, owner_id is not None, unit_ids is not None, ids is not None,
+                            statuses is not None))
+    return [_view(row) for row in (await session.execute(stmt, {k: v for k, v in params.items() if v is not None}))
+            .all()]
 
 
 # --- Changing activities --------------------------------------------------------------------
