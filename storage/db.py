@@ -209,8 +209,12 @@ class Store:
             async with AsyncSession(self._reader, expire_on_commit=False) as session:
                 yield CoreReads(session)
             return
-        with Session(self._inline, expire_on_commit=False) as session:
-            yield InlineSession(session)
+        with self._inline.connect() as connection:
+            reads = InlineSession(connection)
+            try:
+                yield reads
+            finally:
+                reads.close()
 
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession | InlineSession]:

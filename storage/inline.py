@@ -62,21 +62,40 @@ def inline_engine(url: URL, *, writer: bool = False) -> Engine:
 
 
 class InlineSession:
-    """An ``AsyncSession``'s read methods over a synchronous ``Session`` (no await inside: nothing waits)."""
+    """An ``AsyncSession``'s methods over a synchronous ``Session`` (no await inside: nothing waits).
 
-    __slots__ = ("sync_session",)
+    Made on a ``Connection`` (a read session) it opens the ``Session`` only when a statement needs the ORM:
+    most reads are selects of bundles and columns, which run on the connection (``storage.rows``).
+    """
 
-    def __init__(self, sync_session: Session) -> None:
-        self.sync_session = sync_session
+    __slots__ = ("_connection", "_session")
+
+    def __init__(self, source: Session | Connection) -> None:
+        self._session = source if isinstance(source, Session) else None
+        self._connection = source if isinstance(source, Connection) else None
+
+    @property
+    def sync_session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None and self._connection is not None:
+            self._session.close()
 
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         shape = select_shape(statement) if not kwargs else None
         if shape is None:
             return self.sync_session.execute(statement, params, **kwargs)
-        session = self.sync_session
-        if session.new or session.deleted or session.dirty:  # as the ORM would autoflush before a query
-            session.flush()
-        return core_result(session.connection().execute(statement, params), shape)
+        session = self._session
+        if session is None:
+            connection = self._connection
+        else:
+            if session.new or session.deleted or session.dirty:  # as the ORM would autoflush before a query
+                session.flush()
+            connection = session.connection()
+        return core_result(connection.execute(statement, params), shape)
 
     async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         return self.sync_session.scalar(statement, params, **kwargs)
