@@ -18,6 +18,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botbuilder.schema.teams import TeamsChannelData
 
+from bot.activity_reader import read_activity
 from bot.logging_setup import turn_context
 
 log = logging.getLogger("tavla.http")
@@ -78,7 +79,7 @@ def parse_activity(raw: bytes) -> Activity | str:
     if not _is_http_url(body.get("serviceUrl", "")):  # where the answer goes: an absolute http(s) URL
         return "serviceUrl is not an http(s) URL"
     try:
-        activity = Activity().deserialize(body)
+        activity = read_activity(body)
         if activity.channel_id == "msteams" and body.get("channelData") is None and kind == "conversationUpdate":
             return "Teams conversationUpdate without channelData"  # the SDK's Teams handler reads its team
         if activity.channel_id == "msteams" and body.get("channelData") is not None:
