@@ -65,7 +65,8 @@ def is_transient(exc: BaseException) -> bool:
 async def dispatch(turn: Turn) -> Reply:
     """The reply to a turn; user errors become their message, anything else a short apology."""
     try:
-        return await asyncio.wait_for(route(turn), TURN_TIMEOUT_S)
+        async with asyncio.timeout(TURN_TIMEOUT_S):  # in this task: wait_for would start another one a turn
+            return await route(turn)
     except UserError as exc:
         return short_answer(turn, exc.text(turn.lang), "warning")
     except Exception as exc:  # noqa: BLE001 - the user gets a message, the log gets the details

@@ -74,6 +74,24 @@ async def test_health_and_readiness_are_503_when_the_database_is_gone(sqlite_sto
         await unreachable.dispose()
 
 
+async def test_a_turn_that_hangs_gets_a_temporary_error_and_the_next_one_is_answered(
+        sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import dispatch as dispatch_module
+
+    monkeypatch.setattr(dispatch_module, "TURN_TIMEOUT_S", 0.3)
+    slow_help(monkeypatch, 5.0)
+    async with running(sqlite_store) as h:
+        conversation = personal_conversation(ANNA)["id"]
+        started = time.monotonic()
+        status, _ = await h.post(h.message("hjälp"))
+        assert status in (200, 201)
+        replies = h.connector.to(conversation)
+        assert replies and dispatch_module.t("temporary", "sv") in " ".join(card_text(c) for r in replies for c in r.cards)
+        assert time.monotonic() - started < 3  # the timeout, not the handler's 5 s
+        status, _ = await h.post(h.message("status frisknärvaro"))
+        assert status in (200, 201) and len(h.connector.to(conversation)) == len(replies) + 1
+
+
 # --- graceful shutdown ----------------------------------------------------------------------
 
 
