@@ -125,14 +125,19 @@ _INDICATORS = (select(as_row(Indicator), as_row(Goal), as_row(IndicatorTarget))
                .outerjoin(IndicatorTarget, IndicatorTarget.indicator_id == Indicator.id)
                .order_by(Indicator.sort_order, Indicator.id, IndicatorTarget.year))
 _INDICATORS_BY_ID = _INDICATORS.where(Indicator.id.in_(bindparam("ids", expanding=True)))
+_INDICATOR_BY_ID = _INDICATORS.where(Indicator.id == bindparam("id"))  # one: no IN list to render each time
 
 
 async def indicators(session: AsyncSession, ids: Sequence[int] | None = None) -> list[IndicatorInfo]:
     """Indicators (all, or those ``ids``) with goal and targets, in the årsplan's order (one query)."""
     if ids is not None and not ids:
         return []
-    rows = (await session.execute(_INDICATORS) if ids is None
-            else await session.execute(_INDICATORS_BY_ID, {"ids": list(ids)})).all()
+    if ids is None:
+        rows = (await session.execute(_INDICATORS)).all()
+    elif len(ids) == 1:
+        rows = (await session.execute(_INDICATOR_BY_ID, {"id": ids[0]})).all()
+    else:
+        rows = (await session.execute(_INDICATORS_BY_ID, {"ids": list(ids)})).all()
     found: dict[int, tuple[Any, Any, list[Any]]] = {}
     for ind, goal, target in rows:
         entry = found.setdefault(ind.id, (ind, goal, []))
@@ -206,6 +211,13 @@ _VALUES = (
            IndicatorValue.org_unit_id.in_(bindparam("units", expanding=True)))
     .order_by(IndicatorValue.period_start, IndicatorValue.period_end.desc(), IndicatorValue.id)
 )
+_VALUES_ONE = (
+    select(as_row(IndicatorValue), Person.name)
+    .select_from(IndicatorValue)
+    .outerjoin(Person, Person.id == IndicatorValue.recorded_by_id)
+    .where(IndicatorValue.indicator_id == bindparam("indicator"), IndicatorValue.org_unit_id == bindparam("unit"))
+    .order_by(IndicatorValue.period_start, IndicatorValue.period_end.desc(), IndicatorValue.id)
+)
 
 
 async def values(session: AsyncSession, indicator_ids: Sequence[int], org_unit_ids: Sequence[int]
@@ -213,7 +225,10 @@ async def values(session: AsyncSession, indicator_ids: Sequence[int], org_unit_i
     """Values of these indicators for these units, oldest period first (one query)."""
     if not indicator_ids or not org_unit_ids:
         return []
-    rows = (await session.execute(_VALUES, {"indicators": list(indicator_ids), "units": list(org_unit_ids)})).all()
+    if len(indicator_ids) == 1 and len(org_unit_ids) == 1:  # a status card: no IN lists to render each time
+        rows = (await session.execute(_VALUES_ONE, {"indicator": indicator_ids[0], "unit": org_unit_ids[0]})).all()
+    else:
+        rows = (await session.execute(_VALUES, {"indicators": list(indicator_ids), "units": list(org_unit_ids)})).all()
     return [_stored(row, name) for row, name in rows]
 
 

@@ -115,7 +115,7 @@ def core_result(result: Any, shape: _Shape) -> Any:
         return result
     outer, parts = shape
     out = []
-    for flat in result:
+    for flat in result.all():  # one fetchall, not a fetchone a row
         values = []
         at = 0
         for width, row_class in parts:
