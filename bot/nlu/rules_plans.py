@@ -37,7 +37,8 @@ _PERCENT = re.compile(r"(?<![\w,.])(\d{1,3}(?:[,.]\d+)?)\s*(?:%|procent\b|percen
 _ACTIVITY_ID = re.compile(r"(?:(?<!\w)aktivitet(?:en)?|(?<!\w)activity|(?<!\w)nr|#)\s*(?:nr\.?\s*|nummer\s*)?(\d{1,9})(?!\d)")
 _SEPARATORS = re.compile(r"\s*(?:[,;:]|\s[-–—]\s|\.\s)\s*")
 _LEADING_FILLER = re.compile(
-    r"^(?:(?:jag|vi|nu|just|med|har|ar|aktiviteten|aktivitet|att|the|with|i'm|we're|we|i)(?:\s+|$))+")
+    r"^(?:(?:jag|vi|nu|just|med|har|ar|aktiviteten|aktivitet|att|the|with|i'm|we're|we|i"
+    r"|rapportera|rapporterar|uppdatera|uppdaterar|report|update)(?:\s+|$))+")  # the command word itself
 _TRAILING_FILLER = re.compile(r"(?:\s+(?:ar|nu|har|is|now|med|-|–|och|vi|jag|we))+$")
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 

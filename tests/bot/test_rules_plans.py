@@ -170,6 +170,13 @@ def test_dates() -> None:
     assert to_date((31, 4, None), 2018) is None
 
 
+def test_the_command_word_is_not_part_of_the_activity_name() -> None:
+    """'rapportera lärplattor 60 %' (as the help's "rapportera" invites) names the activity "lärplattor"."""
+    assert parse_report("rapportera lärplattor 60 %") == {"progress": "60", "query": "lärplattor"}
+    assert parse_report("uppdatera mentorskap: pågår") == {"status": "pagar", "query": "mentorskap"}
+    assert parse_report("report tablets 60 %") == {"progress": "60", "query": "tablets"}
+
+
 def test_parse_report_without_a_name_leaves_the_choice_to_the_handler() -> None:
     assert parse_report("klar") == {"status": "klar", "query": ""}
     assert parse_report("60 %") == {"progress": "60", "query": ""}
