@@ -43,8 +43,8 @@ def inline_engine(url: URL, *, writer: bool = False) -> Engine:
     The pool never blocks (``max_overflow=-1``): a turn waiting for a pooled connection on the loop's thread
     would wait for a turn that can only give it back when the loop runs.
     """
-    engine = create_engine(url.set(drivername="sqlite+pysqlite"), poolclass=QueuePool, pool_size=8 if not writer else 1,
-                           max_overflow=-1, connect_args={"check_same_thread": False})
+    engine = create_engine(url.set(drivername="sqlite+pysqlite"), poolclass=QueuePool,
+                           pool_size=1 if writer else 8, max_overflow=-1, connect_args={"check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
