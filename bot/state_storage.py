@@ -62,7 +62,7 @@ class SqlStorage(Storage):
         key_list = list(keys)
         if not key_list:
             return {}
-        async with self._store.session() as session:
+        async with self._store.read_session() as session:
             found = await StateRepo(session).read_many(key_list)
         return {key: _to_item(doc.document, doc.etag) for key, doc in found.items()}
 
@@ -77,7 +77,7 @@ class SqlStorage(Storage):
             if etag == "":
                 raise EtagMissingError(f"sql_storage.write(): etag missing (key {key!r})")
         try:
-            async with self._store.session() as session:
+            async with self._store.write_session() as session:  # short: on SQLite on the loop's thread
                 repo = StateRepo(session)
                 for key, document, etag in prepared:
                     await repo.write(key, document, expected_etag=etag)
@@ -91,7 +91,7 @@ class SqlStorage(Storage):
         key_list = list(keys)
         if not key_list:
             return
-        async with self._store.session() as session:
+        async with self._store.write_session() as session:
             await StateRepo(session).delete_many(key_list)
 
 

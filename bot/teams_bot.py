@@ -154,11 +154,11 @@ class TavlaBot(TeamsActivityHandler):
             channel_name=channel.get("name") if isinstance(channel.get("name"), str) else None,
             installing=installing,
         )
-        try:
-            async with self.services.store.session() as session:
+        try:  # a short write: on SQLite on the loop's thread (a turn's first, of every new conversation)
+            async with self.services.store.write_session() as session:
                 _, newly = await conversations.remember(session, **fields)
         except IntegrityError:  # two first activities of one conversation at once: the other stored it
-            async with self.services.store.session() as session:
+            async with self.services.store.write_session() as session:
                 _, newly = await conversations.remember(session, **fields)
         self._known[conv_id] = service_url
         self._known.move_to_end(conv_id)

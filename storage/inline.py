@@ -84,6 +84,10 @@ class InlineSession:
         if self._session is not None and self._connection is not None:
             self._session.close()
 
+    def get_bind(self) -> Any:
+        """What the session runs on (its ``.dialect`` names the database)."""
+        return self._connection if self._session is None else self._session.get_bind()
+
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         shape = select_shape(statement) if not kwargs else None
         if shape is None:

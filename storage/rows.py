@@ -149,3 +149,6 @@ class CoreReads:
 
     async def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
         return await self.session.get(entity, ident, **kwargs)
+
+    def get_bind(self) -> Any:
+        return self.session.get_bind()
