@@ -138,12 +138,12 @@ def check_turn(server: Server, turn: str, make, invoke: bool, authorization=None
 
 def measure(server: Server, make, users: int, seconds: float, invoke: bool,
             authorization=None) -> tuple[Result, float]:
-    cpu_before = server.cpu_seconds()
+    window: dict[str, float] = {}  # the server's CPU seconds as the measured window opens and closes
     result = asyncio.run(run_load(server.url, make, users=users, seconds=seconds, expect_invoke=invoke,
-                                  authorization=authorization))
-    cpu = server.cpu_seconds() - cpu_before
-    # CPU during warm-up is included in the difference: scale to the measured share of the run
-    per_turn = cpu / max(1, result.turns) * 1000 * (result.seconds / (result.seconds + 1.0))
+                                  authorization=authorization,
+                                  on_start=lambda: window.__setitem__("start", server.cpu_seconds()),
+                                  on_stop=lambda: window.__setitem__("stop", server.cpu_seconds())))
+    per_turn = (window["stop"] - window["start"]) / max(1, result.turns) * 1000
     return result, per_turn
 
 
@@ -235,6 +235,9 @@ def main() -> None:
                             result, cpu = measure(server, make, n, args.seconds, invoke, authorization)
                             rows.append(Row(label, turn, n, result, cpu, server.peak_rss_mb()))
                             measured += result.turns + result.errors
+                    ramps = ", ".join(f"{r.turn} {r.users}: {r.result.ramp_s:.2f}" for r in rows if r.target == label)
+                    notes.append(f"{label}: seconds until every user had its first answer (the new conversations "
+                                 f"of a cell arrive at once; measuring starts after): {ramps}.")
                     if mode:
                         notes.append(f"{label}: {idp.token_requests} token request(s) to the identity provider "
                                      f"(50 ms each, validity {args.token_validity} s) for {measured:,} measured "
@@ -247,7 +250,8 @@ def main() -> None:
     cpu = platform.processor() or platform.machine()
     load_after = os.getloadavg()
     header = (f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {psutil.cpu_count()} cores ({cpu}), "
-              f"Python {platform.python_version()}, {args.seconds:.0f} s per cell after 1 s warm-up; "
+              f"Python {platform.python_version()}, {args.seconds:.0f} s per cell after a warm-up of at least 1 s "
+              f"that lasts until every user has had an answer (see the notes); "
               f"load generator on the same machine. Load average (1/5/15 min) before: "
               f"{' / '.join(f'{x:.1f}' for x in load_before)}, after: {' / '.join(f'{x:.1f}' for x in load_after)}.\n\n")
     report = header + table(rows) + "\n"

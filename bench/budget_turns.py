@@ -112,10 +112,11 @@ def main() -> None:
                 def make(index: int, service_url: str, text: str = text) -> dict:  # type: ignore[type-arg]
                     return message(index, service_url, text)
 
-                cpu_before = server.cpu_seconds()
-                result = asyncio.run(run_load(server.url, make, users=args.users, seconds=args.seconds))
-                cpu = server.cpu_seconds() - cpu_before
-                cpu_ms = cpu / max(1, result.turns) * 1000 * (result.seconds / (result.seconds + 1.0))
+                window: dict[str, float] = {}  # server CPU seconds as the measured window opens and closes
+                result = asyncio.run(run_load(server.url, make, users=args.users, seconds=args.seconds,
+                                              on_start=lambda: window.__setitem__("start", server.cpu_seconds()),
+                                              on_stop=lambda: window.__setitem__("stop", server.cpu_seconds())))
+                cpu_ms = (window["stop"] - window["start"]) / max(1, result.turns) * 1000
                 rows.append((target, name, text, result, cpu_ms, server.peak_rss_mb(), utfall_rows))
                 print(f"{target} {name}: {result.turns_per_s:.0f} turns/s p50 {result.p50:.1f} ms "
                       f"p95 {result.pct(95):.1f} ms errors {result.errors}", flush=True)

@@ -28,6 +28,7 @@ class Result:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    ramp_s: float = 0.0  # from the start until every user had an answer to a first turn
 
     @property
     def turns_per_s(self) -> float:
@@ -79,10 +80,16 @@ class Connector:
 
 async def run_load(bot_url: str, make_activity: ActivityFactory, *, users: int, seconds: float,
                    warmup: float = 1.0, expect_invoke: bool = False,
-                   authorization: Callable[[str], str] | None = None) -> Result:
-    """Drive ``users`` closed-loop users for ``seconds`` (after ``warmup``); return what was measured.
+                   authorization: Callable[[str], str] | None = None,
+                   on_start: Callable[[], None] | None = None, on_stop: Callable[[], None] | None = None,
+                   max_ramp: float = 60.0) -> Result:
+    """Drive ``users`` closed-loop users for ``seconds``; return what was measured.
 
-    ``authorization(service_url)``: a bearer token sent with every request (production auth mode).
+    Measuring starts after ``warmup`` seconds and once every user has had an answer to a first turn (at most
+    ``max_ramp`` seconds): a steady state, not N new conversations arriving in the same instant — how long
+    that took is ``Result.ramp_s``. ``on_start``/``on_stop`` are called as the measured window opens and
+    closes (the caller reads the server's CPU time there). ``authorization(service_url)``: a bearer token
+    sent with every request (production auth mode).
     """
     connector = Connector()
     await connector.start()
@@ -95,6 +102,10 @@ async def run_load(bot_url: str, make_activity: ActivityFactory, *, users: int, 
     timeout = aiohttp.ClientTimeout(total=30)
     conn = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=conn) as http:
+
+        answered: set[int] = set()
+        all_answered = asyncio.Event()
+        began = time.perf_counter()
 
         async def user(index: int) -> None:
             nonlocal measuring
@@ -122,6 +133,11 @@ async def run_load(bot_url: str, make_activity: ActivityFactory, *, users: int, 
                     ok = False
                     connector.waiting.pop(conv, None)
                 elapsed = (time.perf_counter() - started) * 1000
+                if ok and index not in answered:
+                    answered.add(index)
+                    if len(answered) == users:
+                        result.ramp_s = time.perf_counter() - began
+                        all_answered.set()
                 if measuring and time.perf_counter() < stop_at:
                     if ok:
                         result.turns += 1
@@ -131,8 +147,17 @@ async def run_load(bot_url: str, make_activity: ActivityFactory, *, users: int, 
 
         tasks = [asyncio.create_task(user(i)) for i in range(users)]
         await asyncio.sleep(warmup)
+        try:
+            await asyncio.wait_for(all_answered.wait(), max(0.0, max_ramp - warmup))
+        except asyncio.TimeoutError:
+            result.ramp_s = float("nan")  # not every user was answered: measured anyway, errors will show
         stop_at = time.perf_counter() + seconds
         measuring = True
+        if on_start is not None:
+            on_start()
+        await asyncio.sleep(seconds)
+        if on_stop is not None:
+            on_stop()
         await asyncio.gather(*tasks)
     await connector.stop()
     return result
