@@ -38,23 +38,19 @@ def _plan(cls: type) -> tuple[tuple[tuple[str, str, str], ...], frozenset[str]]:
     return fields, frozenset(key for _, key, _ in fields)
 
 
+_PLAIN = {"str": str, "bool": bool, "int": int}  # taken as they are when the JSON has exactly that type
+
+
 def _value(value: Any, kind: str) -> Any:
     if value is None:
         return None
-    if kind == "str":
-        if type(value) is not str:
+    plain = _PLAIN.get(kind)
+    if plain is not None:
+        if type(value) is not plain:
             raise _Unusual(kind)
         return value
     if kind == "object":
         return value  # msrest rebuilds JSON as equal JSON
-    if kind == "bool":
-        if type(value) is not bool:
-            raise _Unusual(kind)
-        return value
-    if kind == "int":
-        if type(value) is not int:
-            raise _Unusual(kind)
-        return value
     if kind == "iso-8601":
         if type(value) is not str:
             raise _Unusual(kind)

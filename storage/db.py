@@ -223,7 +223,7 @@ class Store:
         holds it, it is an ``AsyncSession`` that waits off the loop. Nothing inside may open another writing
         session of this store: this one holds the process's write gate."""
         gate = WRITE_GATES.get(self.engine.sync_engine) if self._inline_writer is not None else None
-        if gate is None or self._inline_writer is None:
+        if gate is None:
             async with self.session() as session:
                 yield session
             return
