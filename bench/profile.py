@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import io
 import json
+import os
 import pstats
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestServer
@@ -28,15 +31,27 @@ from bench.turns import TURNS, prepare_people
 STATEMENTS = [0, 0]  # SQL statements and transactions while measuring
 
 
-async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0.0) -> float:
+async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0.0, idp: Any = None) -> float:
+    import app as app_module
     from app import create_app, prepare_store
-    from settings import Settings
+    from settings import Settings, load_settings
     from storage.demo import seed_demo
     from datetime import date
 
     url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='tavla-profile-')) / 'p.sqlite3'}"
     settings = Settings(database_url=url, as_of="2018-05-15", scheduler=False, log_level="WARNING",
                         outbound_rate_limit=False)
+    headers = {"Content-Type": "application/json"}
+    if idp is not None:  # production auth mode, as ``python -m bench.auth`` runs it
+        from bench.auth import IDP_ENV, LocalAzureAD
+        from bot.adapter import build_adapter
+
+        os.environ.update(idp.app_env())
+        settings = load_settings().model_copy(update={
+            "database_url": url, "as_of": settings.as_of, "scheduler": False, "log_level": "WARNING",
+            "outbound_rate_limit": False})
+        app_module.build_adapter = functools.partial(build_adapter,
+                                                     token_http_client=LocalAzureAD(os.environ[IDP_ENV]))
     store = await prepare_store(settings)
     await seed_demo(store, date(2018, 5, 15))
     if scale:
@@ -50,6 +65,8 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
     await connector.start()
     make, invoke = TURNS[turn]
     bot_url = str(server.make_url("/api/messages"))
+    if idp is not None:
+        headers["Authorization"] = f"Bearer {idp.inbound_token(connector.url)}"
     try:
         async with aiohttp.ClientSession() as http:
 
@@ -58,8 +75,9 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
                 future = asyncio.get_running_loop().create_future()
                 if not invoke:
                     connector.waiting[activity["conversation"]["id"]] = future
-                async with http.post(bot_url, data=json.dumps(activity),
-                                     headers={"Content-Type": "application/json"}) as resp:
+                async with http.post(bot_url, data=json.dumps(activity), headers=headers) as resp:
+                    if resp.status >= 300:
+                        raise RuntimeError(f"{resp.status}: {await resp.text()}")
                     await resp.read()
                 if not invoke:
                     await asyncio.wait_for(future, 30)
@@ -119,9 +137,17 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--scale", type=float, default=0.0, help="fill the store first (1 = the largest kommun)")
+    parser.add_argument("--auth", action="store_true",
+                        help="production auth mode: an app id, every request's JWT checked (local IdP, bench/auth.py)")
     args = parser.parse_args()
     profile = cProfile.Profile()
-    ms = asyncio.run(run(args.turn, args.turns, profile, args.scale))
+    if args.auth:
+        from bench.auth import IdentityProvider
+
+        with IdentityProvider() as idp:
+            ms = asyncio.run(run(args.turn, args.turns, profile, args.scale, idp))
+    else:
+        ms = asyncio.run(run(args.turn, args.turns, profile, args.scale))
     out = io.StringIO()
     components = by_component(pstats.Stats(profile))
     stats = pstats.Stats(profile, stream=out).strip_dirs()
