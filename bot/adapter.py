@@ -1,7 +1,8 @@
 """The botbuilder adapter, its authentication and the outbound path, built from Tavla's settings.
 
 - ``TavlaAuthentication`` wraps the SDK's ``ConfigurationBotFrameworkAuthentication``: every inbound request
-  is still validated by the SDK (nothing about authentication or claims is cached), but the connector
+  is validated — a channel's token by ``bot.channel_token`` (the SDK's rules in one pass), any other by the
+  SDK; nothing about authentication or claims is cached — but the connector
   factory it hands back keeps one ``ConnectorClient`` per (app id, audience, serviceUrl) in a bounded LRU
   cache, and the user-token client is only built when something uses it.
 - ``TavlaAdapter`` (a ``CloudAdapter``) sends, updates and deletes activities through ``bot.outbound``: one
@@ -48,6 +49,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from bot.channel_token import ChannelTokenCheck
 from bot.outbound import (
     DeliveryError,
     DeliveryFailed,
@@ -170,7 +172,7 @@ class TavlaAuthentication(BotFrameworkAuthentication):
 
     def __init__(self, inner: BotFrameworkAuthentication, credentials: CredentialsFactory, *,
                  oauth_scope: str = DEFAULT_SCOPE, login_endpoint: str | None = None,
-                 max_clients: int = MAX_CONNECTOR_CLIENTS) -> None:
+                 max_clients: int = MAX_CONNECTOR_CLIENTS, token_check: ChannelTokenCheck | None = None) -> None:
         self._inner = inner
         self.credentials = credentials
         self._oauth_scope = oauth_scope
@@ -178,6 +180,7 @@ class TavlaAuthentication(BotFrameworkAuthentication):
         self._max_clients = max_clients
         self._clients: OrderedDict[tuple[str | None, str, str], ConnectorClient] = OrderedDict()
         self.clients_created = 0
+        self.token_check = token_check
 
     @staticmethod
     def app_id_of(claims_identity: ClaimsIdentity | None) -> str | None:
@@ -209,9 +212,12 @@ class TavlaAuthentication(BotFrameworkAuthentication):
     # --- BotFrameworkAuthentication ---
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
-        # The SDK validates the token of every request; nothing about it is cached. (Its errors for a missing
-        # or malformed token are mapped to 401 by bot/http.py.)
-        result = await self._inner.authenticate_request(activity, auth_header)
+        # Every request's token is checked; nothing about it is cached. A channel's token is checked by
+        # bot.channel_token (the SDK's rules, one pass), anything else by the SDK. (Errors for a missing or
+        # malformed token are mapped to 401 by bot/http.py.)
+        result = await self.token_check.check(activity, auth_header) if self.token_check is not None else None
+        if result is None:
+            result = await self._inner.authenticate_request(activity, auth_header)
         result.connector_factory = self.create_connector_factory(result.claims_identity)
         return result
 
@@ -394,7 +400,10 @@ def build_adapter(settings: Settings, *, token_http_client: Any = None) -> Tavla
     """The adapter for this process. ``token_http_client``: a ``requests.Session`` for MSAL (tests)."""
     credentials = credentials_factory(settings, http_client=token_http_client)
     inner = ConfigurationBotFrameworkAuthentication(sdk_configuration(settings), credentials_factory=credentials)
-    auth = TavlaAuthentication(inner, credentials)
+    # With an app id, a channel's token is checked in one pass (bot.channel_token); without one, requests
+    # are not authenticated at all (local mode) and the SDK's path stays as it is.
+    auth = TavlaAuthentication(inner, credentials,
+                               token_check=ChannelTokenCheck.from_sdk(inner) if settings.app_id else None)
     policy = SendPolicy()
     policy = policy.with_(attempt_timeout=settings.outbound_timeout_s, budget=settings.outbound_budget_s,
                           connect_timeout=min(policy.connect_timeout, settings.outbound_timeout_s))
