@@ -70,6 +70,17 @@ class SqliteWriteGate:
             lock = self._locks[id(loop)] = asyncio.Lock()
         return lock
 
+    async def acquire(self, lock: asyncio.Lock) -> None:
+        """Take ``lock`` within ``timeout`` (TimeoutError). A free lock is taken without giving up the loop:
+        ``asyncio.wait_for`` would run the acquire as a task of its own, one loop iteration before and one
+        after — under load each iteration is every other turn's work, and 100 new conversations' first
+        writes, handed the lock one after another, answered up to 8 s late (bench, 100 users)."""
+        if not lock.locked():
+            await lock.acquire()  # free and nobody queued: returns at once
+            return
+        async with asyncio.timeout(self.timeout):
+            await lock.acquire()
+
     def install(self, engine: AsyncEngine) -> None:
         @event.listens_for(engine.sync_engine, "before_cursor_execute")
         def _before(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -78,8 +89,8 @@ class SqliteWriteGate:
                 return
             lock = self.lock()
             try:
-                await_only(asyncio.wait_for(lock.acquire(), self.timeout))
-            except asyncio.TimeoutError:
+                await_only(self.acquire(lock))
+            except TimeoutError:
                 raise sqlite3.OperationalError("database is locked") from None
             info[_HOLDS] = lock
 
@@ -229,8 +240,8 @@ class Store:
             return
         lock = gate.lock()
         try:
-            await asyncio.wait_for(lock.acquire(), gate.timeout)
-        except asyncio.TimeoutError:
+            await gate.acquire(lock)
+        except TimeoutError:
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from None
         sync = Session(self._inline_writer, expire_on_commit=False)
         try:
