@@ -364,7 +364,8 @@ async def handle(turn: Turn) -> dict[str, Any]:
     query = parse_query(turn.data)
     started = time.monotonic()
     try:
-        body = await asyncio.wait_for(search(turn, query), TIME_BUDGET_S)
+        async with asyncio.timeout(TIME_BUDGET_S):  # in this task: wait_for would start another one
+            body = await search(turn, query)
     except UserError as exc:
         body = _message(exc.text(turn.lang))
     except asyncio.TimeoutError:
