@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.attachments import is_file_message
-from bot.nlu.intents import recognize
+from bot.nlu.intents import recognize_remembered
 from bot.nlu.rules import RULES
 from bot.routing import INTENTS, VERBS
 from bot.turn import Reply, Turn
@@ -28,7 +28,7 @@ TRANSIENT = (OperationalError, PoolTimeout, ConnectionError, OSError, asyncio.Ti
 
 async def understand(turn: Turn) -> None:
     catalog = await turn.services.catalogs.get(turn.clock.today().year)
-    turn.intent = recognize(turn.text, catalog, RULES)
+    turn.intent = recognize_remembered(turn.text, catalog, RULES)
 
 
 async def route(turn: Turn) -> Reply:
