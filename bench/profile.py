@@ -1,9 +1,10 @@
 """Where a turn's CPU goes: Tavla in this process under cProfile, driven by the benchmark's own turns.
 
-``python -m bench.profile indicator_status [--turns 300] [--top 30] [--scale 1]`` prints the functions with the most
+``python -m bench.profile indicator_status [--turns 300] [--top 30] [--scale 1] [--auth]`` prints the functions with the most
 cumulative and own time over ``--turns`` sequential turns of one user (the app, its store on SQLite with
 the demo data and the bench users, and the load generator's connector all in one event loop; the
-connector's and the client's share is small and listed too).
+connector's and the client's share is small and listed too). ``--auth``: in production auth mode — an app id,
+every request's JWT checked against the local identity provider of ``bench/auth.py``.
 """
 
 from __future__ import annotations
