@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -134,3 +135,46 @@ async def test_nothing_read_before_an_invalidate_is_cached(loads: Loads) -> None
     assert (await before).entries[0].id == 1  # that turn began before the import: it may have the old one
     assert (await after).entries[0].id == 2
     assert (await cache.get(2018)).entries[0].id == 2 and loads.started == 2
+
+
+async def test_a_loaded_catalog_is_warmed_in_a_worker_thread_before_anyone_gets_it(loads: Loads) -> None:
+    warmed: list[tuple[int, int]] = []  # (catalog's first id, thread)
+
+    def warm(catalog: Catalog) -> None:
+        warmed.append((catalog.entries[0].id, threading.get_ident()))
+
+    cache = CatalogCache(store=None, ttl=0.0, warm=warm)  # type: ignore[arg-type]
+    loads.release()
+    first = await cache.get(2018)
+    assert warmed == [(1, warmed[0][1])] and warmed[0][1] != threading.get_ident()
+    assert (await cache.get(2018)) is first  # the reload (ttl 0) runs in the background …
+    await settle()
+    await asyncio.sleep(0.05)  # … its warm-up in the thread too
+    await settle()
+    assert [w[0] for w in warmed] == [1, 2]
+
+
+async def test_a_warm_up_that_fails_leaves_the_catalog_usable(loads: Loads, caplog: pytest.LogCaptureFixture) -> None:
+    def warm(_catalog: Catalog) -> None:
+        raise RuntimeError("a rule is broken")
+
+    cache = CatalogCache(store=None, warm=warm)  # type: ignore[arg-type]
+    loads.release()
+    with caplog.at_level(logging.ERROR, logger="tavla.nlu"):
+        assert (await cache.get(2018)).entries[0].id == 1
+    assert "warming catalog 2018 failed" in caplog.text
+
+
+async def test_warm_builds_the_indexes_the_rules_use(sqlite_store: Any) -> None:
+    from bot.nlu.catalog import load_catalog
+    from bot.nlu.intents import recognize
+    from bot.nlu.rules import RULES, warm
+
+    catalog = await load_catalog(sqlite_store, 2018)
+    warm(catalog)
+    built = set(catalog._derived)  # noqa: SLF001
+    assert built
+    for text in ("status frisknärvaro", "budget kvar hemtjänst", "klar med lärplattor 60 %", "tavla förskolan humlan",
+                 "veckosammanfattning fredag 14:00"):
+        recognize(text, catalog, RULES)
+    assert set(catalog._derived) == built  # noqa: SLF001 - nothing left for a turn to build
