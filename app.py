@@ -13,6 +13,7 @@ from bot.adapter import TavlaAdapter, build_adapter
 from bot.http import messages_route
 from bot.logging_setup import setup_logging
 from bot.nlu.catalog import CatalogCache
+from bot.nlu.rules import warm as warm_catalog
 from bot.scheduler import Scheduler
 from bot.teams_bot import TavlaBot
 from bot.turn import Services
@@ -66,7 +67,8 @@ def create_app(settings: Settings, *, store: Store | None = None, prepared: bool
 
     async def startup(app: web.Application) -> None:
         st = store or await (open_store(settings) if prepared else prepare_store(settings))
-        services = Services(settings=settings, store=st, clock=Clock(settings.as_of), catalogs=CatalogCache(st))
+        services = Services(settings=settings, store=st, clock=Clock(settings.as_of),
+                            catalogs=CatalogCache(st, warm=warm_catalog))
         adapter = build_adapter(settings)
         bot = TavlaBot(services)
         app[STORE] = st

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.nlu.intents import Rule
+from typing import Any
+
+from bot.nlu.intents import Rule, recognize
 from bot.nlu.rules_admin import RULES_ADMIN
 from bot.nlu.rules_budget import RULES_BUDGET
 from bot.nlu.rules_core import greeting_or_help
@@ -18,3 +20,20 @@ RULES: list[Rule] = [
     *RULES_INDICATORS,
     *RULES_BUDGET,
 ]
+
+# Questions of every kind, for ``warm``: each makes the rules build the name indexes they look names up in.
+WARM_TEXTS = (
+    "status frisknärvaro", "status frisknärvaro hälsa och omsorg", "visa indikatorer för hälsa och omsorg",
+    "budget kvar äldreomsorg", "hur mycket har hälsa och omsorg kvar?", "över budget förskola",
+    "klar med kartlägga lokalbehov", "lärplattor 60 %", "mina aktiviteter", "tavla förskolan humlan",
+    "ny aktivitet i förskolan humlan: digital introduktion", "veckosammanfattning måndag 08:00 hälsa och omsorg",
+    "vem är chef i ekonomi och intern service", "ge anna rollen medarbetare i förskolan humlan",
+)
+
+
+def warm(catalog: Any) -> None:
+    """Recognise ``WARM_TEXTS`` against a newly loaded catalog (``CatalogCache(warm=…)``, in a worker thread), so
+    the indexes of names are built before a turn uses the catalog. A missed index is built by the first turn
+    that needs it, as before."""
+    for text in WARM_TEXTS:
+        recognize(text, catalog, RULES)
