@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import logging
 import re
 import time
 from collections.abc import Callable
@@ -55,8 +54,6 @@ from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-
-log = logging.getLogger("tavla.auth")
 
 CLOCK_TOLERANCE_S = 5 * 60  # the SDK's VerifyOptions(clock_tolerance=5 * 60) for channel tokens
 KEYS_FRESH_FOR = timedelta(days=1)  # the SDK refreshes its key cache when it is older than this
@@ -139,7 +136,7 @@ class ChannelTokenCheck:
         if self._configuration.claims_validator is not None:
             return None
         try:
-            claims, key = self._read(activity, auth_header)
+            claims = self._read(activity, auth_header)
         except _Unusual:
             return None
         # From here the token is one the SDK reads exactly as this does: its verdict is this one.
@@ -162,7 +159,7 @@ class ChannelTokenCheck:
             credential_factory=self._credentials, claims_identity=identity, caller_id=self._caller_id)
         return result
 
-    def _read(self, activity: Activity, auth_header: str) -> tuple[dict[str, Any], rsa.RSAPublicKey]:
+    def _read(self, activity: Activity, auth_header: str) -> dict[str, Any]:
         """The verified claims, or ``_Unusual``, or ``PermissionError`` for a token the SDK also refuses."""
         if not isinstance(auth_header, str) or not auth_header.isascii():
             raise _Unusual
@@ -200,7 +197,7 @@ class ChannelTokenCheck:
             raise PermissionError("Signature has expired")
         if claims.get("nbf", 0) > now + CLOCK_TOLERANCE_S or claims.get("iat", 0) > now + CLOCK_TOLERANCE_S:
             raise PermissionError("The token is not yet valid")
-        return claims, key
+        return claims
 
     def _key(self, kid: str) -> tuple[rsa.RSAPublicKey, list[str]]:
         """The key the SDK's own cache holds for ``kid`` (the first with that id, as the SDK picks it)."""

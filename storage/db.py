@@ -70,16 +70,15 @@ class SqliteWriteGate:
             lock = self._locks[id(loop)] = asyncio.Lock()
         return lock
 
-    async def acquire(self, lock: asyncio.Lock) -> None:
-        """Take ``lock`` within ``timeout`` (TimeoutError). A free lock is taken without giving up the loop:
-        ``asyncio.wait_for`` would run the acquire as a task of its own, one loop iteration before and one
-        after — under load each iteration is every other turn's work, and 100 new conversations' first
-        writes, handed the lock one after another, answered up to 8 s late (bench, 100 users)."""
-        if not lock.locked():
-            await lock.acquire()  # free and nobody queued: returns at once
-            return
+    async def acquire(self) -> asyncio.Lock:
+        """This loop's lock, taken within ``timeout`` (TimeoutError). ``asyncio.timeout``, not ``wait_for``: a free
+        lock is then taken without giving up the loop, where ``wait_for`` ran the acquire as a task of its own,
+        one loop iteration before and one after — under load each iteration is every other turn's work, and 100
+        new conversations' first writes, handed the lock one after another, answered up to 8 s late."""
+        lock = self.lock()
         async with asyncio.timeout(self.timeout):
             await lock.acquire()
+        return lock
 
     def install(self, engine: AsyncEngine) -> None:
         @event.listens_for(engine.sync_engine, "before_cursor_execute")
@@ -87,9 +86,8 @@ class SqliteWriteGate:
             info = conn.connection.info  # the pool's record of this DBAPI connection: outlives the checkout
             if info.get(_HOLDS) is not None or statement.lstrip()[:6].upper() not in _WRITES:
                 return
-            lock = self.lock()
             try:
-                await_only(self.acquire(lock))
+                lock = await_only(self.acquire())
             except TimeoutError:
                 raise sqlite3.OperationalError("database is locked") from None
             info[_HOLDS] = lock
@@ -238,9 +236,8 @@ class Store:
             async with self.session() as session:
                 yield session
             return
-        lock = gate.lock()
         try:
-            await gate.acquire(lock)
+            lock = await gate.acquire()
         except TimeoutError:
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from None
         sync = Session(self._inline_writer, expire_on_commit=False)

@@ -54,7 +54,7 @@ def recognize_remembered(text: str, catalog: Any, rules: Sequence[Rule]) -> Inte
     ("ask" verb), the same "status frisknärvaro" from many chefer — and a recognition is ≈ 0.3–0.6 ms of a
     turn's CPU. Each caller gets its own copy of the slots: a handler may change its intent's.
     """
-    if len(text) > REMEMBERED_MAX_CHARS or not hasattr(catalog, "derived"):
+    if len(text) > REMEMBERED_MAX_CHARS:
         return recognize(text, catalog, rules)
     memo: OrderedDict[str, Intent] = catalog.derived(("recognized", id(rules)), lambda _c: OrderedDict())
     intent = memo.get(text)
