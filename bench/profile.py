@@ -29,10 +29,12 @@ from bench.loadgen import Connector
 from bench.turns import TURNS, prepare_people
 
 
-STATEMENTS = [0, 0]  # SQL statements and transactions while measuring
+STATEMENTS = [0, 0, 0]  # SQL statements and transactions while measuring; measuring?
+FIRST_TURN: list[str] = []  # the SQL of one turn, shortened
 
 
-async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0.0, idp: Any = None) -> float:
+async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0.0, idp: Any = None,
+              postgres: bool = False) -> float:
     import app as app_module
     from app import create_app, prepare_store
     from settings import Settings, load_settings
@@ -40,6 +42,10 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
     from datetime import date
 
     url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='tavla-profile-')) / 'p.sqlite3'}"
+    if postgres:
+        from bench.__main__ import prepare_postgres
+
+        url = await prepare_postgres("tavla_profile", 1, False)
     settings = Settings(database_url=url, as_of="2018-05-15", scheduler=False, log_level="WARNING",
                         outbound_rate_limit=False)
     headers = {"Content-Type": "application/json"}
@@ -54,12 +60,14 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
         app_module.build_adapter = functools.partial(build_adapter,
                                                      token_http_client=LocalAzureAD(os.environ[IDP_ENV]))
     store = await prepare_store(settings)
-    await seed_demo(store, date(2018, 5, 15))
+    if not postgres:
+        await seed_demo(store, date(2018, 5, 15))
     if scale:
         from bench.scale import FULL, fill
 
         print(f"scale store: {(await fill(store, FULL.scaled(scale))).line()}", flush=True)
-    await prepare_people(store, 1)
+    if not postgres:
+        await prepare_people(store, 1)
     server = TestServer(create_app(settings, store=store), host="127.0.0.1")
     await server.start_server()
     connector = Connector()
@@ -88,13 +96,17 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
             from sqlalchemy import event
 
             @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
-            def _count(*_args: object) -> None:
+            def _count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
                 STATEMENTS[0] += 1
+                if len(FIRST_TURN) < STATEMENTS[0] and STATEMENTS[2] == 0:
+                    FIRST_TURN.append(" ".join(statement.split())[:160])
 
             @event.listens_for(store.engine.sync_engine, "begin")
             def _begin(*_args: object) -> None:
                 STATEMENTS[1] += 1
 
+            await one()  # the statements of this one turn are listed
+            STATEMENTS[:] = [0, 0, 1]
             started = time.perf_counter()
             profile.enable()
             for _ in range(turns):
@@ -138,6 +150,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--scale", type=float, default=0.0, help="fill the store first (1 = the largest kommun)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="on PostgreSQL (database tavla_profile on 127.0.0.1:5432, made afresh) instead of SQLite")
     parser.add_argument("--auth", action="store_true",
                         help="production auth mode: an app id, every request's JWT checked (local IdP, bench/auth.py)")
     args = parser.parse_args()
@@ -146,9 +160,9 @@ def main() -> None:
         from bench.auth import IdentityProvider
 
         with IdentityProvider() as idp:
-            ms = asyncio.run(run(args.turn, args.turns, profile, args.scale, idp))
+            ms = asyncio.run(run(args.turn, args.turns, profile, args.scale, idp, args.postgres))
     else:
-        ms = asyncio.run(run(args.turn, args.turns, profile, args.scale))
+        ms = asyncio.run(run(args.turn, args.turns, profile, args.scale, postgres=args.postgres))
     out = io.StringIO()
     components = by_component(pstats.Stats(profile))
     stats = pstats.Stats(profile, stream=out).strip_dirs()
@@ -156,6 +170,9 @@ def main() -> None:
     stats.sort_stats("tottime").print_stats(args.top)
     print(f"{args.turn}: {ms:.1f} ms wall per turn under the profiler (one user, sequential); "
           f"{STATEMENTS[0] / args.turns:.1f} SQL statements in {STATEMENTS[1] / args.turns:.1f} transactions per turn")
+    print("one turn's SQL:")
+    for statement in FIRST_TURN:
+        print(f"  {statement}")
     total = sum(t for _, t in components) or 1.0
     for label, seconds in components:
         print(f"  {label:<40} {seconds / args.turns * 1000:7.2f} ms/turn  {seconds / total:6.1%}")
