@@ -211,12 +211,17 @@ class Store:
     async def read_session(self) -> AsyncIterator[CoreReads | InlineSession]:
         """A session for reads only, rolled back when done. On SQLite a synchronous session on the loop's
         thread (``storage.inline``: no thread hop per statement; a write through it fails); on PostgreSQL
-        an ``AsyncSession`` in autocommit (no transaction: each read sees what is committed when it runs).
+        a connection in autocommit (no transaction: each read sees what is committed when it runs), with an
+        ``AsyncSession`` on it only when a read needs the ORM.
         Either way selects of bundles and columns skip the ORM (``storage.rows.CoreReads``). Repository reads
         take either."""
         if self._inline is None:
-            async with AsyncSession(self._reader, expire_on_commit=False) as session:
-                yield CoreReads(session)
+            async with self._reader.connect() as connection:
+                reads = CoreReads(connection)
+                try:
+                    yield reads
+                finally:
+                    await reads.close()
             return
         with self._inline.connect() as connection:
             reads = InlineSession(connection)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Bundle, InstrumentedAttribute
 
 
@@ -126,20 +126,33 @@ def core_result(result: Any, shape: _Shape) -> Any:
 
 
 class CoreReads:
-    """An ``AsyncSession`` for reads whose selects of bundles and columns run as Core statements on its
-    connection (``select_shape``); anything else (mapped entities, ``get``) goes through the session."""
+    """An ``AsyncSession``'s read methods over an ``AsyncConnection`` (PostgreSQL's read sessions): selects of
+    bundles and columns run as Core statements on the connection (``select_shape``); anything else (mapped
+    entities, ``get``, ``scalar``) goes through an ``AsyncSession`` on the same connection, opened only then.
+    Most reads never need it, and an ``AsyncSession`` costs ≈ 0.1 ms CPU to open and close and ≈ 0.06 ms to
+    hand out its connection each statement (measured on PostgreSQL, ``docs/benchmarks.md``)."""
 
-    __slots__ = ("session",)
+    __slots__ = ("connection", "_session")
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = AsyncSession(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         shape = select_shape(statement) if not kwargs else None
         if shape is None:
             return await self.session.execute(statement, params, **kwargs)
-        connection = await self.session.connection()
-        return core_result(await connection.execute(statement, params), shape)
+        return core_result(await self.connection.execute(statement, params), shape)
 
     async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         return await self.session.scalar(statement, params, **kwargs)
@@ -151,4 +164,5 @@ class CoreReads:
         return await self.session.get(entity, ident, **kwargs)
 
     def get_bind(self) -> Any:
-        return self.session.get_bind()
+        """What the reads run on (its ``.dialect`` names the database)."""
+        return self.connection
