@@ -278,7 +278,8 @@ async def apply_change(session: AsyncSession, turn: Turn, activity_id: int, vers
             return Applied(Outcome(False, view), view, change, {})
         raise NothingToSave(view)
     outcome = await plans.update_activity(session, activity_id, version, fields, person_id=person_id, via=via,
-                                          at=turn.clock.utcnow(), comment=change.comment)
+                                          at=turn.clock.utcnow(), comment=change.comment, current=view,
+                                          editor_name=turn.caller.name)
     return Applied(outcome, view, change, fields)
 
 

@@ -134,6 +134,49 @@ async def test_update_applies_bumps_version_and_logs_old_and_new(demo: Store) ->
         assert await plans.get_update(s, log.id) == log
 
 
+@pytest.mark.parametrize("changes", [
+    {"progress": 30}, {"status": "klar", "progress": 100}, {"title": "Nytt namn", "description": "Ny text"},
+    {"deadline": date(2018, 9, 30), "start_date": date(2018, 6, 1)}, {"description": None}, {},
+    {"owner_id": "bo"}, {"progress": 45, "owner_id": "anna"},
+], ids=["progress", "status", "texts", "dates", "no-description", "comment-only", "owner", "owner-progress"])
+async def test_with_the_current_view_the_update_hands_back_what_a_fresh_read_gives(demo: Store, changes) -> None:
+    """``current`` spares the reads before and after the update: the old values and the activity after it are the
+    ones the database holds, for every kind of change (the owner's name is another row: read again)."""
+    ids = await _ids(demo)
+    changes = {k: ids[v] if k == "owner_id" else v for k, v in changes.items()}
+    view = await _activity(demo, "Digital introduktion för nyanställda")
+    async with demo.session() as s:
+        current = await plans.get_activity(s, view.id)
+        outcome = await plans.update_activity(s, view.id, view.version, changes, person_id=ids["bo"], via="card",
+                                              at=AT, comment="Kort rad", current=current, editor_name="Bo Berg")
+    assert outcome.applied and outcome.activity is not None and outcome.update is not None
+    async with demo.session() as s:
+        stored = await plans.get_activity(s, view.id)
+        log = await plans.get_update(s, outcome.update.id)
+    assert outcome.activity == stored
+    assert outcome.update == log
+    assert log is not None and log.old == {k: plans._jsonable(getattr(view, k)) for k in changes}
+    assert stored is not None and stored.version == view.version + 1 and stored.updated_by_name == "Bo Berg"
+
+
+async def test_a_current_view_of_another_version_is_not_taken_for_the_old_values(demo: Store) -> None:
+    ids = await _ids(demo)
+    view = await _activity(demo, "Lärplattor på varje avdelning")
+    async with demo.session() as s:
+        first = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
+                                            via="card", at=AT)
+    assert first.applied and first.activity is not None
+    async with demo.session() as s:  # a view read before that update: its values are not the old ones
+        outcome = await plans.update_activity(s, view.id, first.activity.version, {"progress": 80},
+                                              person_id=ids["anna"], via="card", at=AT, current=view,
+                                              editor_name="Anna Andersson")
+        stale = await plans.update_activity(s, view.id, view.version, {"progress": 90}, person_id=ids["anna"],
+                                            via="card", at=AT, current=view, editor_name="Anna Andersson")
+    assert outcome.applied and outcome.update is not None and outcome.update.old == {"progress": 60}
+    assert outcome.activity is not None and outcome.activity.progress == 80
+    assert not stale.applied and stale.activity is not None and stale.activity.progress == 80
+
+
 async def test_stale_version_is_refused_by_the_database_with_the_fresh_state(demo: Store) -> None:
     ids = await _ids(demo)
     view = await _activity(demo, "Lärplattor på varje avdelning")
