@@ -100,6 +100,20 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}{': ' + text if text else ''}"
 
 
+def auth_failure_status(exc: BaseException) -> int:
+    """What a failed token check answers: 503 when the signing keys could not be fetched (the network, the
+    identity provider: ours to fix, and the sender should try again), else 401. ``PermissionError`` is an
+    ``OSError`` but a refusal. So is an error ``requests`` raises before sending anything (``MissingSchema``,
+    ``InvalidURL``: ``OSError`` and ``ValueError`` both) — the SDK asks it for the keys of an issuer this
+    configuration has no address for, as for a token claiming to come from the Emulator when the channel's
+    endpoints are configured."""
+    if isinstance(exc, PermissionError) or (isinstance(exc, OSError) and isinstance(exc, ValueError)):
+        return 401
+    if isinstance(exc, (OSError, asyncio.TimeoutError)):
+        return 503
+    return 401
+
+
 def messages_route(adapter: CloudAdapter, bot: Bot) -> Any:
     async def handle(request: web.Request) -> web.StreamResponse:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -119,13 +133,11 @@ def messages_route(adapter: CloudAdapter, bot: Bot) -> Any:
             # stay server errors.
             try:
                 authenticated = await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
-            except PermissionError as exc:  # an OSError subclass: before the next clause
-                log.info("refused request: %s", _reason(exc))
-                return web.json_response({"error": "unauthorized"}, status=401)
-            except (OSError, asyncio.TimeoutError) as exc:  # the signing keys could not be fetched: ours to fix
-                log.error("could not check the request's token: %s", _reason(exc))
-                return web.json_response({"error": "authentication unavailable"}, status=503)
-            except Exception as exc:  # noqa: BLE001 - an invalid token in any other way
+            except Exception as exc:  # noqa: BLE001 - sorted by auth_failure_status
+                status = auth_failure_status(exc)
+                if status == 503:
+                    log.error("could not check the request's token: %s", _reason(exc))
+                    return web.json_response({"error": "authentication unavailable"}, status=503)
                 log.info("refused request: %s", _reason(exc))
                 return web.json_response({"error": "unauthorized"}, status=401)
             response = await adapter.process_activity(authenticated, activity, bot.on_turn)

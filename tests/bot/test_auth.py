@@ -9,6 +9,7 @@ endorsement, expiry, issuer, audience and serviceUrl claim exactly as it does ag
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ APP_ID = "3d9f0c1e-5b6a-4c2d-9e8f-7a6b5c4d3e2f"
 OTHER_APP_ID = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
 TENANT = "56653e9d-2158-46ee-90d7-675c39642038"  # = tests.support.harness.TENANT
 PASSWORD = "not-a-real-secret-~k8Q.qYz"
+EMULATOR_ISSUER = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/"  # one the SDK knows as the Emulator's
 
 
 @pytest.fixture(autouse=True)
@@ -124,6 +126,8 @@ def _refusals(provider: OpenIdProvider, service_url: str) -> dict[str, dict[str,
         "not yet valid": bearer(provider.token(service_url, not_before=3600, expires_in=7200)),
         "another app's audience": bearer(provider.token(service_url, audience=OTHER_APP_ID)),
         "wrong issuer": bearer(provider.token(service_url, issuer="https://issuer.example.org")),
+        # the SDK's Emulator path, which these settings give no metadata address: refused, not "unavailable"
+        "the Emulator's issuer": bearer(provider.token(service_url, issuer=EMULATOR_ISSUER)),
         "bad signature": bearer(provider.token(service_url, key=stranger)),
         "unknown key id": bearer(provider.token(service_url, key=stranger, kid="a-key-nobody-published")),
         "another serviceUrl": bearer(provider.token("https://smba.trafficmanager.net/emea/")),
@@ -131,7 +135,9 @@ def _refusals(provider: OpenIdProvider, service_url: str) -> dict[str, dict[str,
     }
 
 
-async def test_every_invalid_token_gets_401_and_changes_nothing(sqlite_store: Store, provider: OpenIdProvider) -> None:
+async def test_every_invalid_token_gets_401_and_changes_nothing(sqlite_store: Store, provider: OpenIdProvider,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="tavla")
     async with running(sqlite_store, auth_settings(provider)) as h:
         # first a valid request, so the keys are cached: refusals below are not "could not fetch keys"
         status, _ = await h.post(search(h), headers=bearer(provider.token(h.connector.url)))
@@ -144,6 +150,9 @@ async def test_every_invalid_token_gets_401_and_changes_nothing(sqlite_store: St
                 assert body == {"error": "unauthorized"}, (name, body)
         assert await snapshot(h) == before  # nothing stored, nothing sent to the connector
         assert h.connector.received == []
+    refused = [r for r in caplog.records if r.getMessage().startswith("refused request")]
+    assert len(refused) == 3 * len(_refusals(provider, "x")) and all(r.levelno == logging.INFO for r in refused)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_an_unknown_key_id_is_refused_on_a_cold_cache(sqlite_store: Store, provider: OpenIdProvider) -> None:

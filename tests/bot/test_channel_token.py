@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from bot.adapter import build_adapter
 from bot.channel_token import ChannelTokenCheck
-from bot.http import parse_activity
+from bot.http import auth_failure_status, parse_activity
 from settings import Settings
 from tests.support.openid import OpenIdProvider, new_key, offline_aad_session
 
@@ -65,12 +65,8 @@ class Bench:
     def _verdict(self, coro: Any) -> tuple[Any, ...] | None:
         try:
             result = self.loop.run_until_complete(coro)
-        except PermissionError:
-            return ("refused",)
-        except OSError:  # bot/http.py: 503 (e.g. the SDK cannot fetch the Emulator's keys)
-            return ("unavailable",)
-        except Exception:  # noqa: BLE001 - the SDK refuses with many exception types; bot/http.py: all 401
-            return ("refused",)
+        except Exception as exc:  # noqa: BLE001 - the SDK refuses with many exception types
+            return ("unavailable",) if auth_failure_status(exc) == 503 else ("refused",)  # as bot/http.py answers
         if result is None:
             return None
         return ("accepted", result.claims_identity.claims, result.claims_identity.is_authenticated,
