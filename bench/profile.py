@@ -93,17 +93,7 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
 
             for _ in range(20):  # warm-up: caches, prepared statements, first connections
                 await one()
-            from sqlalchemy import event
-
-            @event.listens_for(store.engine.sync_engine, "before_cursor_execute")
-            def _count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-                STATEMENTS[0] += 1
-                if len(FIRST_TURN) < STATEMENTS[0] and STATEMENTS[2] == 0:
-                    FIRST_TURN.append(" ".join(statement.split())[:160])
-
-            @event.listens_for(store.engine.sync_engine, "begin")
-            def _begin(*_args: object) -> None:
-                STATEMENTS[1] += 1
+            await trace_statements(store)
 
             await one()  # the statements of this one turn are listed
             STATEMENTS[:] = [0, 0, 1]
@@ -117,6 +107,44 @@ async def run(turn: str, turns: int, profile: cProfile.Profile, scale: float = 0
         await connector.stop()
         await server.close()
         await store.dispose()
+
+
+def _traced(statement: str) -> None:
+    STATEMENTS[0] += 1
+    if statement.lstrip()[:5].upper() == "BEGIN":
+        STATEMENTS[1] += 1
+    if STATEMENTS[2] == 0:
+        FIRST_TURN.append(" ".join(statement.split())[:160])
+
+
+async def trace_statements(store: Any) -> None:
+    """Count what reaches the database itself, whichever way it went (SQLAlchemy, ``storage.driver``, the
+    inline SQLite sessions): asyncpg's prepared statements and simple queries (BEGIN, COMMIT), sqlite3's trace
+    callback on connections opened from now on (those pools are emptied). Engine events would not do:
+    ``storage.driver`` steps aside for them, and the inline SQLite sessions have engines of their own."""
+    from sqlalchemy import event
+
+    if store.dialect == "postgresql":
+        from asyncpg.connection import Connection
+        from asyncpg.prepared_stmt import PreparedStatement
+
+        def traced(cls: type, name: str, query: Any) -> None:
+            original = getattr(cls, name)
+
+            async def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+                _traced(query(self, args))
+                return await original(self, *args, **kwargs)
+
+            setattr(cls, name, run)
+
+        traced(PreparedStatement, "fetch", lambda statement, _args: statement.get_query())
+        traced(Connection, "execute", lambda _connection, args: str(args[0]))
+        return
+    for engine in (store._inline, store._inline_writer):  # noqa: SLF001 - the SQLite engines turns read on
+        if engine is not None:
+            event.listen(engine.pool, "connect",
+                         lambda dbapi_connection, _record: dbapi_connection.set_trace_callback(_traced))
+            engine.dispose()
 
 
 COMPONENTS = (  # (label, path fragment) — first match wins
