@@ -213,8 +213,8 @@ class Store:
         thread (``storage.inline``: no thread hop per statement; a write through it fails); on PostgreSQL
         a connection in autocommit (no transaction: each read sees what is committed when it runs), with an
         ``AsyncSession`` on it only when a read needs the ORM.
-        Either way selects of bundles and columns skip the ORM (``storage.rows.CoreReads``). Repository reads
-        take either."""
+        Either way selects of bundles and columns skip the ORM (``storage.rows.CoreReads``), and on
+        PostgreSQL SQLAlchemy's execution too (``storage.driver``). Repository reads take either."""
         if self._inline is None:
             async with self._reader.connect() as connection:
                 reads = CoreReads(connection)
@@ -267,13 +267,13 @@ class Store:
             lock.release()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection | InlineConnection]:
+    async def read(self) -> AsyncIterator[CoreReads | InlineConnection]:
         """A connection for reads only (rolled back when done): Core statements and column selects, without an
         ORM session — a third cheaper for a turn's first lookups (``bot.teams_bot._turn``). On SQLite on the
-        loop's thread; on PostgreSQL in autocommit, as ``read_session``."""
+        loop's thread; on PostgreSQL ``read_session``'s reads."""
         if self._inline is None:
-            async with self._reader.connect() as conn:
-                yield conn
+            async with self.read_session() as reads:
+                yield reads  # type: ignore[misc]
             return
         with self._inline.connect() as conn:
             yield InlineConnection(conn)

@@ -18,6 +18,8 @@ from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Bundle, InstrumentedAttribute
 
+from storage import driver
+
 
 @cache
 def _attributes(model: type) -> tuple[Any, ...]:
@@ -113,9 +115,16 @@ def core_result(result: Any, shape: _Shape) -> Any:
     """A Core result as the ORM would have given it: bundles as rows with their columns' names."""
     if shape is _CORE:
         return result
+    return shaped(result.all(), shape)  # one fetchall, not a fetchone a row
+
+
+def shaped(flat_rows: list[Any], shape: _Shape) -> _Rows:
+    """Flat rows (``storage.driver``'s, or a Core result's) as the ORM would have given them."""
+    if shape is _CORE:
+        return _Rows(flat_rows)
     outer, parts = shape
     out = []
-    for flat in result.all():  # one fetchall, not a fetchone a row
+    for flat in flat_rows:
         values = []
         at = 0
         for width, row_class in parts:
@@ -132,11 +141,12 @@ class CoreReads:
     Most reads never need it, and an ``AsyncSession`` costs ≈ 0.1 ms CPU to open and close and ≈ 0.06 ms to
     hand out its connection each statement (measured on PostgreSQL, ``docs/benchmarks.md``)."""
 
-    __slots__ = ("connection", "_session")
+    __slots__ = ("connection", "_session", "_driver")
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self._session: AsyncSession | None = None
+        self._driver = driver.usable(connection)  # PostgreSQL in autocommit: selects straight on asyncpg
 
     @property
     def session(self) -> AsyncSession:
@@ -152,6 +162,10 @@ class CoreReads:
         shape = select_shape(statement) if not kwargs else None
         if shape is None:
             return await self.session.execute(statement, params, **kwargs)
+        if self._driver and (params is None or isinstance(params, dict)):
+            rows = await driver.fetch(self.connection, statement, params)
+            if rows is not None:
+                return shaped(rows, shape)
         return core_result(await self.connection.execute(statement, params), shape)
 
     async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:

@@ -10,8 +10,9 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -113,6 +114,41 @@ async def _sqlite_template(tmp_root: Path, seeded: bool) -> Path:
 @pytest.fixture(scope="session")
 def template_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("templates")
+
+
+@pytest.fixture(autouse=True)
+def driver_reads_checked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every read ``storage.driver`` answers on PostgreSQL, in every test, is run through SQLAlchemy as well and
+    must give the same rows with the same keys: the test suite's PostgreSQL half is the driver's
+    differential test (its SQLAlchemy internals are checked wherever the repositories use them). The
+    driver's rows are what the code under test gets. Not for tests marked ``driver_unchecked`` (the second
+    run would change what they look at, such as SQLAlchemy's own prepared statements)."""
+    import storage.driver as driver
+
+    differences: list[str] = []
+    if request.node.get_closest_marker("driver_unchecked"):
+        yield differences
+        return
+    fetch = driver.fetch
+
+    async def checked(connection: Any, statement: Any, params: Any) -> Any:
+        rows = await fetch(connection, statement, params)
+        if rows is None:
+            return None
+        # SQLAlchemy's error (a connection killed meanwhile) is raised: the turn sees it one read early, as it
+        # would have at the next read without this check
+        result = await connection.execute(statement, params)
+        keys, expected = list(result.keys()), list(result.all())
+        expected = [tuple((type(v), v) for v in r) for r in expected]  # 1 == 1.0 == Decimal(1): types too
+        got = [tuple((type(v), v) for v in r) for r in rows]
+        if got != expected or (rows and list(rows[0]._fields) != keys):
+            differences.append(f"{' '.join(str(statement).split())[:200]}\n  driver: "
+                               f"{rows[0]._fields if rows else ()} {got[:3]}\n  SQLAlchemy: {keys} {expected[:3]}")
+        return rows
+
+    monkeypatch.setattr(driver, "fetch", checked)
+    yield differences
+    assert not differences, "storage.driver read differently from SQLAlchemy:\n" + "\n".join(differences)
 
 
 async def _make_store(backend: str, tmp_path: Path, template_root: Path, seeded: bool) -> tuple[Store, str | None]:

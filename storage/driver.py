@@ -1,0 +1,140 @@
+"""PostgreSQL reads straight on asyncpg: SQLAlchemy compiles the statement and converts the values, asyncpg
+runs it as a prepared statement.
+
+A read through SQLAlchemy's async engine costs ≈ 0.23 ms CPU on top of the round trip, most of it the
+execution context, the cursor adapter, the hops into and out of a greenlet and the result's metadata; the
+same prepared statement run by asyncpg itself costs ≈ 0.06 ms (measured on one primary-key read; a status
+card makes five reads, a budget card three: ``docs/benchmarks.md``). Here SQLAlchemy still does what it
+knows best — compiling (from its own compiled cache, keyed as its engine keys it), binding parameters with
+its bind processors, and turning each value into the Python object its column type gives (its result
+processors) — and asyncpg does the rest.
+
+Only plain selects of bundles and columns take this path (``storage.rows.select_shape``), with one dict of
+parameters or none, and only where nothing listens to the engine's statements (events must see every
+statement). Whatever else happens — an expanding ``IN``, a statement SQLAlchemy will not cache, an error of
+any kind — the statement runs through SQLAlchemy as before: a read may run twice, and then SQLAlchemy raises
+what it always raised and replaces a dead connection as it always did.
+
+It leans on SQLAlchemy internals (``_compile_w_cache``, ``construct_params``' collected parameters, the
+compiled statement's bind processors and result columns, a type's cached result processor). SQLAlchemy is
+pinned (``constraints.txt``), and every PostgreSQL test runs each read the driver answers through SQLAlchemy
+as well and fails on any difference of rows, types or keys (``tests/conftest.py``, ``driver_reads_checked``;
+``tests/storage/test_driver.py`` for the rest): an upgrade that changes them fails there.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections import namedtuple
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import compiler
+
+log = logging.getLogger("tavla.storage")
+
+PLANS_PER_CONNECTION = 256  # prepared statements kept per database connection (the repositories have ≈ 150)
+
+
+class _Plan:
+    """A statement prepared on one connection, with what turns its records into rows."""
+
+    __slots__ = ("prepared", "processors", "row")
+
+    def __init__(self, prepared: Any, processors: tuple[Any, ...] | None, row: type) -> None:
+        self.prepared = prepared
+        self.processors = processors
+        self.row = row
+
+
+_PLANS: "weakref.WeakKeyDictionary[Any, dict[str, _Plan]]" = weakref.WeakKeyDictionary()  # asyncpg connection →
+
+
+def _sql_and_args(connection: AsyncConnection, statement: Any, params: dict[str, Any] | None
+                  ) -> tuple[Any, str, list[Any]] | None:
+    """(compiled, SQL, positional arguments) as SQLAlchemy would send them, or None when it would do more."""
+    sync = connection.sync_connection
+    if sync is None:
+        return None
+    dialect = sync.dialect
+    compiled, extracted, collected, _ = statement._compile_w_cache(  # noqa: SLF001 - see the module's docstring
+        dialect=dialect, compiled_cache=sync.engine._compiled_cache,  # noqa: SLF001
+        column_keys=sorted(params) if params else [], for_executemany=False, schema_translate_map=None,
+        linting=dialect.compiler_linting | compiler.WARN_LINTING)
+    if (not compiled.positional or compiled.literal_execute_params or compiled.post_compile_params
+            or compiled.schema_translate_map or not compiled._ordered_columns  # noqa: SLF001
+            or compiled._ad_hoc_textual or compiled._textual_ordered_columns):  # noqa: SLF001
+        return None
+    values = compiled.construct_params(params or None, escape_names=False, extracted_parameters=extracted,
+                                       _collected_params=collected)
+    processors = compiled._bind_processors  # noqa: SLF001
+    args = [processors[key](values[key]) if key in processors else values[key] for key in compiled.positiontup]
+    return compiled, compiled.string, args
+
+
+async def _plan(raw: Any, compiled: Any, sql: str, dialect: Any) -> _Plan | None:
+    plans = _PLANS.get(raw)
+    if plans is None:
+        plans = _PLANS[raw] = {}
+    plan = plans.get(sql)
+    if plan is not None:
+        return plan if plan.prepared is not None else None
+    if len(plans) >= PLANS_PER_CONNECTION:
+        plans.clear()
+    prepared = await raw.prepare(sql)
+    attributes = prepared.get_attributes()
+    columns = compiled._result_columns  # noqa: SLF001
+    if len(columns) != len(attributes):  # not a plain select after all: SQLAlchemy's, from now on
+        plans[sql] = _Plan(None, None, tuple)
+        return None
+    processors = tuple(c.type._cached_result_processor(dialect, a.type.oid)  # noqa: SLF001
+                       for c, a in zip(columns, attributes))
+    plan = plans[sql] = _Plan(prepared, processors if any(processors) else None,
+                              namedtuple("Row", [c.keyname for c in columns], rename=True))  # type: ignore[misc]
+    return plan
+
+
+async def fetch(connection: AsyncConnection, statement: Any, params: dict[str, Any] | None) -> list[Any] | None:
+    """The rows of ``statement`` on ``connection`` (in autocommit), as named tuples keyed as SQLAlchemy keys its
+    rows; or None: run it through SQLAlchemy instead."""
+    sync = connection.sync_connection
+    if sync is None or statement._execution_options or _listened(sync):  # noqa: SLF001
+        return None
+    raw = sql = None
+    try:
+        built = _sql_and_args(connection, statement, params)
+        if built is None:
+            return None
+        compiled, sql, args = built
+        raw = (await connection.get_raw_connection()).driver_connection
+        plan = await _plan(raw, compiled, sql, sync.dialect)
+        if plan is None:
+            return None
+        records = await plan.prepared.fetch(*args)
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy runs it again and says what is wrong
+        if raw is not None and sql is not None:
+            _PLANS.get(raw, {}).pop(sql, None)  # prepared anew next time (a table may have changed)
+        log.debug("a read went to SQLAlchemy after %s", type(exc).__name__)
+        return None
+    make = plan.row._make
+    processors = plan.processors
+    if processors is None:
+        return [make(record) for record in records]
+    return [make([v if p is None else p(v) for p, v in zip(processors, record)]) for record in records]
+
+
+def _listened(sync: Any) -> bool:
+    """Whether something listens to this connection's statements (the connection's events are its engine's
+    too). Not ``Connection._has_events``: an engine with its own isolation level listens to connects."""
+    dispatch = sync.dispatch
+    return bool(dispatch.before_execute or dispatch.after_execute or dispatch.before_cursor_execute
+                or dispatch.after_cursor_execute)
+
+
+def usable(connection: AsyncConnection) -> bool:
+    """Whether ``connection`` may read through ``fetch``: PostgreSQL in autocommit (no transaction of
+    SQLAlchemy's for a read to step outside of)."""
+    return (connection.dialect.name == "postgresql"
+            and connection.sync_connection is not None
+            and connection.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT")

@@ -1,0 +1,158 @@
+"""``storage.driver``: PostgreSQL reads straight on asyncpg. What it answers equals SQLAlchemy's — checked for
+every read of every PostgreSQL test by ``tests/conftest.py``'s ``driver_reads_checked`` — so these tests pin
+the rest: that the turn's reads really take it, that values come back as the column types give them, and that
+what it cannot or should not run goes to SQLAlchemy, errors included."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import String, bindparam, event, select, type_coerce
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeDecorator
+
+import storage.driver as driver
+from storage import indicators, people, plans
+from storage.db import Store
+from storage.demo import seed_demo
+from storage.models import Indicator, IndicatorTarget, IndicatorValue, OrgUnit, Person
+from storage.rows import as_row
+from tests.storage.test_pg_idle_ping import _kill
+
+pytestmark = pytest.mark.postgres
+
+
+async def _pid(reads: Any) -> int:
+    return int(await (await reads.connection.get_raw_connection()).driver_connection.fetchval("SELECT pg_backend_pid()"))
+
+
+@pytest.fixture
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry per read offered to the driver: True when it answered, False when SQLAlchemy ran it."""
+    seen: list[bool] = []
+    fetch = driver.fetch
+
+    async def counting(connection: Any, statement: Any, params: Any) -> Any:
+        rows = await fetch(connection, statement, params)
+        seen.append(rows is not None)
+        return rows
+
+    monkeypatch.setattr(driver, "fetch", counting)
+    return seen
+
+
+async def test_a_turns_reads_take_the_driver(pg_store: Store, answered: list[bool]) -> None:
+    await seed_demo(pg_store, date(2018, 5, 15))
+    async with pg_store.read_session() as s:
+        aad = (await s.execute(select(Person.aad_object_id).where(Person.aad_object_id.is_not(None)))).scalars().first()
+    answered.clear()
+    async with pg_store.read() as conn:
+        person = await people.person_by_aad(conn, aad)
+    async with pg_store.read_session() as s:
+        infos = await indicators.indicators(s)
+        root = await indicators.root_unit(s, 2018)
+        values = await indicators.values(s, [infos[0].id], [root.id])
+        activities = await plans.list_activities(s, year=2018)
+        one = await plans.get_activity(s, activities[0].id)
+    assert person is not None and infos and values and one == activities[0] or one in activities
+    assert len(answered) >= 6 and all(answered), answered
+
+
+async def test_values_come_back_as_their_column_types_give_them(pg_store: Store) -> None:
+    """Decimal for Numeric, aware UTC datetimes (a TypeDecorator's own conversion), dates, booleans, JSON lists,
+    NULL — the same objects, of the same types, as SQLAlchemy gives."""
+    await seed_demo(pg_store, date(2018, 5, 15))
+    statement = (select(IndicatorValue.value, IndicatorValue.recorded_at, IndicatorValue.period_start,
+                        IndicatorValue.is_demo, IndicatorValue.note, Indicator.synonyms, IndicatorTarget.low)
+                 .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+                 .outerjoin(IndicatorTarget, IndicatorTarget.indicator_id == Indicator.id)
+                 .order_by(IndicatorValue.id).limit(50))
+    async with pg_store.read_session() as s:
+        rows = await driver.fetch(s.connection, statement, None)
+        expected = (await s.connection.execute(statement)).all()
+    assert rows is not None and len(rows) == len(expected) == 50
+    assert [[(type(v), v) for v in r] for r in rows] == [[(type(v), v) for v in r] for r in expected]
+    value, recorded_at, period_start, is_demo, _note, synonyms, _low = rows[0]
+    assert isinstance(value, Decimal) and isinstance(period_start, date) and isinstance(is_demo, bool)
+    assert isinstance(recorded_at, datetime) and recorded_at.utcoffset().total_seconds() == 0
+    assert any(isinstance(r.synonyms, list) and r.synonyms for r in rows)
+    assert rows[0]._fields == ("value", "recorded_at", "period_start", "is_demo", "note", "synonyms", "low")
+
+
+class Shouted(TypeDecorator):
+    """Upper case out, reversed in: conversions no column of ours makes visibly on PostgreSQL (asyncpg already
+    gives what they would), so the driver's use of SQLAlchemy's bind and result processors is seen here."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return value[::-1] if isinstance(value, str) else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+async def test_bind_and_result_conversions_are_sqlalchemys(pg_store: Store) -> None:
+    async with pg_store.read_session() as s:
+        name = (await s.execute(select(OrgUnit.name).order_by(OrgUnit.id).limit(1))).scalar_one()
+        statement = (select(OrgUnit.id, type_coerce(OrgUnit.name, Shouted()).label("shouted"))
+                     .where(OrgUnit.name == bindparam("name", type_=Shouted())))
+        rows = await driver.fetch(s.connection, statement, {"name": name[::-1]})
+    assert rows is not None and [r.shouted for r in rows] == [name.upper()]
+
+
+async def test_what_it_should_not_run_goes_to_sqlalchemy(pg_store: Store) -> None:
+    units = select(as_row(OrgUnit)).order_by(OrgUnit.id)
+    async with pg_store.read_session() as s:
+        all_ids = [u.id for u in (await driver.fetch(s.connection, units, None)) or []]
+        assert len(all_ids) > 3
+        expanding = select(OrgUnit.id).where(OrgUnit.id.in_(all_ids[:3])).order_by(OrgUnit.id)
+        assert await driver.fetch(s.connection, expanding, None) is None  # an IN list is rendered per call
+        assert [r.id for r in (await s.execute(expanding)).all()] == all_ids[:3]  # …and read by SQLAlchemy
+        with_options = units.execution_options(yield_per=10)
+        assert await driver.fetch(s.connection, with_options, None) is None
+    seen: list[str] = []
+    event.listen(pg_store.engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    async with pg_store.read_session() as s:  # a listener sees every statement: none goes past it
+        assert await driver.fetch(s.connection, units, None) is None
+        assert [r.org_unit.id for r in (await s.execute(units)).all()] == all_ids
+    assert seen and "FROM org_unit" in seen[-1]
+    async with pg_store.session() as s:  # not in autocommit: SQLAlchemy's transaction is where reads belong
+        assert not driver.usable(await s.connection())
+
+
+@pytest.mark.driver_unchecked  # SQLAlchemy has not prepared the statement: only the driver's copy goes stale
+async def test_a_table_changed_under_a_prepared_statement(pg_store: Store, answered: list[bool]) -> None:
+    """A column's type changes (a migration on a running server): the prepared statement no longer fits, the
+    read goes to SQLAlchemy — which answers it — and the next one is prepared anew."""
+    statement = select(Person.id, Person.name).order_by(Person.id)
+    async with pg_store.read_session() as s:
+        before = (await s.execute(statement)).all()
+        pid = await _pid(s)
+    async with pg_store.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE person ALTER COLUMN name TYPE text")
+    pids = []
+    for _ in range(4):  # until the connection holding the old statement is handed out again
+        async with pg_store.read_session() as s:
+            assert (await s.execute(statement)).all() == before
+            pids.append(await _pid(s))
+    assert pid in pids
+    assert answered[0] is True and False in answered and answered[-1] is True
+
+
+async def test_a_killed_connection_fails_as_sqlalchemy_fails_and_is_replaced(pg_store: Store) -> None:
+    statement = select(OrgUnit.id).order_by(OrgUnit.id).limit(1)
+    async with pg_store.read_session() as s:
+        pid = await _pid(s)
+        assert await driver.fetch(s.connection, statement, None) is not None
+    await _kill(pid)
+    with pytest.raises(DBAPIError) as raised:  # the pool hands the same connection out (idle < 5 s: not pinged)
+        async with pg_store.read_session() as s:
+            await s.execute(statement)
+    assert raised.value.connection_invalidated
+    async with pg_store.read_session() as s:  # a new connection: reads work again
+        assert (await s.execute(statement)).all()
