@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
 from storage.inline import InlineConnection, InlineSession, inline_engine
-from storage.rows import CoreReads
+from storage.rows import CoreReads, CoreSession
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 PING_AFTER_IDLE_S = 5.0  # a pooled PostgreSQL connection idle this long is pinged before use
@@ -174,7 +174,7 @@ def ping_when_idle(engine: AsyncEngine, after: float = PING_AFTER_IDLE_S) -> Non
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=CoreSession, expire_on_commit=False)
 
 
 class Store:

@@ -180,3 +180,19 @@ class CoreReads:
     def get_bind(self) -> Any:
         """What the reads run on (its ``.dialect`` names the database)."""
         return self.connection
+
+
+class CoreSession(AsyncSession):
+    """The store's ``AsyncSession`` (``Store.session``, and ``write_session`` but for SQLite's inline one):
+    selects of bundles and columns run as Core statements on its connection, after the flush the ORM would
+    have made before a query; everything else is the ``AsyncSession``'s own."""
+
+    async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        shape = select_shape(statement) if not kwargs else None
+        if shape is None:
+            return await super().execute(statement, params, **kwargs)
+        sync = self.sync_session
+        if sync.autoflush and (sync.new or sync.deleted or sync.dirty):
+            await self.flush()
+        connection = await self.connection()
+        return core_result(await connection.execute(statement, params), shape)
