@@ -25,7 +25,6 @@ as well and fails on any difference of rows, types or keys (``tests/conftest.py`
 from __future__ import annotations
 
 import logging
-import weakref
 from collections import namedtuple
 from typing import Any
 
@@ -48,7 +47,10 @@ class _Plan:
         self.row = row
 
 
-_PLANS: "weakref.WeakKeyDictionary[Any, dict[str, _Plan]]" = weakref.WeakKeyDictionary()  # asyncpg connection →
+# Per database connection, in the pool's record of it (``info``): dropped with the connection when the pool
+# closes it (an overflow connection, a dead one). Not a WeakKeyDictionary on the asyncpg connection — its
+# prepared statements refer to it, so neither would ever go.
+_PLANS_KEY = "tavla.driver_plans"
 
 
 def _sql_and_args(connection: AsyncConnection, statement: Any, params: dict[str, Any] | None
@@ -73,10 +75,7 @@ def _sql_and_args(connection: AsyncConnection, statement: Any, params: dict[str,
     return compiled, compiled.string, args
 
 
-async def _plan(raw: Any, compiled: Any, sql: str, dialect: Any) -> _Plan | None:
-    plans = _PLANS.get(raw)
-    if plans is None:
-        plans = _PLANS[raw] = {}
+async def _plan(plans: dict[str, _Plan], raw: Any, compiled: Any, sql: str, dialect: Any) -> _Plan | None:
     plan = plans.get(sql)
     if plan is not None:
         return plan if plan.prepared is not None else None
@@ -101,20 +100,22 @@ async def fetch(connection: AsyncConnection, statement: Any, params: dict[str, A
     sync = connection.sync_connection
     if sync is None or statement._execution_options or _listened(sync):  # noqa: SLF001
         return None
-    raw = sql = None
+    plans: dict[str, _Plan] | None = None
+    sql = None
     try:
         built = _sql_and_args(connection, statement, params)
         if built is None:
             return None
         compiled, sql, args = built
-        raw = (await connection.get_raw_connection()).driver_connection
-        plan = await _plan(raw, compiled, sql, sync.dialect)
+        pooled = await connection.get_raw_connection()
+        plans = pooled.info.setdefault(_PLANS_KEY, {})
+        plan = await _plan(plans, pooled.driver_connection, compiled, sql, sync.dialect)
         if plan is None:
             return None
         records = await plan.prepared.fetch(*args)
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy runs it again and says what is wrong
-        if raw is not None and sql is not None:
-            _PLANS.get(raw, {}).pop(sql, None)  # prepared anew next time (a table may have changed)
+        if plans is not None and sql is not None:
+            plans.pop(sql, None)  # prepared anew next time (a table may have changed)
         log.debug("a read went to SQLAlchemy after %s", type(exc).__name__)
         return None
     make = plan.row._make
