@@ -135,7 +135,10 @@ def _listened(sync: Any) -> bool:
 
 def usable(connection: AsyncConnection) -> bool:
     """Whether ``connection`` may read through ``fetch``: PostgreSQL in autocommit (no transaction of
-    SQLAlchemy's for a read to step outside of)."""
+    SQLAlchemy's for a read to step outside of), with prepared statements allowed — a ``DATABASE_URL`` with
+    ``prepared_statement_cache_size=0`` (SQLAlchemy's setting for PgBouncer's transaction pooling, where a
+    statement prepared on one server connection is missing on the next) reads through SQLAlchemy only."""
     return (connection.dialect.name == "postgresql"
+            and connection.engine.url.query.get("prepared_statement_cache_size") != "0"
             and connection.sync_connection is not None
             and connection.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT")

@@ -123,6 +123,12 @@ async def test_what_it_should_not_run_goes_to_sqlalchemy(pg_store: Store) -> Non
     assert seen and "FROM org_unit" in seen[-1]
     async with pg_store.session() as s:  # not in autocommit: SQLAlchemy's transaction is where reads belong
         assert not driver.usable(await s.connection())
+    no_prepared = Store.from_url(str(pg_store.engine.url.update_query_dict({"prepared_statement_cache_size": "0"})))
+    try:  # PgBouncer's transaction pooling: nothing may be prepared
+        async with no_prepared.read_session() as s:
+            assert not driver.usable(s.connection)
+    finally:
+        await no_prepared.dispose()
 
 
 @pytest.mark.driver_unchecked  # SQLAlchemy has not prepared the statement: only the driver's copy goes stale
