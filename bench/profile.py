@@ -1,9 +1,10 @@
 """Where a turn's CPU goes: Tavla in this process under cProfile, driven by the benchmark's own turns.
 
-``python -m bench.profile indicator_status [--turns 300] [--top 30] [--scale 1] [--auth]`` prints the functions with the most
-cumulative and own time over ``--turns`` sequential turns of one user (the app, its store on SQLite with
-the demo data and the bench users, and the load generator's connector all in one event loop; the
-connector's and the client's share is small and listed too). ``--auth``: in production auth mode — an app id,
+``python -m bench.profile indicator_status [--turns 300] [--top 30] [--scale 1] [--auth] [--postgres]`` prints the
+functions with the most cumulative and own time over ``--turns`` sequential turns of one user (the app, its
+store on SQLite — or ``--postgres``, a database made afresh — with the demo data and the bench users, and the
+load generator's connector all in one event loop; the connector's and the client's share is small and listed
+too), the statements that reached the database a turn, and one turn's SQL. ``--auth``: in production auth mode — an app id,
 every request's JWT checked against the local identity provider of ``bench/auth.py``.
 """
 
@@ -29,7 +30,7 @@ from bench.loadgen import Connector
 from bench.turns import TURNS, prepare_people
 
 
-STATEMENTS = [0, 0, 0]  # SQL statements and transactions while measuring; measuring?
+STATEMENTS = [0, 0, 0]  # SQL statements and transactions while measuring, and 1 once one turn's SQL is listed
 FIRST_TURN: list[str] = []  # the SQL of one turn, shortened
 
 
