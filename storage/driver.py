@@ -53,12 +53,9 @@ class _Plan:
 _PLANS_KEY = "tavla.driver_plans"
 
 
-def _sql_and_args(connection: AsyncConnection, statement: Any, params: dict[str, Any] | None
-                  ) -> tuple[Any, str, list[Any]] | None:
-    """(compiled, SQL, positional arguments) as SQLAlchemy would send them, or None when it would do more."""
-    sync = connection.sync_connection
-    if sync is None:
-        return None
+def _sql_and_args(sync: Any, statement: Any, params: dict[str, Any] | None) -> tuple[Any, str, list[Any]] | None:
+    """(compiled, SQL, positional arguments) as SQLAlchemy would send them on the connection ``sync``, or None
+    when it would do more."""
     dialect = sync.dialect
     compiled, extracted, collected, _ = statement._compile_w_cache(  # noqa: SLF001 - see the module's docstring
         dialect=dialect, compiled_cache=sync.engine._compiled_cache,  # noqa: SLF001
@@ -103,7 +100,7 @@ async def fetch(connection: AsyncConnection, statement: Any, params: dict[str, A
     plans: dict[str, _Plan] | None = None
     sql = None
     try:
-        built = _sql_and_args(connection, statement, params)
+        built = _sql_and_args(sync, statement, params)
         if built is None:
             return None
         compiled, sql, args = built

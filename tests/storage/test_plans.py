@@ -159,12 +159,18 @@ async def test_with_the_current_view_the_update_hands_back_what_a_fresh_read_giv
     assert stored is not None and stored.version == view.version + 1 and stored.updated_by_name == "Bo Berg"
 
 
-async def test_a_current_view_of_another_version_is_not_taken_for_the_old_values(demo: Store) -> None:
-    ids = await _ids(demo)
-    view = await _activity(demo, "Lärplattor på varje avdelning")
-    async with demo.session() as s:
+async def _bo_reported_60(store: Store) -> tuple[dict[str, int], plans.ActivityView, plans.Outcome]:
+    """Bo sets "Lärplattor på varje avdelning" to 60 %: (ids, the view before, his outcome)."""
+    ids = await _ids(store)
+    view = await _activity(store, "Lärplattor på varje avdelning")
+    async with store.session() as s:
         first = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
                                             via="card", at=AT)
+    return ids, view, first
+
+
+async def test_a_current_view_of_another_version_is_not_taken_for_the_old_values(demo: Store) -> None:
+    ids, view, first = await _bo_reported_60(demo)
     assert first.applied and first.activity is not None
     async with demo.session() as s:  # a view read before that update: its values are not the old ones
         outcome = await plans.update_activity(s, view.id, first.activity.version, {"progress": 80},
@@ -178,11 +184,7 @@ async def test_a_current_view_of_another_version_is_not_taken_for_the_old_values
 
 
 async def test_stale_version_is_refused_by_the_database_with_the_fresh_state(demo: Store) -> None:
-    ids = await _ids(demo)
-    view = await _activity(demo, "Lärplattor på varje avdelning")
-    async with demo.session() as s:
-        first = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
-                                            via="card", at=AT)
+    ids, view, first = await _bo_reported_60(demo)
     assert first.applied
     logs = await _log_count(demo)
     async with demo.session() as s:  # a card opened on the old version
