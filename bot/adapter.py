@@ -49,6 +49,7 @@ from botframework.connector.auth import (
 )
 from botframework.connector.skills import BotFrameworkClient
 
+from bot import signing_keys
 from bot.channel_token import ChannelTokenCheck
 from bot.outbound import (
     DeliveryError,
@@ -399,6 +400,7 @@ class TavlaAdapter(CloudAdapter):
 def build_adapter(settings: Settings, *, token_http_client: Any = None) -> TavlaAdapter:
     """The adapter for this process. ``token_http_client``: a ``requests.Session`` for MSAL (tests)."""
     credentials = credentials_factory(settings, http_client=token_http_client)
+    signing_keys.install()  # the channel's signing keys fetched off the event loop (bot/signing_keys.py)
     inner = ConfigurationBotFrameworkAuthentication(sdk_configuration(settings), credentials_factory=credentials)
     # With an app id, a channel's token is checked in one pass (bot.channel_token); without one, requests
     # are not authenticated at all (local mode) and the SDK's path stays as it is.

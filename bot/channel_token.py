@@ -17,8 +17,9 @@ A token that passes gets the SDK's result (claims identity, audience, caller id)
 is refused (``PermissionError``). Everything outside that shape is handed to the SDK, whose answer is then
 the answer: a header that is not ``Bearer <jwt>``, padding, another algorithm, ``crit``/``b64`` headers,
 claims of unusual types, skill and Emulator tokens, another issuer, no claims validator support, a key cache
-the SDK has not filled or that is due for its daily refresh, an unknown key id, a key that is not RSA. So
-the first request of a process, key rotation and every odd token take the SDK's path exactly as before.
+not filled yet or too old to serve (``bot/signing_keys.py``, which the SDK's path then waits for), an unknown
+key id, a key that is not RSA. So the first request of a process, key rotation and every odd token take the
+SDK's path exactly as before.
 
 Nothing about a token or its outcome is cached; only the public key object built from a published JWK.
 ``tests/bot/test_channel_token.py`` compares the two paths on valid, tampered and generated tokens.
@@ -54,6 +55,8 @@ from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from bot.signing_keys import SigningKeys
 
 CLOCK_TOLERANCE_S = 5 * 60  # the SDK's VerifyOptions(clock_tolerance=5 * 60) for channel tokens
 KEYS_FRESH_FOR = timedelta(days=1)  # the SDK refreshes its key cache when it is older than this
@@ -204,7 +207,11 @@ class ChannelTokenCheck:
         metadata = JwtTokenExtractor.metadataCache.get(self._metadata_url())
         last_updated = getattr(metadata, "last_updated", None)
         keys = getattr(metadata, "keys", None)
-        if not isinstance(last_updated, datetime) or last_updated < datetime.now() - KEYS_FRESH_FOR:
+        if isinstance(metadata, SigningKeys):  # bot.signing_keys: refreshed in the background, stale ones serve
+            metadata.keep_fresh()
+            if not metadata.usable():
+                raise _Unusual  # it fetches them first
+        elif not isinstance(last_updated, datetime) or last_updated < datetime.now() - KEYS_FRESH_FOR:
             raise _Unusual  # the SDK refreshes it first
         if not isinstance(keys, list):
             raise _Unusual

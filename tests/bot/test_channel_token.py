@@ -14,6 +14,7 @@ import itertools
 import json
 import time
 from collections import Counter
+from datetime import datetime, timedelta
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,12 +24,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from botframework.connector.auth.channel_validation import ChannelValidation
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from bot.adapter import build_adapter
 from bot.channel_token import ChannelTokenCheck
 from bot.http import auth_failure_status, parse_activity
+from bot.signing_keys import STALE_LIMIT
 from settings import Settings
 from tests.support.openid import OpenIdProvider, new_key, offline_aad_session
 
@@ -188,16 +191,35 @@ def test_everything_else_is_left_to_the_sdk(bench: Bench, case: str) -> None:
     assert bench.compare(header) == "sdk"
 
 
-def test_stale_keys_go_to_the_sdk_which_refreshes_them(bench: Bench, monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import datetime, timedelta
-
-    from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
-
+def _aged(bench: Bench, monkeypatch: pytest.MonkeyPatch, age: Any) -> Any:
     metadata = JwtTokenExtractor.metadataCache[bench.provider.metadata_url]
-    monkeypatch.setattr(metadata, "last_updated", datetime.now() - timedelta(days=2))
+    monkeypatch.setattr(metadata, "last_updated", datetime.now() - age)
+    return metadata
+
+
+def test_keys_a_day_old_serve_on_while_they_are_fetched_again_in_the_background(
+        bench: Bench, monkeypatch: pytest.MonkeyPatch) -> None:
+    metadata = _aged(bench, monkeypatch, timedelta(days=2))
+    fetched = len(bench.provider.requests)
+    assert bench.compare(bench.token()) == "fast:accepted"  # no waiting for the keys: the ones held serve
+
+    async def fetched_again() -> None:
+        while len(bench.provider.requests) < fetched + 2:  # the metadata document and the keys
+            await asyncio.sleep(0.01)
+
+    bench.loop.run_until_complete(asyncio.wait_for(fetched_again(), 10))
+    bench.loop.run_until_complete(asyncio.sleep(0.05))
+    assert timedelta(0) <= datetime.now() - metadata.last_updated < timedelta(minutes=1)
+    assert bench.compare(bench.token()) == "fast:accepted"
+    assert len(bench.provider.requests) == fetched + 2  # once: fresh keys start no other fetch
+
+
+def test_keys_too_old_to_serve_go_to_the_sdks_path_which_fetches_them_first(
+        bench: Bench, monkeypatch: pytest.MonkeyPatch) -> None:
+    _aged(bench, monkeypatch, STALE_LIMIT + timedelta(hours=1))
     fetched = len(bench.provider.requests)
     assert bench.loop.run_until_complete(bench.fast.check(bench.activity(), bench.token())) is None
-    assert bench.compare(bench.token()) == "fast:accepted"  # the SDK's verdict first: it refreshed the keys
+    assert bench.compare(bench.token()) == "fast:accepted"  # the SDK's verdict first: it fetched the keys
     assert len(bench.provider.requests) > fetched
 
 

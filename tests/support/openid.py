@@ -5,9 +5,10 @@ follows ``jwks_uri``, picks the key by ``kid``, checks the channel endorsement, 
 audience and ``serviceurl`` claim — only the metadata URL and issuer point here
 (``Settings.to_bot_from_channel_openid_metadata_url`` / ``to_bot_from_channel_token_issuer``).
 
-The SDK fetches the metadata with blocking ``requests`` on the event loop, so the endpoint runs in its own
-thread and loop. It caches keys per metadata URL for a day, process-wide: every provider serves under a
-fresh random path, so no test sees another's keys.
+The SDK alone would fetch the metadata with blocking ``requests`` on the event loop, so ``serving`` runs the
+endpoint in its own thread and loop; Tavla fetches in a worker thread (``bot/signing_keys.py``), which
+``serving_here`` — on the bot's own loop — shows. Keys are cached per metadata URL, process-wide: every
+provider serves under a fresh random path, so no test sees another's keys.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,8 @@ class OpenIdProvider:
     kid: str = field(default_factory=lambda: f"tavla-test-{uuid.uuid4().hex[:8]}")
     requests: list[str] = field(default_factory=list)  # paths fetched, for "the keys came from here"
     base_url: str = ""
+    status: int = 200  # what both endpoints answer; not 200 = an identity provider in trouble
+    hold: asyncio.Event | None = None  # served on the test's own loop: each answer waits until it is set
     _prefix: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -71,11 +74,15 @@ class OpenIdProvider:
         return jwt.encode(claims, key or self.key, algorithm="RS256",
                           headers={"kid": kid or self.kid, "typ": "JWT", "x5t": kid or self.kid})
 
-    # --- the HTTP endpoint in its own thread --------------------------------------------------
+    # --- the HTTP endpoint, in its own thread or on the caller's loop -----------------------------
 
     def _app(self) -> web.Application:
         async def metadata(request: web.Request) -> web.Response:
             self.requests.append(request.path)
+            if self.hold is not None:
+                await self.hold.wait()
+            if self.status != 200:
+                return web.Response(status=self.status, text="unavailable")
             return web.json_response({
                 "issuer": self.issuer,
                 "authorization_endpoint": f"{self.base_url}/{self._prefix}/authorize",
@@ -86,12 +93,32 @@ class OpenIdProvider:
 
         async def keys(request: web.Request) -> web.Response:
             self.requests.append(request.path)
+            if self.hold is not None:
+                await self.hold.wait()
+            if self.status != 200:
+                return web.Response(status=self.status, text="unavailable")
             return web.json_response(self.jwks())
 
         app = web.Application()
         app.router.add_get(f"/{self._prefix}/.well-known/openidconfiguration", metadata)
         app.router.add_get(f"/{self._prefix}/keys", keys)
         return app
+
+    @asynccontextmanager
+    async def serving_here(self) -> AsyncIterator["OpenIdProvider"]:
+        """On the running loop — the bot's own, in the harness: a bot that fetched the keys with blocking
+        calls on its loop would wait for ever for this endpoint to answer."""
+        runner = web.AppRunner(self._app())
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self.base_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # noqa: SLF001
+        try:
+            yield self
+        finally:
+            if self.hold is not None:
+                self.hold.set()  # let waiting answers finish
+            await runner.cleanup()
 
     @contextmanager
     def serving(self) -> Iterator["OpenIdProvider"]:
