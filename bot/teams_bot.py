@@ -29,7 +29,7 @@ from cards.texts import t
 from dialogs.host import DialogHost
 from storage import conversations
 from storage.import_people import link_teams_user, unlinked_people_exist
-from storage.people import person_by_aad
+from storage.people import person_and_state, person_by_aad
 from storage.plans import linked_unit
 
 log = logging.getLogger("tavla.bot")
@@ -179,13 +179,21 @@ class TavlaBot(TeamsActivityHandler):
         channel_id = channel.get("id") if isinstance(channel.get("id"), str) else None
         person = None
         linked = None
+        # text: a dialog may take it; whether one is open is read with the caller when it can be
+        state_key = (self.dialogs.state_key(turn_context)
+                     if activity.type == ActivityTypes.message and "verb" not in fields else None)
         async with self.services.store.read() as conn:  # reads only: a connection, no ORM session
-            if aad:
+            if aad and state_key is not None:
+                person, stored = await person_and_state(conn, aad, state_key)
+                if stored is not None:
+                    self.dialogs.probed(turn_context, stored)
+                    state_key = None
+            elif aad:
                 person = await person_by_aad(conn, aad)
             if activity.conversation is not None and activity.conversation.conversation_type == "channel":
                 # the channel's link, whichever thread this is (thread ids end ";messageid=…")
                 linked = await linked_unit(conn, activity.conversation.id, channel_id)
-            if activity.type == ActivityTypes.message and "verb" not in fields:  # text: a dialog may take it
+            if state_key is not None:  # no caller found (or none to look for): read on its own
                 await self.dialogs.probe(conn, turn_context)
         if aad and person is None:  # first seen in Teams: known by UPN only? (Teams' member lookup)
             person = await self._first_seen(turn_context, aad)

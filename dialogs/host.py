@@ -81,9 +81,17 @@ class DialogHost:
     async def probe(self, conn: AsyncSession | AsyncConnection, turn_context: TurnContext) -> None:
         """Look, on a connection the turn uses anyway (the caller's lookup), whether a dialog is open; when
         none is, ``continue_active`` needs no read of its own."""
-        if _addressable(turn_context):
-            exists = await state_exists(conn, self.state.get_storage_key(turn_context))
-            turn_context.turn_state[NONE_OPEN_KEY] = not exists
+        key = self.state_key(turn_context)
+        if key is not None:
+            self.probed(turn_context, await state_exists(conn, key))
+
+    def state_key(self, turn_context: TurnContext) -> str | None:
+        """Where this turn's dialog state would be stored; None when there can be no dialog."""
+        return self.state.get_storage_key(turn_context) if _addressable(turn_context) else None
+
+    def probed(self, turn_context: TurnContext, stored: bool) -> None:
+        """What a read of ``state_key`` found (``probe``, or the caller's lookup that read it as well)."""
+        turn_context.turn_state[NONE_OPEN_KEY] = not stored
 
     async def continue_active(self, turn_context: TurnContext, turn: Turn) -> bool:
         """Give the message to the open dialog, if any; True when a dialog took it.

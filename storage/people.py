@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.models import Membership, OrgUnit, Person
+from storage.models import BotState, Membership, OrgUnit, Person
+from storage.state_repo import storage_key
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,27 @@ _BY_AAD = (
 )
 
 
-async def person_by_aad(session: AsyncSession | AsyncConnection, aad_object_id: str) -> PersonRoles | None:
-    """The active person with this AAD object id and their active memberships — one statement, every turn's
-    first (a person without memberships is one row of NULL roles)."""
-    rows = (await session.execute(_BY_AAD, {"aad": aad_object_id})).all()
+# the same, and whether a dialog state row is stored under a key: a text message's two reads in one statement
+_BY_AAD_AND_STATE = _BY_AAD.add_columns(
+    select(BotState.key).where(BotState.key == bindparam("state_key")).exists().label("state_stored"))
+
+
+def _person(rows: list[Any]) -> PersonRoles | None:
     if not rows:
         return None
     person_id, name, locale = rows[0][0], rows[0][1], rows[0][2]
     return PersonRoles(person_id, name, locale, tuple((r[3], r[4], r[5]) for r in rows if r[4] is not None))
+
+
+async def person_by_aad(session: AsyncSession | AsyncConnection, aad_object_id: str) -> PersonRoles | None:
+    """The active person with this AAD object id and their active memberships — one statement, every turn's
+    first (a person without memberships is one row of NULL roles)."""
+    return _person((await session.execute(_BY_AAD, {"aad": aad_object_id})).all())
+
+
+async def person_and_state(session: AsyncSession | AsyncConnection, aad_object_id: str, state_key: str
+                           ) -> tuple[PersonRoles | None, bool | None]:
+    """``person_by_aad`` and, in the same statement, whether a ``bot_state`` row is stored under ``state_key``
+    (``storage.state_repo.state_exists``); None for the latter when no person was found (nothing was read)."""
+    rows = (await session.execute(_BY_AAD_AND_STATE, {"aad": aad_object_id, "state_key": storage_key(state_key)})).all()
+    return _person(rows), (bool(rows[0][6]) if rows else None)
