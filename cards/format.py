@@ -16,21 +16,17 @@ WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "s
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
+_QUANTS = tuple(Decimal(1).scaleb(-places) for places in range(7))  # 1, 0.1, 0.01, …
+
+
 def number(value: Decimal | int | float, decimals: int = 0, lang: str = "sv") -> str:
     """``150853.2`` → ``150 853,2`` (sv) or ``150,853.2`` (en); half-up rounding, true minus sign."""
-    quant = Decimal(1).scaleb(-decimals)
-    dec = Decimal(str(value)).quantize(quant, rounding=ROUND_HALF_UP)
-    if dec == 0:
-        dec = abs(dec)
-    sign = MINUS if dec < 0 else ""
-    whole, _, frac = f"{abs(dec):f}".partition(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    sep, point = (NBSP, ",") if lang == "sv" else (",", ".")
-    text = sep.join(groups)
-    return f"{sign}{text}{point + frac if frac else ''}"
+    quant = _QUANTS[decimals] if 0 <= decimals < len(_QUANTS) else Decimal(1).scaleb(-decimals)
+    dec = (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(quant, rounding=ROUND_HALF_UP)
+    text = format(abs(dec), ",f")  # "150,853.2": grouped by threes, never an exponent
+    if lang == "sv":
+        text = text.replace(",", NBSP).replace(".", ",")
+    return MINUS + text if dec < 0 else text  # -0,0 (a small negative rounded away) is 0,0
 
 
 def tkr(value: Decimal | int, lang: str = "sv") -> str:

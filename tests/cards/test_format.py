@@ -1,0 +1,48 @@
+"""``cards.format.number``: Swedish and English numbers as a person reads them (and as Tavla reads them back)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cards.format import MINUS, NBSP, number, percent, tkr
+from storage.importing import parse_number
+
+
+@pytest.mark.parametrize(("value", "decimals", "lang", "expected"), [
+    (Decimal("150853.2"), 1, "sv", f"150{NBSP}853,2"),
+    (Decimal("150853.2"), 1, "en", "150,853.2"),
+    (Decimal("-1234567.891"), 2, "sv", f"{MINUS}1{NBSP}234{NBSP}567,89"),
+    (Decimal("95.25"), 1, "sv", "95,3"),  # half up, not to even
+    (Decimal("-95.25"), 1, "sv", f"{MINUS}95,3"),
+    (Decimal("-0.04"), 1, "sv", "0,0"),  # no minus on a value rounded to zero
+    (Decimal("-0"), 0, "sv", "0"),
+    (Decimal("1E+3"), 0, "sv", f"1{NBSP}000"),  # never an exponent
+    (Decimal("0.00001"), 8, "sv", "0,00001000"),
+    (999, 0, "sv", "999"),
+    (1000, 0, "sv", f"1{NBSP}000"),
+    (6147, 0, "en", "6,147"),
+    (3.14159, 3, "en", "3.142"),
+    (0.1 + 0.2, 2, "sv", "0,30"),  # a float as it prints, not its binary expansion
+    (12345678901234567890, 0, "sv", f"12{NBSP}345{NBSP}678{NBSP}901{NBSP}234{NBSP}567{NBSP}890"),
+])
+def test_number(value: Decimal | int | float, decimals: int, lang: str, expected: str) -> None:
+    assert number(value, decimals, lang) == expected
+
+
+def test_tkr_and_percent() -> None:
+    assert tkr(Decimal("150853.24")) == f"150{NBSP}853,2{NBSP}tkr"
+    assert percent(Decimal("95.34")) == f"95,3{NBSP}%"
+    assert percent(Decimal("95.34"), lang="en") == "95.3%"
+
+
+@given(value=st.decimals(min_value=-10**12, max_value=10**12, allow_nan=False, allow_infinity=False, places=4),
+       decimals=st.integers(0, 3), lang=st.sampled_from(["sv", "en"]))
+def test_what_tavla_writes_it_reads_back_rounded_half_up(value: Decimal, decimals: int, lang: str) -> None:
+    text = number(value, decimals, lang)
+    rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    assert parse_number(text) == rounded
+    assert text.startswith(MINUS) == (rounded < 0)
