@@ -7,6 +7,7 @@ Card data is user input, so ids from buttons are checked here (type, existence) 
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +27,9 @@ from followup.errors import Forbidden, UserError
 from followup.indicators import Target, assess, is_health_data, is_stale, may_record
 from storage import indicators as repo
 from storage.indicators import IndicatorInfo, StoredValue, UnitInfo
+
+
+STATUS_VIEWS_KEPT = 256  # status views kept for repeats (a few KB each)
 
 
 def as_id(value: Any, what: str = "id") -> int:
@@ -80,9 +84,17 @@ async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_
             asked = unit.name
     if scope is root:
         values = await repo.values(session, [info.id], [root.id])
-    values = [v for v in values if v.period.start <= today]
-    assessment = assess(info.direction, info.targets, [v.point for v in values], today, unit=info.unit)
-    shown = tuple(measured(v, today) for v in values)
+    return _status_view(info, scope, asked, tuple(values), today, turn.clock.pinned)
+
+
+@lru_cache(maxsize=STATUS_VIEWS_KEPT)
+def _status_view(info: IndicatorInfo, scope: UnitInfo, asked: str | None, values: tuple[StoredValue, ...],
+                 today: date, pinned: bool) -> StatusView:
+    """From what was read (all of it in the arguments: equal reads give an equal view, so a status asked again
+    before anything changed is not worked out again)."""
+    shown_values = [v for v in values if v.period.start <= today]
+    assessment = assess(info.direction, info.targets, [v.point for v in shown_values], today, unit=info.unit)
+    shown = tuple(measured(v, today) for v in shown_values)
     latest = None
     if assessment.latest is not None:
         latest = next((m for m in reversed(shown) if m.period == assessment.latest.period), None)
@@ -93,7 +105,7 @@ async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_
         assessment=assessment,
         targets=((today.year, _exact(info.targets, today.year)), (today.year + 1, _exact(info.targets, today.year + 1))),
         values=shown, latest=latest, definition=info.definition, health_data=is_health_data(info.code),
-        as_of=today, pinned=turn.clock.pinned,
+        as_of=today, pinned=pinned,
     )
 
 
@@ -147,3 +159,4 @@ async def check_may_record(turn: Turn, session: AsyncSession, unit_id: int) -> l
     people = await repo.recorders(session, [u.id for u in chain])
     raise Forbidden(refusal_text(people, known=turn.caller.known, lang="sv"),
                     refusal_text(people, known=turn.caller.known, lang="en"))
+

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.db import Store
-from storage.models import AdminLog, Indicator, IndicatorValue, Membership, OrgUnit, Person
+from storage.models import AdminLog, Indicator, IndicatorTarget, IndicatorValue, Membership, OrgUnit, Person
 from tests.support.cards import assert_valid_card
 from tests.support.harness import ANNA, STRANGER, User, card_text, running
 
@@ -336,3 +336,42 @@ async def test_exempeldata_shows_trend_badge_and_unit_values(store: Store) -> No
 async def _seed_values(store: Store) -> list[IndicatorValue]:
     async with store.session() as s:
         return list((await s.execute(select(IndicatorValue).where(IndicatorValue.via == "seed"))).scalars().all())
+
+
+async def test_a_status_asked_again_shows_every_change_made_in_between(store: Store) -> None:
+    """The status view and card are kept for repeats (bot/handlers/indicator_views.py): equal reads only. A
+    value, a recorder's name, a target and a language each change the answer the next time it is asked."""
+    await _people(store)
+    frisk = await _indicator_id(store, "frisknarvaro")
+    async with running(store) as h:
+        async def status(locale: str = "sv-SE") -> str:
+            card = _one_card(await h.ask("status frisknärvaro", ANNA, locale=locale))
+            assert_valid_card(card)
+            return card_text(card)
+
+        first = await status()
+        assert await status() == first
+
+        card = _one_card(await h.ask("frisknärvaro 94,2 % mars 2018", CECILIA))
+        save = next(b for b in _executes(card) if b["verb"] == "indicator_record_confirm")
+        await h.press(save["verb"], {**save["data"], "value": "94,2", "period": "mars 2018", "source": "Heroma"},
+                      CECILIA)
+        recorded = await status()
+        assert "94,2 % – mätt mars 2018" in recorded and "Registrerat av Cecilia Carlsson" in recorded
+        assert "Målnivå 2018\nminst 95 %" in recorded and "Status: ➚ På väg" in recorded
+
+        async with store.session() as s:  # written elsewhere (another replica, an import): no turn of this process
+            person = (await s.execute(select(Person).where(Person.aad_object_id == CECILIA.aad))).scalar_one()
+            person.name = "Cecilia Lind"
+        assert "Registrerat av Cecilia Lind" in await status()
+
+        async with store.session() as s:
+            target = (await s.execute(select(IndicatorTarget).where(IndicatorTarget.indicator_id == frisk,
+                                                                    IndicatorTarget.year == 2018))).scalar_one()
+            target.low = Decimal("97")
+        raised = await status()
+        assert "Målnivå 2018\nminst 97 %" in raised and "Status: ⚠ Risk" in raised
+
+        english = await status("en-GB")
+        assert "Recorded by Cecilia Lind" in english and "at least 97%" in english
+        assert await status() == raised
