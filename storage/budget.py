@@ -138,9 +138,11 @@ async def line_year(session: AsyncSession, line_id: int) -> int | None:
     return await session.scalar(select(BudgetLine.year).where(BudgetLine.id == line_id))
 
 
-@lru_cache(maxsize=4)
-def _figures_query(by_area: bool, by_lines: bool) -> Any:
-    """The question-time query, built once per shape (``year``, ``area_id``, ``line_ids`` are bound per call)."""
+@lru_cache(maxsize=8)
+def _figures_query(by_area: bool, by_lines: str | None) -> Any:
+    """The question-time query, built once per shape (``year``, ``area_id``, ``line_ids`` or ``line_id`` are
+    bound per call). ``by_lines``: "one" (an equality: a list of one needs no IN list rendered each time, and
+    reads through ``storage.driver`` on PostgreSQL), "many" or None."""
     year = bindparam("year", type_=Integer)
     demo_batch = select(ImportBatch.id).where(ImportBatch.via == "demo").scalar_subquery()
     has_profile = exists().where(BudgetProfile.budget_line_id == BudgetLine.id)
@@ -160,9 +162,20 @@ def _figures_query(by_area: bool, by_lines: bool) -> Any:
     )
     if by_area:
         query = query.where(BudgetLine.org_unit_id == bindparam("area_id", type_=Integer))
-    if by_lines:
+    if by_lines == "one":
+        query = query.where(BudgetLine.id == bindparam("line_id", type_=Integer))
+    elif by_lines == "many":
         query = query.where(BudgetLine.id.in_(bindparam("line_ids", expanding=True)))
     return query
+
+
+_NOTES = (select(BudgetPrognosis.budget_line_id, BudgetPrognosis.note, Person.name, BudgetPrognosis.entered_at,
+                 BudgetPrognosis.via)
+          .outerjoin(Person, Person.id == BudgetPrognosis.entered_by_id)
+          .where(BudgetPrognosis.year == bindparam("year", type_=Integer))
+          .order_by(BudgetPrognosis.entered_at, BudgetPrognosis.id))
+_NOTES_ONE = _NOTES.where(BudgetPrognosis.budget_line_id == bindparam("line_id", type_=Integer))
+_NOTES_MANY = _NOTES.where(BudgetPrognosis.budget_line_id.in_(bindparam("line_ids", expanding=True)))
 
 
 async def line_figures(session: AsyncSession, year: int, *, area_id: int | None = None,
@@ -171,24 +184,26 @@ async def line_figures(session: AsyncSession, year: int, *, area_id: int | None 
     params: dict[str, Any] = {"year": year}
     if area_id is not None:
         params["area_id"] = area_id
+    by_lines = None
     if line_ids is not None:
         if not line_ids:
             return []
-        params["line_ids"] = [int(i) for i in line_ids]
-    query = _figures_query(area_id is not None, line_ids is not None)
+        by_lines = "one" if len(line_ids) == 1 else "many"
+        if by_lines == "one":
+            params["line_id"] = int(line_ids[0])
+        else:
+            params["line_ids"] = [int(i) for i in line_ids]
+    query = _figures_query(area_id is not None, by_lines)
     rows = (await session.execute(query, params)).all()
     manual_ids = [r.id for r in rows if r.prognosis_method == METHOD_MANUAL]
     notes: dict[int, tuple[str | None, str | None, datetime, bool]] = {}
-    if manual_ids:
-        prognoses = (await session.execute(
-            select(BudgetPrognosis.budget_line_id, BudgetPrognosis.note, Person.name, BudgetPrognosis.entered_at,
-                   BudgetPrognosis.via)
-            .outerjoin(Person, Person.id == BudgetPrognosis.entered_by_id)
-            .where(BudgetPrognosis.year == year, BudgetPrognosis.budget_line_id.in_(manual_ids))
-            .order_by(BudgetPrognosis.entered_at, BudgetPrognosis.id)
-        )).all()
-        for p in prognoses:  # ascending: the newest one stays
-            notes[p[0]] = (p[1], p[2], p[3], p[4] == "demo")
+    prognoses: Sequence[Any] = ()
+    if len(manual_ids) == 1:  # a question about one line: an equality (no IN list; storage.driver on PostgreSQL)
+        prognoses = (await session.execute(_NOTES_ONE, {"year": year, "line_id": manual_ids[0]})).all()
+    elif manual_ids:
+        prognoses = (await session.execute(_NOTES_MANY, {"year": year, "line_ids": manual_ids})).all()
+    for p in prognoses:  # ascending: the newest one stays
+        notes[p[0]] = (p[1], p[2], p[3], p[4] == "demo")
     out = []
     for r in rows:
         note, by, at, demo_prognosis = notes.get(r.id, (None, None, None, False))

@@ -452,3 +452,28 @@ def test_text_path_and_limits() -> None:
     huge = pd.Series([3.0e13, np.inf, np.nan, 12.5])
     ore, status, _ = amounts_to_ore(huge, 5, "tkr")
     assert status.tolist() == [ib.AMOUNT_LARGE, ib.AMOUNT_LARGE, ib.AMOUNT_MISSING, 0] and ore[3] == 1_250_000
+
+
+async def test_line_figures_read_the_same_for_one_line_some_lines_an_area_and_all(store: Store) -> None:
+    """One line is read with an equality, several with an IN list, an area and the year with neither; so are
+    the notes of manual prognoses (two lines have one here)."""
+    await import_utfall(store, cp1252_file(), file_name="utfall.csv")
+    data = csv_bytes([["Verksamhetsområde", "Verksamhet", "Prognos (tkr)", "Kommentar"],
+                      ["Hälsa och omsorg", "Äldreomsorg", "152 000,0", "Fler platser från hösten"],
+                      ["Inflyttning och arbete", "Flykting", "-5 000,0", "Placeringar"]], encoding="utf-8")
+    assert (await import_prognosis(store, data, file_name="prognos.csv", default_year=2018)).written
+    async with store.read_session() as r:
+        everything = await line_figures(r, 2018)
+        assert len(everything) > 3
+        by_id = {f.line_id: f for f in everything}
+        for f in everything:
+            assert await line_figures(r, 2018, line_ids=[f.line_id]) == [f]
+        some = [everything[2].line_id, everything[0].line_id]
+        assert await line_figures(r, 2018, line_ids=some) == [by_id[i] for i in sorted(some, key=list(by_id).index)]
+        area = everything[0].area_id
+        assert await line_figures(r, 2018, area_id=area) == [f for f in everything if f.area_id == area]
+        noted = [f for f in everything if f.prognosis_note]
+        assert {f.prognosis_note for f in noted} == {"Fler platser från hösten", "Placeringar"}
+        assert await line_figures(r, 2018, line_ids=[noted[1].line_id, noted[0].line_id]) == noted
+        assert await line_figures(r, 2018, line_ids=[]) == []
+        assert await line_figures(r, 2019, line_ids=[everything[0].line_id]) == []
