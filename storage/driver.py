@@ -11,7 +11,8 @@ processors) — and asyncpg does the rest.
 
 Only plain selects of bundles and columns take this path (``storage.rows.select_shape``), with one dict of
 parameters or none, and only where nothing listens to the engine's statements (events must see every
-statement). Whatever else happens — an expanding ``IN``, a statement SQLAlchemy will not cache, an error of
+statement): in a read session (autocommit), and in a write session once SQLAlchemy's transaction has begun
+on the connection (the read runs inside it). Whatever else happens — an expanding ``IN``, a statement SQLAlchemy will not cache, an error of
 any kind — the statement runs through SQLAlchemy as before: a read may run twice, and then SQLAlchemy raises
 what it always raised and replaces a dead connection as it always did.
 
@@ -130,12 +131,29 @@ def _listened(sync: Any) -> bool:
                 or dispatch.after_cursor_execute)
 
 
-def usable(connection: AsyncConnection) -> bool:
-    """Whether ``connection`` may read through ``fetch``: PostgreSQL in autocommit (no transaction of
-    SQLAlchemy's for a read to step outside of), with prepared statements allowed — a ``DATABASE_URL`` with
-    ``prepared_statement_cache_size=0`` (SQLAlchemy's setting for PgBouncer's transaction pooling, where a
-    statement prepared on one server connection is missing on the next) reads through SQLAlchemy only."""
+def _prepares(connection: AsyncConnection) -> bool:
+    """PostgreSQL with prepared statements allowed — a ``DATABASE_URL`` with ``prepared_statement_cache_size=0``
+    (SQLAlchemy's setting for PgBouncer's transaction pooling, where a statement prepared on one server
+    connection is missing on the next) reads through SQLAlchemy only."""
     return (connection.dialect.name == "postgresql"
-            and connection.engine.url.query.get("prepared_statement_cache_size") != "0"
-            and connection.sync_connection is not None
+            and connection.engine.url.query.get("prepared_statement_cache_size") != "0")
+
+
+def usable(connection: AsyncConnection) -> bool:
+    """Whether ``connection`` (a read session's) may read through ``fetch``: in autocommit, where there is no
+    transaction of SQLAlchemy's for a read to step outside of."""
+    return (_prepares(connection) and connection.sync_connection is not None
             and connection.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
+
+
+def in_transaction(connection: AsyncConnection) -> bool:
+    """Whether a read on ``connection`` (a write session's) may go through ``fetch`` now: SQLAlchemy's
+    transaction has begun on the asyncpg connection, so the read runs inside it and sees its writes. SQLAlchemy
+    begins it at the transaction's first statement (not at ``begin()``): that one runs through SQLAlchemy."""
+    sync = connection.sync_connection
+    if sync is None or connection.dialect.name != "postgresql":
+        return False
+    fairy = sync._dbapi_connection  # noqa: SLF001 - None when not connected or invalidated: no side effects
+    adapted = getattr(fairy, "dbapi_connection", None)
+    return (getattr(adapted, "_transaction", None) is not None and adapted.isolation_level != "autocommit"
+            and _prepares(connection))

@@ -185,7 +185,8 @@ class CoreReads:
 class CoreSession(AsyncSession):
     """The store's ``AsyncSession`` (``Store.session``, and ``write_session`` but for SQLite's inline one):
     selects of bundles and columns run as Core statements on its connection, after the flush the ORM would
-    have made before a query; everything else is the ``AsyncSession``'s own."""
+    have made before a query — on PostgreSQL straight on asyncpg once the transaction has begun
+    (``storage.driver.in_transaction``); everything else is the ``AsyncSession``'s own."""
 
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         shape = select_shape(statement) if not kwargs else None
@@ -195,4 +196,8 @@ class CoreSession(AsyncSession):
         if sync.autoflush and (sync.new or sync.deleted or sync.dirty):
             await self.flush()
         connection = await self.connection()
+        if (params is None or isinstance(params, dict)) and driver.in_transaction(connection):
+            rows = await driver.fetch(connection, statement, params)  # inside the transaction, on asyncpg
+            if rows is not None:
+                return shaped(rows, shape)
         return core_result(await connection.execute(statement, params), shape)

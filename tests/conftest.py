@@ -131,10 +131,7 @@ def driver_reads_checked(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
         return
     fetch = driver.fetch
 
-    async def checked(connection: Any, statement: Any, params: Any) -> Any:
-        rows = await fetch(connection, statement, params)
-        if rows is None:
-            return None
+    async def differs(connection: Any, statement: Any, params: Any, rows: Any) -> str | None:
         # SQLAlchemy's error (a connection killed meanwhile) is raised: the turn sees it one read early, as it
         # would have at the next read without this check
         result = await connection.execute(statement, params)
@@ -142,8 +139,22 @@ def driver_reads_checked(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
         expected = [tuple((type(v), v) for v in r) for r in expected]  # 1 == 1.0 == Decimal(1): types too
         got = [tuple((type(v), v) for v in r) for r in rows]
         if got != expected or (rows and list(rows[0]._fields) != keys):
-            differences.append(f"{' '.join(str(statement).split())[:200]}\n  driver: "
-                               f"{rows[0]._fields if rows else ()} {got[:3]}\n  SQLAlchemy: {keys} {expected[:3]}")
+            return (f"{' '.join(str(statement).split())[:200]}\n  driver: "
+                    f"{rows[0]._fields if rows else ()} {got[:3]}\n  SQLAlchemy: {keys} {expected[:3]}")
+        return None
+
+    async def checked(connection: Any, statement: Any, params: Any) -> Any:
+        rows = await fetch(connection, statement, params)
+        if rows is None:
+            return None
+        difference = await differs(connection, statement, params, rows)
+        for _ in range(3):  # each statement sees what is committed when it starts (READ COMMITTED): under load
+            if difference is None:  # another transaction may commit between the two reads. A real difference
+                break  # (a conversion, a key) stays when both are read again.
+            again = await fetch(connection, statement, params)
+            difference = None if again is None else await differs(connection, statement, params, again)
+        if difference is not None:
+            differences.append(difference)
         return rows
 
     monkeypatch.setattr(driver, "fetch", checked)

@@ -155,6 +155,34 @@ async def test_a_table_changed_under_a_prepared_statement(pg_store: Store, answe
     assert answered[0] is True and False in answered and answered[-1] is True
 
 
+async def test_in_a_write_session_reads_take_the_driver_inside_the_transaction(pg_store: Store,
+                                                                              answered: list[bool]) -> None:
+    """Once SQLAlchemy's transaction has begun on the connection, a read goes straight to asyncpg and runs in
+    that transaction: it sees the session's own uncommitted rows, which no other connection sees, and goes
+    with them when the transaction is rolled back."""
+    statement = select(Person.id, Person.name).where(Person.name.like("Mitt i %")).order_by(Person.id)
+    answered.clear()
+    with pytest.raises(RuntimeError, match="roll back"):
+        async with pg_store.session() as s:
+            assert (await s.execute(statement)).all() == []  # the transaction's first statement begins it
+            assert answered == []  # …through SQLAlchemy: not offered to the driver before that
+            s.add(Person(name="Mitt i transaktionen"))
+            await s.flush()
+            inside = (await s.execute(statement)).all()
+            assert [name for _, name in inside] == ["Mitt i transaktionen"] and answered == [True]
+            async with pg_store.read_session() as other:
+                assert (await other.execute(statement)).all() == []
+            raise RuntimeError("roll back")
+    async with pg_store.read_session() as after:
+        assert (await after.execute(statement)).all() == []
+    async with pg_store.session() as s:  # a write begins the transaction: the read after it is the driver's
+        s.add(Person(name="Mitt i nästa"))
+        await s.flush()
+        answered.clear()
+        assert [name for _, name in (await s.execute(statement)).all()] == ["Mitt i nästa"]
+        assert answered == [True]
+
+
 async def test_a_killed_connection_fails_as_sqlalchemy_fails_and_is_replaced(pg_store: Store) -> None:
     statement = select(OrgUnit.id).order_by(OrgUnit.id).limit(1)
     async with pg_store.read_session() as s:
