@@ -33,7 +33,6 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.schema import Activity
@@ -59,7 +58,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from bot.signing_keys import SigningKeys
 
 CLOCK_TOLERANCE_S = 5 * 60  # the SDK's VerifyOptions(clock_tolerance=5 * 60) for channel tokens
-KEYS_FRESH_FOR = timedelta(days=1)  # the SDK refreshes its key cache when it is older than this
 MAX_KEYS = 64
 _TOKEN = re.compile(rb"([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
@@ -205,14 +203,12 @@ class ChannelTokenCheck:
     def _key(self, kid: str) -> tuple[rsa.RSAPublicKey, list[str]]:
         """The key the SDK's own cache holds for ``kid`` (the first with that id, as the SDK picks it)."""
         metadata = JwtTokenExtractor.metadataCache.get(self._metadata_url())
-        last_updated = getattr(metadata, "last_updated", None)
-        keys = getattr(metadata, "keys", None)
-        if isinstance(metadata, SigningKeys):  # bot.signing_keys: refreshed in the background, stale ones serve
-            metadata.keep_fresh()
-            if not metadata.usable():
-                raise _Unusual  # it fetches them first
-        elif not isinstance(last_updated, datetime) or last_updated < datetime.now() - KEYS_FRESH_FOR:
-            raise _Unusual  # the SDK refreshes it first
+        # bot.signing_keys (installed with the adapter): refreshed in the background, held keys serve meanwhile;
+        # none yet, or too old to serve: the SDK's path, which waits for them
+        if not isinstance(metadata, SigningKeys) or not metadata.usable():
+            raise _Unusual
+        metadata.keep_fresh()
+        keys = metadata.keys
         if not isinstance(keys, list):
             raise _Unusual
         jwk = None

@@ -2,7 +2,7 @@
 
 import decimal as _decimal
 
-import botbuilder.dialogs  # noqa: E402,F401 - first, for the line below
+import botbuilder.dialogs  # noqa: F401 - imported first, for the line below
 
 # botbuilder-dialogs imports recognizers-text, whose recognizers_number sets the importing thread's decimal
 # precision to 15 digits (getcontext().prec = 15): every Decimal sum and rounding on the event loop would then

@@ -185,14 +185,12 @@ async def line_figures(session: AsyncSession, year: int, *, area_id: int | None 
     if area_id is not None:
         params["area_id"] = area_id
     by_lines = None
-    if line_ids is not None:
+    if line_ids is not None and len(line_ids) == 1:
+        by_lines, params["line_id"] = "one", int(line_ids[0])
+    elif line_ids is not None:
         if not line_ids:
             return []
-        by_lines = "one" if len(line_ids) == 1 else "many"
-        if by_lines == "one":
-            params["line_id"] = int(line_ids[0])
-        else:
-            params["line_ids"] = [int(i) for i in line_ids]
+        by_lines, params["line_ids"] = "many", [int(i) for i in line_ids]
     query = _figures_query(area_id is not None, by_lines)
     rows = (await session.execute(query, params)).all()
     manual_ids = [r.id for r in rows if r.prognosis_method == METHOD_MANUAL]

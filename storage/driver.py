@@ -12,9 +12,9 @@ processors) — and asyncpg does the rest.
 Only plain selects of bundles and columns take this path (``storage.rows.select_shape``), with one dict of
 parameters or none, and only where nothing listens to the engine's statements (events must see every
 statement): in a read session (autocommit), and in a write session once SQLAlchemy's transaction has begun
-on the connection (the read runs inside it). Whatever else happens — an expanding ``IN``, a statement SQLAlchemy will not cache, an error of
-any kind — the statement runs through SQLAlchemy as before: a read may run twice, and then SQLAlchemy raises
-what it always raised and replaces a dead connection as it always did.
+on the connection (the read runs inside it). Whatever else happens — an expanding ``IN``, a statement
+SQLAlchemy will not cache, an error of any kind — the statement runs through SQLAlchemy as before: a read may
+run twice, and then SQLAlchemy raises what it always raised and replaces a dead connection as it always did.
 
 It leans on SQLAlchemy internals (``_compile_w_cache``, ``construct_params``' collected parameters, the
 compiled statement's bind processors and result columns, a type's cached result processor). SQLAlchemy is

@@ -7,10 +7,9 @@ the nearest indicators) and maybe ``org_unit_id``. From a button the data carrie
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 from functools import lru_cache
+from typing import Any
 
 from bot.handlers.indicator_views import STATUS_VIEWS_KEPT, as_id, choices, optional_id, status_view
 from bot.turn import Reply, Turn
@@ -55,4 +54,3 @@ def _status_card(view: StatusView, lang: str) -> dict[str, Any]:
     """``status_card``, kept as JSON for an equal view (``indicator_views._status_view``): each reply gets a card
     of its own to send (parsing it again costs a third of building it)."""
     return json.loads(_card_json(view, lang))
-

@@ -159,4 +159,3 @@ async def check_may_record(turn: Turn, session: AsyncSession, unit_id: int) -> l
     people = await repo.recorders(session, [u.id for u in chain])
     raise Forbidden(refusal_text(people, known=turn.caller.known, lang="sv"),
                     refusal_text(people, known=turn.caller.known, lang="en"))
-
