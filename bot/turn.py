@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.nlu.intents import Intent
 from followup.clock import Clock
 from settings import Settings
+from storage.catalogue import CatalogueMemo, CatalogueReads
 from storage.db import Store
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ class Services:
     clock: Clock
     catalogs: "CatalogCache"
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. the proactive sender, HTTP session
+    catalogue: CatalogueMemo = field(default_factory=CatalogueMemo)  # indicators and units kept between turns
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,16 @@ class Turn:
     reply_to_id: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     is_invoke: bool = False
+    catalogue_stamp: int | None = None  # read with the caller (storage.catalogue)
 
     @property
     def store(self) -> Store:
         return self.services.store
+
+    @property
+    def catalogue(self) -> CatalogueReads:
+        """Indicators and units as kept at this turn's catalogue stamp — for reads outside a write session."""
+        return self.services.catalogue.at(self.catalogue_stamp)
 
     @property
     def clock(self) -> Clock:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -528,6 +529,19 @@ class BotState(Base):
     document: Mapped[dict[str, Any]] = mapped_column(default=dict)
     etag: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CatalogueStamp(Base):
+    """One row: a number that changes with every write to the catalogue tables (``storage.catalogue``).
+
+    Set by database triggers (migration 0002), never by the app, so an import, the CLI or psql all change it,
+    in the writing transaction. A turn reads it with the caller (``storage.people``) and the process keeps
+    what it read of the catalogue at that stamp."""
+
+    __tablename__ = "catalogue_stamp"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    stamp: Mapped[int] = mapped_column(BigInteger)
 
 
 class AdminLog(Base):

@@ -26,6 +26,7 @@ from cards.indicators import (
 from followup.errors import Forbidden, UserError
 from followup.indicators import Target, assess, is_health_data, is_stale, may_record
 from storage import indicators as repo
+from storage.catalogue import CatalogueReads
 from storage.indicators import IndicatorInfo, StoredValue, UnitInfo
 
 
@@ -54,15 +55,17 @@ def _exact(targets: tuple[Target, ...], year: int) -> Target | None:
     return next((t for t in targets if t.year == year), None)
 
 
-async def require_indicator(session: AsyncSession, indicator_id: int) -> IndicatorInfo:
-    info = await repo.indicator(session, indicator_id)
+async def require_indicator(session: AsyncSession, indicator_id: int, catalogue: CatalogueReads | None = None
+                            ) -> IndicatorInfo:
+    """``catalogue``: read through the turn's (a read session only, ``storage.catalogue``)."""
+    info = await (catalogue or repo).indicator(session, indicator_id)
     if info is None:
         raise UserError("Den indikatorn finns inte (längre) i Tavla.", "That indicator no longer exists in Tavla.")
     return info
 
 
-async def require_unit(session: AsyncSession, unit_id: int) -> UnitInfo:
-    unit = await repo.unit(session, unit_id)
+async def require_unit(session: AsyncSession, unit_id: int, catalogue: CatalogueReads | None = None) -> UnitInfo:
+    unit = await (catalogue or repo).unit(session, unit_id)
     if unit is None:
         raise UserError("Den enheten finns inte (längre) i Tavla.", "That unit no longer exists in Tavla.")
     return unit
@@ -71,12 +74,13 @@ async def require_unit(session: AsyncSession, unit_id: int) -> UnitInfo:
 async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_unit_id: int | None) -> StatusView:
     """The status card's view: the unit's own values when it has any, else the whole kommun's."""
     today = turn.clock.today()
-    info = await require_indicator(session, indicator_id)
-    root = await repo.root_unit(session, today.year)
+    catalogue = turn.catalogue  # a read session: indicator and units as kept at the turn's stamp
+    info = await require_indicator(session, indicator_id, catalogue)
+    root = await catalogue.root_unit(session, today.year)
     scope, asked = root, None
     values: list[StoredValue] = []
     if org_unit_id is not None and org_unit_id != root.id:
-        unit = await require_unit(session, org_unit_id)
+        unit = await require_unit(session, org_unit_id, catalogue)
         values = await repo.values(session, [info.id], [unit.id])
         if values:
             scope = unit

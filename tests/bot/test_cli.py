@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot import cli
+from storage.migrate import head_revision
 
 TAVLA = Path(sys.executable).parent / "tavla"
 SETTINGS_ENV = ("MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppType", "MicrosoftAppTenantId", "DATABASE_URL",
@@ -57,7 +58,7 @@ def test_migrate_a_fresh_sqlite_file(tmp_path: Path) -> None:
     result = tavla("migrate", env={"DATABASE_URL": sqlite_url(db)})
     assert result.returncode == 0, result.stderr
     assert db.exists()
-    assert "uppdaterades från version tom till 0001" in result.stdout
+    assert f"uppdaterades från version tom till {head_revision()}" in result.stdout
     again = tavla("migrate", env={"DATABASE_URL": sqlite_url(db)})
     assert again.returncode == 0 and "redan aktuell" in again.stdout
 

@@ -339,8 +339,9 @@ async def _seed_values(store: Store) -> list[IndicatorValue]:
 
 
 async def test_a_status_asked_again_shows_every_change_made_in_between(store: Store) -> None:
-    """The status view and card are kept for repeats (bot/handlers/indicator_views.py): equal reads only. A
-    value, a recorder's name, a target and a language each change the answer the next time it is asked."""
+    """The status view and card are kept for repeats (bot/handlers/indicator_views.py): equal reads only; the
+    indicator and the förvaltning are kept at the catalogue stamp (storage.catalogue). A value, a recorder's
+    name, a target, a language, an indicator's name and the förvaltning's each change the next answer."""
     await _people(store)
     frisk = await _indicator_id(store, "frisknarvaro")
     async with running(store) as h:
@@ -350,7 +351,9 @@ async def test_a_status_asked_again_shows_every_change_made_in_between(store: St
             return card_text(card)
 
         first = await status()
+        reads = h.services.catalogue.reads
         assert await status() == first
+        assert h.services.catalogue.reads == reads, "asked again: indicator and förvaltning read again"
 
         card = _one_card(await h.ask("frisknärvaro 94,2 % mars 2018", CECILIA))
         save = next(b for b in _executes(card) if b["verb"] == "indicator_record_confirm")
@@ -375,3 +378,31 @@ async def test_a_status_asked_again_shows_every_change_made_in_between(store: St
         english = await status("en-GB")
         assert "Recorded by Cecilia Lind" in english and "at least 97%" in english
         assert await status() == raised
+
+        # the catalogue (storage.catalogue) changed elsewhere: the indicator's and the förvaltning's names
+        async with store.session() as s:
+            (await s.get(Indicator, frisk)).name = "Frisknärvaro bland alla anställda"
+        renamed = await status()
+        assert "Frisknärvaro bland alla anställda" in renamed and renamed != raised
+        async with store.session() as s:
+            root = (await s.execute(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))).scalars().first()
+            old_name, root.name = root.name, "Förvaltningen i Östra Göinge"
+        moved = await status()
+        assert "Förvaltningen i Östra Göinge" in moved and old_name not in moved
+
+
+async def test_an_indicator_added_elsewhere_is_known_at_the_next_turn(store: Store) -> None:
+    """An import in another replica (or psql) changes the catalogue stamp (storage.catalogue): the recogniser's
+    names are read again at the next turn of a known person, not when this process's 30 s are up."""
+    await _people(store)
+    frisk = await _indicator_id(store, "frisknarvaro")
+    async with running(store) as h:
+        assert "Frisknärvaro" in card_text(_one_card(await h.ask("status frisknärvaro", ANNA)))
+        asked = "status andel chefer med ledarutbildning"
+        assert "Jag hittar ingen indikator" in card_text(_one_card(await h.ask(asked, ANNA)))
+        async with store.session() as s:
+            goal_id = (await s.get(Indicator, frisk)).goal_id
+            s.add(Indicator(code="ledarutbildning", name="Andel chefer med ledarutbildning", short_name="Ledarutbildning",
+                            unit="%", direction="higher", goal_id=goal_id, sort_order=99))
+        text = card_text(_one_card(await h.ask(asked, ANNA)))
+        assert "Andel chefer med ledarutbildning" in text and "Jag hittar ingen indikator" not in text

@@ -1,0 +1,93 @@
+"""The catalogue kept between turns: indicators (with goal and targets), org units and the förvaltning, as read
+at one catalogue stamp.
+
+The catalogue tables — goals, indicators and their targets, org units, budget lines — are read by nearly every
+turn and written by few: imports, the CLI, admin commands. Every write to them changes the one row of
+``catalogue_stamp``, in the writing transaction, by database triggers (migration 0002), so it changes whoever
+writes: this process, another replica, psql. A turn reads the stamp in its first statement, with the caller
+(``storage.people``). ``CatalogueMemo.at(stamp)`` answers from what this process has read at that same stamp
+and reads (and keeps) the rest: a status asked again is two statements, not four.
+
+Rules:
+- A stamp other than the kept one drops everything kept. Stamps are random, not counted: a database made again
+  never repeats one, and "other" is all that is asked of them. A turn whose stamp was kept before (it read it
+  just before a write replaced it) reads from the store and drops nothing.
+- Only reads outside a write transaction go through it (``Turn.catalogue`` in read sessions): what a write
+  transaction reads may be rolled back.
+- Without a stamp (no caller was read, or a store made without migration 0002) every read goes to the store.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from storage import indicators as repo
+from storage.indicators import IndicatorInfo, UnitInfo
+from storage.models import CatalogueStamp
+
+KEPT = 20_000  # entries at most (the largest kommun: 3 000 units, 200 indicators)
+SUPERSEDED_KEPT = 16  # earlier stamps remembered, so that a turn still holding one does not drop the newer
+
+# a column for a turn's first statement (None when the row is missing)
+STAMP = select(CatalogueStamp.stamp).where(CatalogueStamp.id == 1).scalar_subquery().label("catalogue_stamp")
+
+Session = AsyncSession | AsyncConnection
+
+
+async def current_stamp(session: Session) -> int | None:
+    return (await session.execute(select(STAMP))).scalar()
+
+
+class CatalogueMemo:
+    """Per process: what was read of the catalogue at one stamp."""
+
+    def __init__(self) -> None:
+        self._stamp: int | None = None
+        self._kept: dict[Hashable, Any] = {}
+        self._superseded: deque[int] = deque(maxlen=SUPERSEDED_KEPT)  # stamps kept before, newest last
+        self.reads = 0  # reads that reached the store through it (tests)
+
+    def at(self, stamp: int | None) -> "CatalogueReads":
+        return CatalogueReads(self, stamp)
+
+    async def _get(self, stamp: int | None, key: Hashable, read: Callable[[], Awaitable[Any]]) -> Any:
+        if stamp is None:
+            return await read()
+        if stamp != self._stamp:
+            if stamp in self._superseded:  # a turn that read the stamp just before the write that replaced it
+                return await read()
+            if self._stamp is not None:
+                self._superseded.append(self._stamp)
+            self._kept.clear()
+            self._stamp = stamp
+        if key in self._kept:
+            return self._kept[key]
+        self.reads += 1
+        value = await read()
+        # kept only while the stamp is still this turn's (another turn may have seen a new one meanwhile)
+        if self._stamp == stamp and len(self._kept) < KEPT:
+            self._kept[key] = value
+        return value
+
+
+class CatalogueReads:
+    """One turn's catalogue reads: through the memo at the turn's stamp, or straight from the store."""
+
+    def __init__(self, memo: CatalogueMemo, stamp: int | None) -> None:
+        self._memo = memo
+        self._stamp = stamp
+
+    async def indicator(self, session: AsyncSession, indicator_id: int) -> IndicatorInfo | None:
+        return await self._memo._get(self._stamp, ("indicator", indicator_id),
+                                     lambda: repo.indicator(session, indicator_id))
+
+    async def unit(self, session: AsyncSession, unit_id: int) -> UnitInfo | None:
+        return await self._memo._get(self._stamp, ("unit", unit_id), lambda: repo.unit(session, unit_id))
+
+    async def root_unit(self, session: AsyncSession, year: int) -> UnitInfo:
+        return await self._memo._get(self._stamp, ("root", year), lambda: repo.root_unit(session, year))

@@ -1,0 +1,141 @@
+"""``storage.catalogue``: the stamp every write to a catalogue table changes (database triggers, whoever
+writes), and the per-process memo that keeps what was read at one stamp."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select, text
+
+from storage.catalogue import CatalogueMemo, current_stamp
+from storage.db import Store
+from storage.models import IndicatorTarget, OrgUnit, Person
+from storage.people import person_by_aad
+
+CATALOGUE_UPDATES = {
+    "org_unit": "UPDATE org_unit SET name = name || '' WHERE id = (SELECT min(id) FROM org_unit)",
+    "goal": "UPDATE goal SET title = title || '' WHERE id = (SELECT min(id) FROM goal)",
+    "indicator": "UPDATE indicator SET name = name || '' WHERE id = (SELECT min(id) FROM indicator)",
+    "indicator_target": "UPDATE indicator_target SET low = low WHERE id = (SELECT min(id) FROM indicator_target)",
+    "budget_line": "UPDATE budget_line SET net_cost = net_cost WHERE id = (SELECT min(id) FROM budget_line)",
+}
+OTHER_WRITES = [  # read every turn anyway: never kept, so they leave the stamp
+    "UPDATE person SET name = name WHERE id = (SELECT min(id) FROM person)",
+    "UPDATE indicator_value SET note = note WHERE id = (SELECT min(id) FROM indicator_value)",
+    "DELETE FROM bot_state WHERE key = 'none'",
+]
+
+
+async def _stamp(store: Store) -> int | None:
+    async with store.read() as conn:
+        return await current_stamp(conn)
+
+
+async def _write(store: Store, sql: str) -> None:
+    async with store.session() as s:
+        await s.execute(text(sql))
+
+
+@pytest.mark.parametrize("table", sorted(CATALOGUE_UPDATES))
+async def test_an_update_of_a_catalogue_table_changes_the_stamp(store: Store, table: str) -> None:
+    async with store.read() as conn:
+        assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() > 0, "the seed has rows"
+    before = await _stamp(store)
+    assert before is not None
+    assert await _stamp(store) == before  # read again, nothing written: the same
+    await _write(store, CATALOGUE_UPDATES[table])
+    assert await _stamp(store) not in (None, before)
+
+
+async def test_inserts_and_deletes_change_it_and_a_rolled_back_write_does_not(store: Store) -> None:
+    before = await _stamp(store)
+    async with store.session() as s:
+        unit = OrgUnit(code="NY-1", name="Ny enhet", kind="enhet", valid_from=2018)
+        s.add(unit)
+    inserted = await _stamp(store)
+    assert inserted != before
+    async with store.session() as s:
+        await s.delete(await s.get(OrgUnit, unit.id))
+    deleted = await _stamp(store)
+    assert deleted != inserted
+
+    with pytest.raises(RuntimeError):
+        async with store.session() as s:
+            target = (await s.execute(select(IndicatorTarget).limit(1))).scalar_one()
+            target.low = 1
+            await s.flush()  # the trigger has run, in this transaction
+            raise RuntimeError("rolled back")
+    assert await _stamp(store) == deleted
+
+
+async def test_writes_to_other_tables_leave_it(store: Store) -> None:
+    async with store.session() as s:
+        s.add(Person(name="Någon", aad_object_id="aad-someone"))
+    before = await _stamp(store)
+    for sql in OTHER_WRITES:
+        await _write(store, sql)
+    assert await _stamp(store) == before
+
+
+async def test_the_caller_lookup_reads_it_in_the_same_statement(store: Store) -> None:
+    async with store.session() as s:
+        s.add(Person(name="Någon", aad_object_id="aad-someone"))
+    async with store.read() as conn:
+        person = await person_by_aad(conn, "aad-someone")
+    assert person is not None and person.catalogue_stamp == await _stamp(store)
+    await _write(store, CATALOGUE_UPDATES["indicator"])
+    async with store.read() as conn:
+        again = await person_by_aad(conn, "aad-someone")
+    assert again == person and again.catalogue_stamp == await _stamp(store) != person.catalogue_stamp
+
+
+# --- the memo ---------------------------------------------------------------------------------
+
+
+class Reads:
+    def __init__(self) -> None:
+        self.count = 0
+        self.gate: asyncio.Event | None = None
+
+    async def __call__(self) -> int:
+        self.count += 1
+        if self.gate is not None:
+            await self.gate.wait()
+        return self.count
+
+
+async def test_the_memo_reads_once_per_stamp_and_key() -> None:
+    memo, read = CatalogueMemo(), Reads()
+    assert await memo._get(7, "k", read) == 1
+    assert await memo._get(7, "k", read) == 1 and read.count == 1
+    assert await memo._get(7, "other", read) == 2
+    assert await memo._get(8, "k", read) == 3  # a new stamp: everything read again
+    assert await memo._get(8, "other", read) == 4
+    assert memo.reads == 4
+    # a turn that read stamp 7 before the write that made it 8: read from the store, 8's kept stay kept
+    assert await memo._get(7, "k", read) == 5
+    assert await memo._get(8, "k", read) == 3 and await memo._get(8, "other", read) == 4
+    assert await memo._get(9, "k", read) == 6  # a write: 8 is superseded too
+    assert await memo._get(8, "k", read) == 7 and await memo._get(9, "k", read) == 6
+
+
+async def test_without_a_stamp_it_always_reads() -> None:
+    memo, read = CatalogueMemo(), Reads()
+    await memo._get(None, "k", read)
+    await memo._get(None, "k", read)
+    assert read.count == 2
+
+
+async def test_a_read_overtaken_by_a_new_stamp_is_not_kept() -> None:
+    memo, read = CatalogueMemo(), Reads()
+    read.gate = asyncio.Event()
+    slow = asyncio.create_task(memo._get(7, "k", read))  # read at stamp 7, still running …
+    await asyncio.sleep(0)
+    fast = Reads()
+    assert await memo._get(8, "other", fast) == 1  # … when a turn brings stamp 8
+    read.gate.set()
+    assert await slow == 1  # its turn gets what it read
+    read.gate = None
+    assert await memo._get(8, "k", read) == 2  # but 8 does not keep 7's read
+    assert await memo._get(8, "k", read) == 2
