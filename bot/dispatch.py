@@ -27,7 +27,7 @@ TRANSIENT = (OperationalError, PoolTimeout, ConnectionError, OSError, asyncio.Ti
 
 
 async def understand(turn: Turn) -> None:
-    catalog = await turn.services.catalogs.get(turn.clock.today().year)
+    catalog = await turn.catalog()
     turn.intent = recognize_remembered(turn.text, catalog, RULES)
 
 

@@ -315,7 +315,7 @@ async def search(turn: Turn, query: Query) -> dict[str, Any]:
     """The composeExtension answer body for ``query`` (a result list, or a message when nothing matches)."""
     today = turn.clock.today()
     stamp = cards.Stamp(today, turn.clock.pinned)
-    catalog = await turn.services.catalogs.get(today.year)
+    catalog = await turn.catalog(today.year)
     async with turn.store.read_session() as session:
         activities = await plans.list_activities(session, year=today.year) if plans is not None else []
         if query.text:

@@ -12,7 +12,7 @@ from storage.catalogue import CatalogueMemo, CatalogueReads
 from storage.db import Store
 
 if TYPE_CHECKING:
-    from bot.nlu.catalog import CatalogCache
+    from bot.nlu.catalog import Catalog, CatalogCache
 
 
 @dataclass
@@ -92,6 +92,11 @@ class Turn:
     @property
     def store(self) -> Store:
         return self.services.store
+
+    async def catalog(self, year: int | None = None) -> "Catalog":
+        """The names the recogniser knows in ``year`` (default this one), as new as the turn's catalogue stamp."""
+        return await self.services.catalogs.get(self.clock.today().year if year is None else year,
+                                                self.catalogue_stamp)
 
     @property
     def catalogue(self) -> CatalogueReads:

@@ -47,7 +47,7 @@ async def choose_year(turn: Turn, session: AsyncSession, slots: dict[str, Any]) 
     if asked is None and slots.get("year_offset"):
         asked = today + int(slots["year_offset"])
     if asked is None or asked == today:
-        catalog = await turn.services.catalogs.get(today)
+        catalog = await turn.catalog(today)
         if catalog.year == today and catalog.of_kind("budget_line"):
             return Year(today, None)
     years = await repo.budget_years(session)
@@ -72,7 +72,7 @@ def shown(turn: Turn, note: str | None = None) -> cards.Shown:
 
 async def line_ids_for(turn: Turn, session: AsyncSession, slots: dict[str, Any], year: int) -> list[int]:
     """The recognised line ids, re-found by name when the question is about another year than the catalog's."""
-    catalog = await turn.services.catalogs.get(turn.clock.today().year)
+    catalog = await turn.catalog()
     ids = [int(i) for i in slots.get("line_ids") or []]
     if catalog.year == year and ids:
         return ids

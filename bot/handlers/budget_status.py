@@ -23,7 +23,7 @@ async def handle(turn: Turn) -> Reply:
             card = await common.area_reply(turn, session, year, int(slots["area_ids"][0]), detail=bool(slots.get("detail")),
                                            name=slots.get("area_name"))
         elif target == "enhet":
-            catalog = await turn.services.catalogs.get(turn.clock.today().year)
+            catalog = await turn.catalog()
             area_id = int(slots["area_ids"][0])
             enhet_key = key(str(slots.get("enhet_name", "")))
             contained = [e for e in catalog.of_kind("budget_line")
@@ -36,7 +36,7 @@ async def handle(turn: Turn) -> Reply:
             card = cards.enhet_card(str(slots.get("enhet_name")), str(slots.get("area_name")), area_id, year.year, line,
                                     common.shown(turn, year.note), turn.lang)
         elif target == "unknown":
-            catalog = await turn.services.catalogs.get(turn.clock.today().year)
+            catalog = await turn.catalog()
             query = str(slots.get("query", ""))
             matches = catalog.search(query, "budget_line", "area", limit=4, cutoff=75.0)
             suggestions = list(dict.fromkeys(m.entry.label for m in matches))

@@ -10,7 +10,7 @@ WORKPLACES = ("förskolan", "skolan", "boendet", "hemtjänsten", "biblioteket", 
 
 async def help_view(turn: Turn, *, welcome: bool = False) -> HelpView:
     today = turn.clock.today()
-    catalog = await turn.services.catalogs.get(today.year)
+    catalog = await turn.catalog(today.year)
     indicators = [e.extra.get("short") or e.label for e in catalog.of_kind("indicator")]
     lines = sorted(catalog.of_kind("budget_line"), key=lambda e: e.label)
     areas = [e.label for e in catalog.of_kind("area")]

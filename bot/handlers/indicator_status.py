@@ -32,7 +32,7 @@ async def handle(turn: Turn) -> Reply:
     query = str(slots.get("query") or turn.text)
     async with turn.store.read_session() as session:
         if not ids:
-            catalog = await turn.services.catalogs.get(turn.clock.today().year)
+            catalog = await turn.catalog()
             nearest = [m.entry.id for m in catalog.search(query, "indicator", limit=4, cutoff=40.0)]
             infos = await repo.indicators(session, nearest)
             infos.sort(key=lambda i: nearest.index(i.id))

@@ -61,7 +61,7 @@ async def unknown_unit(turn: Turn, text: str, example_sv: str = "", example_en: 
     if choices:
         return UserError(f"Flera enheter passar ”{text}”: {_or(choices, 'och')}. Skriv hela namnet.",
                          f"Several units fit “{text}”: {_or(choices, 'and')}. Write the whole name.")
-    catalog = await turn.services.catalogs.get(turn.clock.today().year)
+    catalog = await turn.catalog()
     near = [m.entry.label for m in catalog.suggest(text, "enhet", limit=3)]
     sv = f"Jag hittar ingen enhet som heter ”{text}”."
     en = f"I can't find a unit called “{text}”."

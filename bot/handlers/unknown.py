@@ -14,7 +14,7 @@ QUESTION_FOR_KIND = {
 
 
 async def handle(turn: Turn) -> Reply:
-    catalog = await turn.services.catalogs.get(turn.clock.today().year)
+    catalog = await turn.catalog()
     matches = catalog.suggest(turn.text, *QUESTION_FOR_KIND)
     suggestions = []
     for match in matches:

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -21,10 +22,13 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import bindparam, select
 
 from bot.nlu.normalize import fold, normalize
+from storage.catalogue import current_stamp
 from storage.db import Store
 from storage.models import BudgetLine, Goal, Indicator, OrgUnit
 
 log = logging.getLogger("tavla.nlu")
+
+STAMPS_SEEN = 16  # catalogue stamps remembered by a CatalogCache
 
 
 @lru_cache(maxsize=4096)
@@ -172,6 +176,7 @@ class _Names:
 class Catalog:
     entries: tuple[Entry, ...] = ()
     year: int | None = None
+    stamp: int | None = None  # the catalogue stamp read before the names (storage.catalogue)
 
     @cached_property
     def _derived(self) -> dict[Any, Any]:
@@ -197,7 +202,7 @@ class Catalog:
                     entry = Entry(entry.kind, entry.id, entry.label, names, entry.parent_id, entry.parent_label,
                                   entry.extra)
                 entries.append(entry)
-            return Catalog(tuple(entries), c.year)
+            return Catalog(tuple(entries), c.year, c.stamp)
 
         return self.derived(("with names", name), build)
 
@@ -356,14 +361,16 @@ async def load_catalog(store: Store, year: int) -> Catalog:
     ≈ 420 ms to load, all of it holding the event loop, every 30 s; now ≈ 150 ms, most of it normalising the
     names beside the loop rather than on it."""
     async with store.read_session() as session:
+        stamp = await current_stamp(session)
         units = (await session.execute(_UNITS, {"year": year})).all()
         goals = (await session.execute(_GOALS)).all()
         indicators = (await session.execute(_INDICATORS)).all()
         lines = (await session.execute(_LINES, {"year": year})).all()
-    return await asyncio.to_thread(_catalog, year, units, goals, indicators, lines)
+    return await asyncio.to_thread(_catalog, year, units, goals, indicators, lines, stamp)
 
 
-def _catalog(year: int, units: Any, goal_rows: Any, indicators: Any, lines: Any) -> Catalog:
+def _catalog(year: int, units: Any, goal_rows: Any, indicators: Any, lines: Any, stamp: int | None = None
+             ) -> Catalog:
     goals = {g.id: g for g in goal_rows}
     unit_by_id = {u.id: u for u in units}
     entries: list[Entry] = []
@@ -384,7 +391,7 @@ def _catalog(year: int, units: Any, goal_rows: Any, indicators: Any, lines: Any)
     for goal in goals.values():
         if goal.kind in ("utmaningsomrade", "forvaltningsmal", "prioritering", "finansiellt_mal", "vision"):
             entries.append(Entry("goal", goal.id, goal.title, _names(goal.title), goal.parent_id, None, {"kind": goal.kind}))
-    return Catalog(tuple(entries), year)
+    return Catalog(tuple(entries), year, stamp)
 
 
 class CatalogCache:
@@ -397,6 +404,11 @@ class CatalogCache:
     is a catalog, an expired one is still answered with while its reload runs, so a reload every ``ttl``
     makes nobody wait; a reload that fails is logged and tried again on a later turn. ``invalidate`` (the
     names changed: an import) drops the catalog: the next turns wait for a fresh load, never an older one.
+
+    A turn that brings a catalogue stamp (``storage.catalogue``: read with the caller) other than the one the
+    catalog was read at, and not seen before, does the same: the names were changed, here or in another
+    replica, and that turn and the next wait for them. Each stamp does it once (a turn that read a stamp just
+    before a write replaced it does not drop the newer catalog).
     """
 
     def __init__(self, store: Store, ttl: float = 30.0, warm: Callable[[Catalog], Any] | None = None) -> None:
@@ -409,9 +421,16 @@ class CatalogCache:
         self._cached: dict[int, tuple[float, Catalog]] = {}
         self._loading: dict[int, asyncio.Task[Catalog]] = {}
         self.loads = 0  # catalogs read from the store (tests)
+        self._seen: deque[int] = deque(maxlen=STAMPS_SEEN)  # catalogue stamps that have dropped or made one
 
-    async def get(self, year: int) -> Catalog:
+    async def get(self, year: int, stamp: int | None = None) -> Catalog:
+        """The catalog of ``year``; ``stamp``: the turn's catalogue stamp (None: not known, the ttl decides)."""
         hit = self._cached.get(year)
+        if hit is not None and stamp is not None and hit[1].stamp is not None and stamp != hit[1].stamp \
+                and stamp not in self._seen:
+            self._seen.append(stamp)
+            self.invalidate()
+            hit = None
         if hit is not None:
             if time.monotonic() - hit[0] >= self._ttl:
                 self._load(year)  # in the background; this turn answers with the catalog it has
@@ -451,7 +470,10 @@ class CatalogCache:
                 log.warning("catalog %s could not be reloaded, the loaded one stays: %s", year,
                             f"{type(error).__name__}: {error}"[:200])
             return
-        self._cached[year] = (time.monotonic(), task.result())
+        catalog = task.result()
+        self._cached[year] = (time.monotonic(), catalog)
+        if catalog.stamp is not None and catalog.stamp not in self._seen:
+            self._seen.append(catalog.stamp)
 
     def invalidate(self) -> None:
         self._cached.clear()

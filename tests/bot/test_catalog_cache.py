@@ -22,6 +22,7 @@ class Loads:
         self.started = 0
         self.gate = asyncio.Event()
         self.fail: Exception | None = None
+        self.stamp: int | None = None  # the catalogue stamp the next loads read (storage.catalogue)
 
     async def __call__(self, _store: Any, year: int) -> Catalog:
         self.started += 1
@@ -29,7 +30,8 @@ class Loads:
         await self.gate.wait()
         if self.fail is not None:
             raise self.fail
-        return Catalog((Entry("indicator", number, f"Indikator {number}", (f"indikator {number}",)),), year)
+        return Catalog((Entry("indicator", number, f"Indikator {number}", (f"indikator {number}",)),), year,
+                       self.stamp)
 
     def release(self) -> None:
         self.gate.set()
@@ -135,6 +137,28 @@ async def test_nothing_read_before_an_invalidate_is_cached(loads: Loads) -> None
     assert (await before).entries[0].id == 1  # that turn began before the import: it may have the old one
     assert (await after).entries[0].id == 2
     assert (await cache.get(2018)).entries[0].id == 2 and loads.started == 2
+
+
+async def test_a_turn_with_a_new_catalogue_stamp_waits_for_the_new_names(loads: Loads) -> None:
+    """Another replica imported (the stamp changed, storage.catalogue): the first turn that brings the new stamp
+    waits for a load, once; a turn that read the old one just before, or brings none, does not reload."""
+    cache = CatalogCache(store=None, ttl=3600)  # type: ignore[arg-type]
+    loads.stamp = 11
+    loads.release()
+    assert (await cache.get(2018, 11)).entries[0].id == 1
+    assert (await cache.get(2018, 11)).entries[0].id == 1 and loads.started == 1
+
+    loads.stamp = 12  # the import committed
+    assert (await cache.get(2018, 12)).entries[0].id == 2 and loads.started == 2
+    assert (await cache.get(2018, 11)).entries[0].id == 2  # read just before the import: the newer names stay
+    assert (await cache.get(2018, None)).entries[0].id == 2
+    assert (await cache.get(2018, 12)).entries[0].id == 2 and loads.started == 2
+
+    # a stamp never seen that the load then does not read (a second write at once): one load, not one a turn
+    loads.stamp = 14
+    assert (await cache.get(2018, 13)).entries[0].id == 3
+    assert (await cache.get(2018, 13)).entries[0].id == 3 and (await cache.get(2018, 14)).entries[0].id == 3
+    assert loads.started == 3
 
 
 async def test_a_loaded_catalog_is_warmed_in_a_worker_thread_before_anyone_gets_it(loads: Loads) -> None:
