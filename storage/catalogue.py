@@ -12,8 +12,9 @@ Rules:
 - A stamp other than the kept one drops everything kept. Stamps are random, not counted: a database made again
   never repeats one, and "other" is all that is asked of them. A turn whose stamp was kept before (it read it
   just before a write replaced it) reads from the store and drops nothing.
-- Only reads outside a write transaction go through it (``Turn.catalogue`` in read sessions): what a write
-  transaction reads may be rolled back.
+- Only sessions that write no catalogue table read through it (``Turn.catalogue``): a read session, or a
+  write session of activities or values (an activity update's rights, ``unit_path``). What a transaction reads
+  of a table it has written may be rolled back; what it reads of one it has not written is committed.
 - Without a stamp (no caller was read, or a store made without migration 0002) every read goes to the store.
 """
 
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage import indicators as repo
+from storage import plans
 from storage.indicators import IndicatorInfo, UnitInfo
 from storage.models import CatalogueStamp
 
@@ -91,3 +93,6 @@ class CatalogueReads:
 
     async def root_unit(self, session: AsyncSession, year: int) -> UnitInfo:
         return await self._memo._get(self._stamp, ("root", year), lambda: repo.root_unit(session, year))
+
+    async def unit_path(self, session: AsyncSession, unit_id: int) -> tuple[int, ...]:
+        return await self._memo._get(self._stamp, ("path", unit_id), lambda: plans.unit_path(session, unit_id))

@@ -37,7 +37,7 @@ async def handle(turn: Turn) -> Reply:
             raise common.BadCardData()
         fields = {k: _value(k, logged.old.get(k)) for k in logged.new if k in REVERTIBLE and k in logged.old}
         new_status = fields.get("status")
-        check_update(common.actor(turn), await common.target(session, view),
+        check_update(common.actor(turn), await common.target(session, turn, view),
                      new_status if isinstance(new_status, str) and new_status != view.status else None)
         if not fields:
             raise UserError("Det här kan inte ångras (en ny aktivitet eller en kommentar står kvar i loggen, som är en "

@@ -175,8 +175,10 @@ def item(view: ActivityView, turn: Turn) -> cards.Item:
     )
 
 
-async def target(session: AsyncSession, view: ActivityView) -> Target:
-    return Target(await plans.unit_path(session, view.unit_id), view.unit_name, view.owner_id, view.status)
+async def target(session: AsyncSession, turn: Turn, view: ActivityView) -> Target:
+    """What the rights rules need of an activity (in a session that writes no catalogue table: the unit's path
+    through ``turn.catalogue``)."""
+    return Target(await turn.catalogue.unit_path(session, view.unit_id), view.unit_name, view.owner_id, view.status)
 
 
 async def my_units(session: AsyncSession, turn: Turn) -> list[plans.UnitView]:
@@ -266,7 +268,7 @@ async def apply_change(session: AsyncSession, turn: Turn, activity_id: int, vers
             raise BadCardData()
         raise UserError(f"Det finns ingen aktivitet med nummer {activity_id}.", f"There is no activity number {activity_id}.")
     new = next_state(State(view.status, view.progress), change.status, change.progress)
-    check_update(actor(turn), await target(session, view), new.status if new.status != view.status else None)
+    check_update(actor(turn), await target(session, turn, view), new.status if new.status != view.status else None)
     fields: dict[str, Any] = {}
     if new.status != view.status:
         fields["status"] = new.status

@@ -336,6 +336,24 @@ async def test_forbidden_update_from_a_card(demo: Store) -> None:
     assert await snapshot(demo) == before
 
 
+async def test_an_area_chefs_right_follows_the_enhet_when_it_moves_elsewhere(demo_both: Store) -> None:
+    """An activity update's rights read the enhet's place in the tree through the catalogue kept at the turn's
+    stamp (storage.catalogue): moved by an import or another replica, the next press is judged by the new place."""
+    dana = User("Dana Dahl", "aaaaaaaa-0000-4000-8000-000000000005")  # chef of the area Familj och utbildning
+    digital = await activity(demo_both, "Digital introduktion för nyanställda")  # Förskolan Humlan's
+    async with running(demo_both) as h:
+        data = {"id": digital.id, "version": digital.version, "page": 1, f"progress_{digital.id}": "60"}
+        assert "Bara" not in said(await h.press("activity.update", data, dana))
+        assert (await activity(demo_both, digital.title)).progress == 60
+        async with demo_both.session() as s:
+            humlan = (await s.execute(select(OrgUnit).where(OrgUnit.code == "DEMO-HUMLAN"))).scalar_one()
+            other = (await s.execute(select(OrgUnit).where(OrgUnit.name == "Hälsa och omsorg"))).scalar_one()
+            humlan.parent_id = other.id
+        data = {"id": digital.id, "version": digital.version + 1, "page": 1, f"progress_{digital.id}": "70"}
+        assert "Bara medarbetare i Förskolan Humlan" in said(await h.press("activity.update", data, dana))
+    assert (await activity(demo_both, digital.title)).progress == 60
+
+
 # --- The board ------------------------------------------------------------------------------
 
 
