@@ -18,6 +18,8 @@ async def handle(turn: Turn) -> Reply:
     data = turn.data
     page = common.int_field(data, "page", required=False, maximum=10_000) or 1
     async with turn.store.write_session() as session:
+        # the card's list, read first: the pressed activity is in it (no read of its own), the others as they are
+        mine = await common.my_activities(session, turn)
         try:
             activity_id = common.int_field(data, "id")
             version = common.int_field(data, "version")
@@ -28,13 +30,16 @@ async def handle(turn: Turn) -> Reply:
                 comment=common.clean_text(data.get(f"comment_{activity_id}"), limit=cards.COMMENT_LIMIT),
             )
             # Inputs carry the current values: only what differs from the card's state is a change.
-            applied = await common.apply_change(session, turn, activity_id, version, change, via="card")
+            applied = await common.apply_change(session, turn, activity_id, version, change, via="card",
+                                                read=next((v for v in mine if v.id == activity_id), None))
         except UserError as error:
-            return Reply.replacing(await common.mine_card(session, turn, page, common.error_banner(turn, error)))
+            return Reply.replacing(common.mine_card_of(mine, turn, page, common.error_banner(turn, error)))
         if not applied.outcome.applied:
             banner = common.conflict_banner(turn, applied.outcome)
         else:
             banner = common.saved_banner(turn, applied)
-        # Read in the same transaction, after the update: the card shows what is committed with it (a
+        # The list with the activity as this transaction left it: the card shows what is committed with it (a
         # failed commit raises before the card is returned).
-        return Reply.replacing(await common.mine_card(session, turn, page, banner))
+        return Reply.replacing(common.mine_card_of(
+            common.with_change(mine, activity_id, applied.outcome.activity, year=turn.clock.today().year,
+                               person_id=turn.caller.person_id), turn, page, banner))

@@ -259,10 +259,11 @@ class Applied:
 
 
 async def apply_change(session: AsyncSession, turn: Turn, activity_id: int, version: int, change: cards.Change,
-                       *, via: str, expect_unit: int | None = None) -> Applied:
-    """Rights, rules and the versioned update, in the caller's transaction. Refusals raise ``UserError``."""
+                       *, via: str, expect_unit: int | None = None, read: ActivityView | None = None) -> Applied:
+    """Rights, rules and the versioned update, in the caller's transaction. Refusals raise ``UserError``.
+    ``read``: the activity as already read in this transaction (else it is read here)."""
     person_id = require_known(turn)
-    view = await plans.get_activity(session, activity_id)
+    view = read if read is not None and read.id == activity_id else await plans.get_activity(session, activity_id)
     if view is None or (expect_unit is not None and view.unit_id != expect_unit):
         if via == "card":
             raise BadCardData()
@@ -332,10 +333,29 @@ def error_banner(turn: Turn, error: UserError) -> cards.Banner:
 # --- The cards that replace themselves: "mina aktiviteter" and the board --------------------
 
 
+async def my_activities(session: AsyncSession, turn: Turn) -> list[ActivityView]:
+    """What "mina aktiviteter" lists: the caller's activities of this year."""
+    return await plans.list_activities(session, year=turn.clock.today().year, owner_id=require_known(turn))
+
+
+def with_change(views: list[ActivityView], activity_id: int, after: ActivityView | None, *, year: int,
+                person_id: int | None) -> list[ActivityView]:
+    """``person_id``'s activities of ``year`` read before a change to ``activity_id``, as they are after it
+    (``after``: the activity now, None when it is gone) — what reading them again in the same transaction gives."""
+    mine = after is not None and after.owner_id == person_id and after.year == year
+    kept = [after if mine and v.id == activity_id else v for v in views if v.id != activity_id or mine]
+    if mine and not any(v.id == activity_id for v in views):
+        kept.append(after)  # type: ignore[arg-type]
+    return kept
+
+
 async def mine_card(session: AsyncSession, turn: Turn, page: int, banner: cards.Banner | None = None) -> dict[str, Any]:
-    person_id = require_known(turn)
+    return mine_card_of(await my_activities(session, turn), turn, page, banner)
+
+
+def mine_card_of(views: list[ActivityView], turn: Turn, page: int, banner: cards.Banner | None = None
+                 ) -> dict[str, Any]:
     year = turn.clock.today().year
-    views = await plans.list_activities(session, year=year, owner_id=person_id)
     items = sorted((item(v, turn) for v in views),
                    key=lambda i: (i.status == KLAR, -i.overdue_days, i.deadline or date.max, i.title.lower()))
     return cards.mine_card(cards.Mine(tuple(items), page, year, footer(turn), banner), turn.lang)
