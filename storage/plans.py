@@ -278,15 +278,15 @@ async def _update_view(session: AsyncSession, update_id: int) -> UpdateView | No
 # Statements of an update, built once per set of changed fields (a turn would otherwise spend more on building
 # and keying them than SQLite spends running them): Core statements on the tables, values as bind parameters.
 _ACTIVITY = Activity.__table__
-_LOG_UPDATE = (insert(ActivityUpdate.__table__)
-               .values({c: bindparam(c) for c in ("activity_id", "person_id", "at", "via", "version", "old", "new",
-                                                  "comment")})
+_LOGGED = ("activity_id", "person_id", "at", "via", "version", "old", "new", "comment")  # a log row's values
+_LOG_UPDATE = (insert(ActivityUpdate.__table__).values({c: bindparam(c) for c in _LOGGED})
                .returning(ActivityUpdate.__table__.c.id))
-_UPDATES: dict[tuple[str, ...], tuple[Any, Any]] = {}
+_UPDATES: dict[tuple[str, ...], tuple[Any, Any, Any]] = {}
 
 
-def _update_statements(names: tuple[str, ...]) -> tuple[Any, Any]:
-    """(the old values of ``names`` if the version still matches, the versioned update of them)."""
+def _update_statements(names: tuple[str, ...]) -> tuple[Any, Any, Any]:
+    """(the old values of ``names`` if the version still matches, the versioned update of them, and that update
+    with its log row in one statement — PostgreSQL: the log row is written only when the update matched)."""
     built = _UPDATES.get(names)
     if built is None:
         match = (_ACTIVITY.c.id == bindparam("activity_id"), _ACTIVITY.c.version == bindparam("expected"))
@@ -294,7 +294,12 @@ def _update_statements(names: tuple[str, ...]) -> tuple[Any, Any]:
         new = (update(_ACTIVITY).where(*match)
                .values({**{n: bindparam(f"new_{n}") for n in names}, "version": _ACTIVITY.c.version + 1,
                         "updated_at": bindparam("at"), "updated_by_id": bindparam("by")}))
-        built = _UPDATES[names] = (old, new)
+        log = ActivityUpdate.__table__
+        changed = new.returning(_ACTIVITY.c.id).cte("changed")
+        logged = (insert(log).from_select(list(_LOGGED), select(
+            changed.c.id, *(bindparam(f"log_{c}", type_=log.c[c].type) for c in _LOGGED[1:])))
+            .add_cte(changed).returning(log.c.id))
+        built = _UPDATES[names] = (old, new, logged)
     return built
 
 
@@ -319,7 +324,7 @@ async def update_activity(session: AsyncSession, activity_id: int, expected_vers
     if via not in VIA:
         raise ValueError(f"unknown via {via!r}")
     names = tuple(n for n in EDITABLE if n in changes)  # one order: at most 127 sets of statements
-    old_stmt, update_stmt = _update_statements(names)
+    old_stmt, update_stmt, update_and_log = _update_statements(names)
     where = {"activity_id": activity_id, "expected": expected_version}
     known = current is not None and current.id == activity_id and current.version == expected_version
     if known:
@@ -330,14 +335,19 @@ async def update_activity(session: AsyncSession, activity_id: int, expected_vers
         if old_row is None:
             return Outcome(False, await get_activity(session, activity_id))
         old = {name: _jsonable(value) for name, value in zip(names, old_row[1:])}
-    result = await session.execute(update_stmt, {**where, **{f"new_{n}": v for n, v in changes.items()},
-                                                 "at": at, "by": person_id})
-    if result.rowcount != 1:
-        return Outcome(False, await get_activity(session, activity_id))
     new = {name: _jsonable(changes[name]) for name in names}
-    update_id = (await session.execute(_LOG_UPDATE, {
-        "activity_id": activity_id, "person_id": person_id, "at": at, "via": via, "version": expected_version + 1,
-        "old": old, "new": new, "comment": comment})).scalar_one()
+    setting = {**where, **{f"new_{n}": v for n, v in changes.items()}, "at": at, "by": person_id}
+    log_row = {"person_id": person_id, "at": at, "via": via, "version": expected_version + 1, "old": old,
+               "new": new, "comment": comment}
+    if session.get_bind().dialect.name == "postgresql":  # one round trip: no log row unless the update matched
+        update_id = (await session.execute(update_and_log, {
+            **setting, **{f"log_{k}": v for k, v in log_row.items()}})).scalar_one_or_none()
+        if update_id is None:
+            return Outcome(False, await get_activity(session, activity_id))
+    else:
+        if (await session.execute(update_stmt, setting)).rowcount != 1:
+            return Outcome(False, await get_activity(session, activity_id))
+        update_id = (await session.execute(_LOG_UPDATE, {"activity_id": activity_id, **log_row})).scalar_one()
     if known and "owner_id" not in changes and (editor_name is not None or person_id is None):
         assert current is not None
         after: ActivityView | None = replace(current, **changes, version=expected_version + 1, updated_at=at,
