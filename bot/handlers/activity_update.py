@@ -7,6 +7,8 @@ with the fresh state and "ändrad av … kl. …".
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.handlers import plan_common as common
 from bot.turn import Reply, Turn
 from cards import plans as cards
@@ -29,9 +31,13 @@ async def handle(turn: Turn) -> Reply:
                 progress=common.progress_field(data, f"progress_{activity_id}"),
                 comment=common.clean_text(data.get(f"comment_{activity_id}"), limit=cards.COMMENT_LIMIT),
             )
-            # Inputs carry the current values: only what differs from the card's state is a change.
-            applied = await common.apply_change(session, turn, activity_id, version, change, via="card",
-                                                read=next((v for v in mine if v.id == activity_id), None))
+            # Inputs carry the current values: only what differs from the card's state is a change (a status
+            # picked alone, with the old % still in its box, is not at odds with that %).
+            shown = next((v for v in mine if v.id == activity_id), None)
+            if shown is not None and shown.version == version:
+                change = replace(change, status=None if change.status == shown.status else change.status,
+                                 progress=None if change.progress == shown.progress else change.progress)
+            applied = await common.apply_change(session, turn, activity_id, version, change, via="card", read=shown)
         except UserError as error:
             return Reply.replacing(common.mine_card_of(mine, turn, page, common.error_banner(turn, error)))
         if not applied.outcome.applied:

@@ -319,6 +319,28 @@ async def test_mine_card_update_replaces_the_card_and_a_stale_card_gets_a_confli
         assert (await activity(store, "Digital introduktion för nyanställda")).version == digital.version + 1
 
 
+@pytest.mark.parametrize("status, progress, expected, shown", [
+    ("klar", "60", ("klar", 100), "Sparat: Pågår → Klar"),  # only the status picked: the number still shows 60
+    ("pausad", "60", ("pausad", 60), "Sparat: Pågår → Pausad"),
+    ("pagar", "100", ("klar", 100), "Sparat: Pågår → Klar"),  # only the number: 100 % makes it Klar
+    ("klar", "80", ("pagar", 60), "Klar betyder 100 %, men du skrev 80 %"),  # both changed, and they disagree
+])
+async def test_the_card_inputs_changed_are_the_change(demo: Store, status: str, progress: str,
+                                                      expected: tuple[str, int], shown: str) -> None:
+    """"mina aktiviteter" sends every input with each Spara, those left as they were too: only what differs
+    from the card's state is what the person changed (a status picked alone is not at odds with the old %)."""
+    digital = await activity(demo, "Digital introduktion för nyanställda")
+    assert (digital.status, digital.progress) == ("pagar", 60)
+    async with running(demo) as h:
+        save = next(a for a in actions(only_card(await h.ask("mina aktiviteter")), "activity.update")
+                    if a["data"]["id"] == digital.id)
+        body = await h.press("activity.update", {**save["data"], f"status_{digital.id}": status,
+                                                 f"progress_{digital.id}": progress})
+        assert shown in said(body), said(body)[:300]
+    now = await activity(demo, digital.title)
+    assert (now.status, now.progress) == expected
+
+
 async def test_forbidden_update_from_a_card(demo: Store) -> None:
     digital = await activity(demo, "Digital introduktion för nyanställda")
     before = await snapshot(demo)
