@@ -342,11 +342,11 @@ def with_change(views: list[ActivityView], activity_id: int, after: ActivityView
                 person_id: int | None) -> list[ActivityView]:
     """``person_id``'s activities of ``year`` read before a change to ``activity_id``, as they are after it
     (``after``: the activity now, None when it is gone) — what reading them again in the same transaction gives."""
-    mine = after is not None and after.owner_id == person_id and after.year == year
-    kept = [after if mine and v.id == activity_id else v for v in views if v.id != activity_id or mine]
-    if mine and not any(v.id == activity_id for v in views):
-        kept.append(after)  # type: ignore[arg-type]
-    return kept
+    if after is None or after.owner_id != person_id or after.year != year:  # gone, or no longer in this list
+        return [v for v in views if v.id != activity_id]
+    if any(v.id == activity_id for v in views):
+        return [after if v.id == activity_id else v for v in views]  # in its place: the card's order for ties
+    return [*views, after]
 
 
 async def mine_card(session: AsyncSession, turn: Turn, page: int, banner: cards.Banner | None = None) -> dict[str, Any]:
