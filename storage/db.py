@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 import weakref
@@ -24,6 +25,9 @@ from storage.rows import CoreReads, CoreSession
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 PING_AFTER_IDLE_S = 5.0  # a pooled PostgreSQL connection idle this long is pinged before use
 MIGRATION_LOCK_ID = 7_345_001  # pg_advisory_lock key: one replica migrates and seeds at a time
+POOL_WAIT_S = 10.0  # how long a turn waits for a pooled PostgreSQL connection before "tillfälligt fel"
+
+log = logging.getLogger("tavla.storage")
 
 
 class StoreUnavailable(RuntimeError):
@@ -103,7 +107,7 @@ class SqliteWriteGate:
 
 def make_engine(url: str, *, search_path: str | None = None, pool_size: int = 10, echo: bool = False,
                 sqlite_write_wait: float = SQLITE_BUSY_TIMEOUT_MS / 1000,
-                ping_after_idle: float | None = None) -> AsyncEngine:
+                ping_after_idle: float | None = None, pool_wait: float = POOL_WAIT_S) -> AsyncEngine:
     """An async engine; SQLite in WAL mode with a busy timeout, PostgreSQL with a bounded pool."""
     if is_sqlite(url):
         database = make_url(url).database
@@ -130,16 +134,72 @@ def make_engine(url: str, *, search_path: str | None = None, pool_size: int = 10
     connect_args: dict[str, Any] = {"timeout": 10, "command_timeout": 30}
     if search_path:
         connect_args["server_settings"] = {"search_path": search_path}
+    # A pool of a fixed size: a turn that finds every connection in use waits for one in line. An overflow
+    # connection is opened for a burst and closed the moment it comes back — under 20 or more people's turns
+    # that was most checkouts: a new server process, asyncpg's start-up round trips and every prepared
+    # statement again (PostgreSQL at 20 users: 600 → 950 status turns/s, ``docs/benchmarks.md``).
     engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=10,
+        max_overflow=0,
+        pool_timeout=pool_wait,
         connect_args=connect_args,
     )
     ping_when_idle(engine, PING_AFTER_IDLE_S if ping_after_idle is None else ping_after_idle)
     return engine
+
+
+class NestedCheckouts:
+    """How often a task took a second pooled connection while it held one (``watch_nested_checkouts``)."""
+
+    count = 0
+
+
+_HELD: "weakref.WeakKeyDictionary[asyncio.Task[Any], int]" = weakref.WeakKeyDictionary()  # task → connections
+_WATCHED: "weakref.WeakSet[Any]" = weakref.WeakSet()  # pools with the listeners below
+_TAKEN_BY = "tavla.taken_by"  # connection-record info: the task holding this connection (a weak reference)
+
+
+def watch_nested_checkouts(pool: Any) -> None:
+    """Log (and count) a task that takes a second pooled connection — of any store's pool — while it holds one.
+
+    PostgreSQL's pool has no overflow: were every connection held by a task waiting for a second one, all
+    of them would wait ``POOL_WAIT_S`` and fail. No turn does it (each session closes before the next
+    opens); this makes a change that does visible, on SQLite too, where the same code would nest unharmed —
+    the test suite fails on any (``tests/conftest.py``).
+    """
+    if pool in _WATCHED:
+        return
+    _WATCHED.add(pool)
+
+    @event.listens_for(pool, "checkout")
+    def _taken(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        task = _current_task()
+        if task is None:
+            return
+        if _HELD.get(task):
+            NestedCheckouts.count += 1
+            log.warning("a task took a second database connection while holding one (%s): with the pool "
+                        "in use it would wait for itself", task.get_name())
+        _HELD[task] = _HELD.get(task, 0) + 1
+        record.info[_TAKEN_BY] = weakref.ref(task)
+
+    @event.listens_for(pool, "checkin")
+    def _given_back(_dbapi_connection: Any, record: Any) -> None:
+        ref = record.info.pop(_TAKEN_BY, None) if record is not None else None
+        task = ref() if ref is not None else None
+        if task is not None and task in _HELD:
+            _HELD[task] -= 1
+            if _HELD[task] <= 0:
+                del _HELD[task]
+
+
+def _current_task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop (a synchronous caller)
+        return None
 
 
 def ping_when_idle(engine: AsyncEngine, after: float = PING_AFTER_IDLE_S) -> None:
@@ -191,6 +251,9 @@ class Store:
         # PostgreSQL: reads in autocommit — no BEGIN and ROLLBACK round trips (≈ 0.1 ms CPU a read session)
         self._reader = engine.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" \
             else engine
+        for pooled in (engine.sync_engine, self._inline, self._inline_writer):
+            if pooled is not None:
+                watch_nested_checkouts(pooled.pool)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "Store":

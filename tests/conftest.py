@@ -117,6 +117,20 @@ def template_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def no_nested_checkouts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """No task takes a second pooled connection while it holds one (``storage.db.watch_nested_checkouts``): on
+    PostgreSQL's pool of a fixed size that could wait for itself. Tests marked ``nested_checkouts`` hold one on
+    purpose."""
+    from storage.db import NestedCheckouts
+
+    before = NestedCheckouts.count
+    yield
+    if not request.node.get_closest_marker("nested_checkouts"):
+        assert NestedCheckouts.count == before, "a task took a second database connection while holding one " \
+                                                "(the warning in the log names it)"
+
+
+@pytest.fixture(autouse=True)
 def driver_reads_checked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every read ``storage.driver`` answers on PostgreSQL, in every test, is run through SQLAlchemy as well and
     must give the same rows with the same keys: the test suite's PostgreSQL half is the driver's

@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from cards.texts import t
 from storage.db import Store
@@ -122,3 +122,41 @@ async def test_killed_connections_give_temporary_error_then_recover(pg_store: St
         async with h.http.get(f"{h.base_url}/healthz") as resp:
             assert resp.status == 200
     assert bugs.lines() == [], bugs.lines()
+
+
+async def test_a_turn_that_waits_too_long_for_a_connection_says_tillfalligt_fel() -> None:
+    """The pool has a fixed size (``storage.db``): when every connection is held longer than the pool wait (a
+    long import beside the turns, say), a turn gives up with "tillfälligt fel" — no hang, no 5xx, no apology —
+    and the next one, with a connection free again, is answered."""
+    from storage.migrate import upgrade
+    from storage.seeding import seed_arsplan
+    from tests.conftest import _drop_pg_schema, _pg_schema_store
+
+    store, schema = await _pg_schema_store(pool_size=1, pool_wait=0.3)
+    user = User("Användare P", "dddddddd-0000-4000-8000-0000000000aa")
+    try:
+        await upgrade(store)
+        await seed_arsplan(store)
+        async with running(store) as h:
+            assert await _turn(h, user, "status frisknärvaro") == "ok"
+            holding, release = asyncio.Event(), asyncio.Event()
+
+            async def hold() -> None:
+                async with store.read() as conn:
+                    await conn.execute(text("SELECT 1"))
+                    holding.set()
+                    await release.wait()
+
+            holder = asyncio.create_task(hold())
+            await holding.wait()
+            with watching_bugs() as bugs:
+                started = time.monotonic()
+                assert await _turn(h, user, "status frisknärvaro") == "temporary"
+                assert time.monotonic() - started < 5
+                release.set()
+                await holder
+                assert await _turn(h, user, "status frisknärvaro") == "ok"
+        assert bugs.lines() == [], bugs.lines()
+    finally:
+        await store.dispose()
+        await _drop_pg_schema(schema)

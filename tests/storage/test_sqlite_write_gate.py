@@ -67,6 +67,7 @@ async def test_a_rolled_back_writer_lets_the_next_one_in(store: Store) -> None:
     assert await _counter(store) == 1
 
 
+@pytest.mark.nested_checkouts  # the reader is the writer's own task
 async def test_readers_do_not_wait_for_a_writer(store: Store) -> None:
     async with asyncio.timeout(5):
         async with store.session() as writer:
@@ -75,6 +76,7 @@ async def test_readers_do_not_wait_for_a_writer(store: Store) -> None:
     assert await _counter(store) == 5
 
 
+@pytest.mark.nested_checkouts  # on purpose: the second writer is the holder's own task
 async def test_a_writer_that_waits_too_long_gets_database_is_locked(tmp_path: Path) -> None:
     st = _store(tmp_path, wait=0.2)
     try:
