@@ -330,6 +330,24 @@ class Store:
             lock.release()
 
     @asynccontextmanager
+    async def one_write_session(self) -> AsyncIterator[CoreReads | AsyncSession | InlineSession]:
+        """For a turn whose only write is one statement, atomic by itself — an activity update with its log row
+        (``storage.plans.update_activity``) — and whose reads around it need no transaction of their own. On
+        PostgreSQL a connection in autocommit, as ``read_session``'s: the write commits as it runs, and a
+        second write raises (it would not be atomic with the first); the reads go straight to asyncpg, and
+        neither BEGIN nor COMMIT is a round trip. On SQLite ``write_session``'s one transaction."""
+        if self._inline is not None or self.engine.dialect.name != "postgresql":
+            async with self.write_session() as session:
+                yield session
+            return
+        async with self._reader.connect() as connection:
+            session = CoreReads(connection, writes=1)
+            try:
+                yield session
+            finally:
+                await session.close()
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[CoreReads | InlineConnection]:
         """A connection for reads only (rolled back when done): Core statements and column selects, without an
         ORM session — a third cheaper for a turn's first lookups (``bot.teams_bot._turn``). On SQLite on the

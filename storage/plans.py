@@ -310,7 +310,9 @@ async def update_activity(session: AsyncSession, activity_id: int, expected_vers
 
     ``changes`` holds only fields of ``EDITABLE``. A comment alone is a change too (it is logged and bumps
     the version, so a card opened before it sees that someone reported). Applied: one ``activity_update`` row
-    with the old and new values of the changed fields, in the caller's transaction.
+    with the old and new values of the changed fields, in the caller's transaction. On PostgreSQL the update and
+    its log row are one statement, atomic by itself: the caller may run it without a transaction
+    (``Store.one_write_session``).
 
     ``current``: the activity as the caller read it in this transaction. When it is at ``expected_version``
     its values are the old ones (every change bumps the version, and the update below is refused unless the

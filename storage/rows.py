@@ -141,12 +141,13 @@ class CoreReads:
     Most reads never need it, and an ``AsyncSession`` costs ≈ 0.1 ms CPU to open and close and ≈ 0.06 ms to
     hand out its connection each statement (measured on PostgreSQL, ``docs/benchmarks.md``)."""
 
-    __slots__ = ("connection", "_session", "_driver")
+    __slots__ = ("connection", "_session", "_driver", "_writes")
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, *, writes: int = 0) -> None:
         self.connection = connection
         self._session: AsyncSession | None = None
         self._driver = driver.usable(connection)  # PostgreSQL in autocommit: selects straight on asyncpg
+        self._writes = writes  # INSERT/UPDATE/DELETE statements it may still run (``Store.one_write_session``)
 
     @property
     def session(self) -> AsyncSession:
@@ -159,6 +160,12 @@ class CoreReads:
             await self._session.close()
 
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
+        if getattr(statement, "is_dml", False):
+            # in autocommit each statement commits as it runs: a second one would not be atomic with the first
+            if self._writes <= 0:
+                raise RuntimeError("a read session may not write, a one-write session only once")
+            self._writes -= 1
+            return await self.connection.execute(statement, params, **kwargs)
         shape = select_shape(statement) if not kwargs else None
         if shape is None:
             return await self.session.execute(statement, params, **kwargs)

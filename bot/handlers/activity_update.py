@@ -19,7 +19,8 @@ async def handle(turn: Turn) -> Reply:
     common.require_known(turn)
     data = turn.data
     page = common.int_field(data, "page", required=False, maximum=10_000) or 1
-    async with turn.store.write_session() as session:
+    # One write, the versioned update with its log row in one statement: no transaction around it on PostgreSQL
+    async with turn.store.one_write_session() as session:
         # the card's list, read first: the pressed activity is in it (no read of its own), the others as they are
         mine = await common.my_activities(session, turn)
         try:
@@ -44,8 +45,8 @@ async def handle(turn: Turn) -> Reply:
             banner = common.conflict_banner(turn, applied.outcome)
         else:
             banner = common.saved_banner(turn, applied)
-        # The list with the activity as this transaction left it: the card shows what is committed with it (a
-        # failed commit raises before the card is returned).
+        # The list with the activity as the update left it: the card shows what is committed (a failed write or
+        # commit raises before the card is returned).
         return Reply.replacing(common.mine_card_of(
             common.with_change(mine, activity_id, applied.outcome.activity, year=turn.clock.today().year,
                                person_id=turn.caller.person_id), turn, page, banner))

@@ -230,6 +230,53 @@ async def test_a_failed_transaction_writes_neither_the_change_nor_its_log(demo: 
     assert await _log_count(demo) == logs
 
 
+async def test_in_a_one_write_session_the_update_and_its_log_are_committed_together(demo: Store) -> None:
+    """``Store.one_write_session`` (Spara's): on PostgreSQL no transaction, the update and its log row one
+    statement; on SQLite one transaction. Either way both are stored, or — a stale version — neither."""
+    ids = await _ids(demo)
+    view = await _activity(demo, "Lärplattor på varje avdelning")
+    logs = await _log_count(demo)
+    async with demo.one_write_session() as s:
+        outcome = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
+                                              via="card", at=AT, current=view, editor_name="Bo Berg")
+    assert outcome.applied and outcome.update is not None
+    assert await _activity(demo, "Lärplattor på varje avdelning") == outcome.activity
+    assert await _log_count(demo) == logs + 1
+    async with demo.session() as s:
+        assert await plans.get_update(s, outcome.update.id) == outcome.update
+    async with demo.one_write_session() as s:  # the card pressed again, at its old version
+        stale = await plans.update_activity(s, view.id, view.version, {"progress": 90}, person_id=ids["bo"],
+                                            via="card", at=AT, current=view, editor_name="Bo Berg")
+    assert not stale.applied and stale.activity == outcome.activity
+    assert await _log_count(demo) == logs + 1
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_one_write_session_writes_once_and_a_read_session_never(pg_store: Store) -> None:
+    """In autocommit each statement commits as it runs: a second write would not be atomic with the first, so
+    it is refused before it reaches the database; a read session writes nothing at all."""
+    await seed_demo(pg_store, TODAY)
+    ids = await _ids(pg_store)
+    view = await _activity(pg_store, "Lärplattor på varje avdelning")
+    logs = await _log_count(pg_store)
+    with pytest.raises(RuntimeError, match="one-write session only once"):
+        async with pg_store.one_write_session() as s:
+            first = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
+                                                via="card", at=AT)
+            assert first.applied and first.activity is not None
+            await plans.update_activity(s, view.id, first.activity.version, {"progress": 70}, person_id=ids["bo"],
+                                        via="card", at=AT)
+    now = await _activity(pg_store, "Lärplattor på varje avdelning")
+    assert (now.progress, now.version) == (60, view.version + 1)  # the first, committed as it ran
+    assert await _log_count(pg_store) == logs + 1
+    with pytest.raises(RuntimeError, match="read session may not write"):
+        async with pg_store.read_session() as reads:
+            await plans.update_activity(reads, view.id, now.version, {"progress": 80}, person_id=ids["bo"],
+                                        via="card", at=AT)
+    assert await _activity(pg_store, "Lärplattor på varje avdelning") == now
+    assert await _log_count(pg_store) == logs + 1
+
+
 async def test_only_editable_fields(demo: Store) -> None:
     view = await _activity(demo, "Mentorskap för nya förskollärare")
     async with demo.session() as s:
