@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,18 @@ async def _drop_pg_schema(schema: str) -> None:
         await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
+
+
+
+@asynccontextmanager
+async def own_pg_store(**engine_kwargs: object) -> AsyncIterator[Store]:
+    """An empty PostgreSQL schema on an engine of its own (``make_engine``'s pool size, waits…), dropped after."""
+    store, schema = await _pg_schema_store(**engine_kwargs)
+    try:
+        yield store
+    finally:
+        await store.dispose()
+        await _drop_pg_schema(schema)
 
 
 _TEMPLATES: dict[str, Path] = {}

@@ -130,11 +130,10 @@ async def test_a_turn_that_waits_too_long_for_a_connection_says_tillfalligt_fel(
     and the next one, with a connection free again, is answered."""
     from storage.migrate import upgrade
     from storage.seeding import seed_arsplan
-    from tests.conftest import _drop_pg_schema, _pg_schema_store
+    from tests.conftest import own_pg_store
 
-    store, schema = await _pg_schema_store(pool_size=1, pool_wait=0.3)
     user = User("Användare P", "dddddddd-0000-4000-8000-0000000000aa")
-    try:
+    async with own_pg_store(pool_size=1, pool_wait=0.3) as store:
         await upgrade(store)
         await seed_arsplan(store)
         async with running(store) as h:
@@ -157,6 +156,3 @@ async def test_a_turn_that_waits_too_long_for_a_connection_says_tillfalligt_fel(
                 await holder
                 assert await _turn(h, user, "status frisknärvaro") == "ok"
         assert bugs.lines() == [], bugs.lines()
-    finally:
-        await store.dispose()
-        await _drop_pg_schema(schema)

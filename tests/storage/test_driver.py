@@ -206,10 +206,9 @@ async def test_a_closed_connections_prepared_statements_go_with_it() -> None:
     import weakref
 
     from storage.migrate import upgrade
-    from tests.conftest import _drop_pg_schema, _pg_schema_store
+    from tests.conftest import own_pg_store
 
-    store, schema = await _pg_schema_store(pool_size=1)
-    try:
+    async with own_pg_store(pool_size=1) as store:
         await upgrade(store)
         statement = select(OrgUnit.id).order_by(OrgUnit.id)
         used: list[weakref.ref[Any]] = []
@@ -230,6 +229,3 @@ async def test_a_closed_connections_prepared_statements_go_with_it() -> None:
             pooled = await reads.connection.get_raw_connection()
             assert pooled.driver_connection is kept
             assert list(pooled.info[driver._PLANS_KEY]) == [str(statement.compile(store.engine.sync_engine))]
-    finally:
-        await store.dispose()
-        await _drop_pg_schema(schema)

@@ -5,6 +5,7 @@ in between, the statement fails once, every older connection is replaced, and th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from storage.db import Store
-from tests.conftest import PG_URL, _drop_pg_schema, _pg_schema_store
+from tests.conftest import PG_URL, own_pg_store
 
 pytestmark = pytest.mark.postgres
 
@@ -35,11 +36,9 @@ async def _kill(pid: int) -> None:
 
 
 @pytest.fixture
-async def small_pool() -> Store:
-    store, schema = await _pg_schema_store(pool_size=1, ping_after_idle=0.3)
-    yield store
-    await store.dispose()
-    await _drop_pg_schema(schema)
+async def small_pool() -> AsyncIterator[Store]:
+    async with own_pg_store(pool_size=1, ping_after_idle=0.3) as store:
+        yield store
 
 
 async def test_an_idle_connection_whose_server_is_gone_is_replaced_before_use(small_pool: Store) -> None:

@@ -6,21 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from storage.db import NestedCheckouts, Store
-from tests.conftest import _drop_pg_schema, _pg_schema_store
+from tests.conftest import own_pg_store
 
 
 @pytest.fixture
-async def pool_of_three() -> Store:
-    store, schema = await _pg_schema_store(pool_size=3, pool_wait=0.5)
-    yield store
-    await store.dispose()
-    await _drop_pg_schema(schema)
+async def pool_of_three() -> AsyncIterator[Store]:
+    async with own_pg_store(pool_size=3, pool_wait=0.5) as store:
+        yield store
 
 
 @pytest.mark.postgres
