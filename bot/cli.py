@@ -194,8 +194,24 @@ def _settings() -> "Settings":
         problems = []
         for error in exc.errors():
             name = ".".join(str(part) for part in error.get("loc", ())) or "?"
-            problems.append(f"{name}: {error.get('msg', 'ogiltigt värde')} (värde {error.get('input')!r})")
+            problems.append(f"{name}: {_in_swedish(error)} (värde {error.get('input')!r})")
         raise CliError("ogiltig inställning i miljön – " + "; ".join(problems)) from exc
+
+
+def _in_swedish(error: Any) -> str:
+    """A settings error (pydantic's) as a person reading Swedish would want it; pydantic's English otherwise."""
+    kind, limits = error.get("type", ""), error.get("ctx") or {}
+    if kind == "int_parsing":
+        return "ska vara ett heltal"
+    if kind == "bool_parsing":
+        return "ska vara true eller false"
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
+        return "ska vara ett datum, ÅÅÅÅ-MM-DD"
+    if kind == "greater_than_equal":
+        return f"ska vara minst {limits.get('ge')}"
+    if kind == "less_than_equal":
+        return f"får vara högst {limits.get('le')}"
+    return str(error.get("msg") or "ogiltigt värde")
 
 
 def _message(exc: BaseException) -> str:

@@ -90,6 +90,18 @@ def test_bad_settings_and_unusable_database_urls_are_one_line(tmp_path: Path) ->
         assert result.stderr.startswith("Tavla: ") and "Traceback" not in result.stderr
 
 
+def test_a_bad_setting_is_named_and_explained_in_swedish() -> None:
+    cases = {"PORT": ("abc", "PORT: ska vara ett heltal (värde 'abc')"),
+             "TAVLA_DB_POOL_SIZE": ("0", "TAVLA_DB_POOL_SIZE: ska vara minst 1 (värde '0')"),
+             "TAVLA_AS_OF": ("igår", "TAVLA_AS_OF: ska vara ett datum, ÅÅÅÅ-MM-DD (värde 'igår')"),
+             "TAVLA_SCHEDULER": ("kanske", "TAVLA_SCHEDULER: ska vara true eller false (värde 'kanske')")}
+    for name, (value, message) in cases.items():
+        result = tavla("migrate", env={name: value})
+        assert result.returncode == 1 and message in result.stderr, (name, result.stderr)
+    both = tavla("migrate", env={"TAVLA_DB_POOL_SIZE": "501", "PORT": "x"})
+    assert "TAVLA_DB_POOL_SIZE: får vara högst 500" in both.stderr and "PORT: ska vara ett heltal" in both.stderr
+
+
 def test_serve_refuses_an_open_host_without_app_id(tmp_path: Path) -> None:
     result = tavla("serve", env={"HOST": "0.0.0.0", "DATABASE_URL": sqlite_url(tmp_path / "s.sqlite3")}, timeout=60)
     assert result.returncode != 0
