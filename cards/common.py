@@ -40,12 +40,15 @@ class Suggestion:
     question: str
 
 
-def not_understood(text: str, suggestions: list[Suggestion], lang: str) -> core.Element:
+def not_understood(text: str, suggestions: list[Suggestion], lang: str, examples: list[Suggestion] | None = None
+                   ) -> core.Element:
+    """"I didn't understand": the nearest things Tavla knows ("Menade du…"), or when nothing is near, a few
+    ``examples`` to try."""
     body: list[core.Element] = [
         core.text(t("not_understood", lang), weight="Bolder"),
         core.user_text(text, limit=200, italic=True),
         core.text(t("did_you_mean" if suggestions else "try_these", lang), spacing="Small"),
     ]
-    actions = [ask_button(s.title, s.question) for s in suggestions[:5]]
+    actions = [ask_button(s.title, s.question) for s in (suggestions or examples or [])[:5]]
     actions.append(ask_button(t("help_button", lang), "hjälp" if lang == "sv" else "help"))
     return core.card(body, actions)

@@ -62,8 +62,22 @@ async def test_unknown_text_gets_not_understood_with_suggestions(sqlite_store: S
         assert "blomkål och potatis" in text
         assert "Visa hjälp" in text
         # Random letters get no guesses; a near miss of a real name does.
-        text = card_text((await h.ask("asdf qwerty"))[0].cards[0])
+        card = (await h.ask("asdf qwerty"))[0].cards[0]
+        text = card_text(card)
         assert "Jag förstod inte" in text and "Menade du" not in text
+        # …but "Prova till exempel:" with questions this kommun's catalogue answers, each understood
+        examples = [a["data"]["text"] for a in card["actions"] if a.get("verb") == "ask"][:-1]  # the last: help
+        assert "Prova till exempel:" in text and examples == [
+            "status frisknärvaro", "budget kvar familj och utbildning", "mina aktiviteter"], examples
+        for question in examples:
+            answer = "\n".join(card_text(c) for r in await h.ask(question) for c in r.cards)
+            assert "Jag förstod inte" not in answer, (question, answer)
+        card = (await h.ask("qwerty uiop", locale="en-US"))[0].cards[0]
+        examples = [a["data"]["text"] for a in card["actions"] if a.get("verb") == "ask"][:-1]
+        assert "Try for example:" in card_text(card) and examples[-1] == "my activities", examples
+        for question in examples:
+            answer = "\n".join(card_text(c) for r in await h.ask(question, locale="en-US") for c in r.cards)
+            assert "I didn't understand" not in answer, (question, answer)
         text = card_text((await h.ask("grundskolorna tack"))[0].cards[0])
         assert "Menade du" in text and "budget Grundskola" in text, text
 
