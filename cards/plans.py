@@ -456,6 +456,7 @@ class Mine:
     year: int
     footer: Footer
     banner: Banner | None = None
+    draft: tuple[int, str] | None = None  # (activity id, comment) typed into a Spara the card comes back from
 
 
 def _pages(count: int, size: int) -> int:
@@ -484,7 +485,8 @@ def mine_card(view: Mine, lang: str) -> core.Element:
             core.number_input(f"progress_{item.id}", _t("progress", lang) + " (%)", value=item.progress, minimum=0,
                               maximum=100),
             core.text_input(f"comment_{item.id}", _t("comment", lang), placeholder=_t("comment_placeholder", lang),
-                            max_length=COMMENT_LIMIT),
+                            max_length=COMMENT_LIMIT,
+                            value=view.draft[1] if view.draft is not None and view.draft[0] == item.id else ""),
         ]
         body.append(core.container([
             _runs(("b", item.title)),

@@ -23,6 +23,7 @@ async def handle(turn: Turn) -> Reply:
     async with turn.store.one_write_session() as session:
         # the card's list, read first: the pressed activity is in it (no read of its own), the others as they are
         mine = await common.my_activities(session, turn)
+        draft = None  # a comment typed with a Spara that is refused stays in its box
         try:
             activity_id = common.int_field(data, "id")
             version = common.int_field(data, "version")
@@ -32,6 +33,7 @@ async def handle(turn: Turn) -> Reply:
                 progress=common.progress_field(data, f"progress_{activity_id}"),
                 comment=common.clean_text(data.get(f"comment_{activity_id}"), limit=cards.COMMENT_LIMIT),
             )
+            draft = (activity_id, change.comment) if change.comment else None
             # Inputs carry the current values: only what differs from the card's state is a change (a status
             # picked alone, with the old % still in its box, is not at odds with that %).
             shown = next((v for v in mine if v.id == activity_id), None)
@@ -40,13 +42,13 @@ async def handle(turn: Turn) -> Reply:
                                  progress=None if change.progress == shown.progress else change.progress)
             applied = await common.apply_change(session, turn, activity_id, version, change, via="card", read=shown)
         except UserError as error:
-            return Reply.replacing(common.mine_card_of(mine, turn, page, common.error_banner(turn, error)))
+            return Reply.replacing(common.mine_card_of(mine, turn, page, common.error_banner(turn, error), draft))
         if not applied.outcome.applied:
             banner = common.conflict_banner(turn, applied.outcome)
         else:
-            banner = common.saved_banner(turn, applied)
+            banner, draft = common.saved_banner(turn, applied), None
         # The list with the activity as the update left it: the card shows what is committed (a failed write or
         # commit raises before the card is returned).
         return Reply.replacing(common.mine_card_of(
             common.with_change(mine, activity_id, applied.outcome.activity, year=turn.clock.today().year,
-                               person_id=turn.caller.person_id), turn, page, banner))
+                               person_id=turn.caller.person_id), turn, page, banner, draft))

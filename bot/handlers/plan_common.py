@@ -353,12 +353,12 @@ async def mine_card(session: AsyncSession, turn: Turn, page: int, banner: cards.
     return mine_card_of(await my_activities(session, turn), turn, page, banner)
 
 
-def mine_card_of(views: list[ActivityView], turn: Turn, page: int, banner: cards.Banner | None = None
-                 ) -> dict[str, Any]:
+def mine_card_of(views: list[ActivityView], turn: Turn, page: int, banner: cards.Banner | None = None,
+                 draft: tuple[int, str] | None = None) -> dict[str, Any]:
     year = turn.clock.today().year
     items = sorted((item(v, turn) for v in views),
                    key=lambda i: (i.status == KLAR, -i.overdue_days, i.deadline or date.max, i.title.lower()))
-    return cards.mine_card(cards.Mine(tuple(items), page, year, footer(turn), banner), turn.lang)
+    return cards.mine_card(cards.Mine(tuple(items), page, year, footer(turn), banner, draft), turn.lang)
 
 
 async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int = 1,

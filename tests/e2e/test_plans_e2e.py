@@ -78,6 +78,24 @@ def actions(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
     return found
 
 
+def comments_typed(card: dict[str, Any]) -> dict[str, str]:
+    """The comment boxes of a "mina aktiviteter" card that hold text: input id → text."""
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Input.Text" and str(node.get("id", "")).startswith("comment_") and node.get("value"):
+                found[node["id"]] = node["value"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
 def only_card(got: list[Any]) -> dict[str, Any]:
     cards = [c for r in got for c in r.cards]
     assert len(cards) == 1, [card_text(c)[:200] for c in cards]
@@ -300,15 +318,19 @@ async def test_mine_card_update_replaces_the_card_and_a_stale_card_gets_a_confli
         assert body["type"] == CARD
         replaced = body["value"]
         assert "Sparat: 60 % → 80 %" in card_text(replaced)
+        assert comments_typed(replaced) == {}  # saved: the box is empty again
         new_save = next(a for a in actions(replaced, "activity.update") if a["data"]["id"] == digital.id)
         assert new_save["data"]["version"] == digital.version + 1
         assert h.connector.received[-1].cards != [replaced] or len(h.connector.received) == 1  # not posted anew
         # The old card (version N) pressed again: refused by the database, fresh state shown.
-        stale = {**save["data"], f"status_{digital.id}": "klar", f"progress_{digital.id}": "100"}
+        stale = {**save["data"], f"status_{digital.id}": "klar", f"progress_{digital.id}": "100",
+                 f"comment_{digital.id}": "Licenserna har kommit"}
         body = await h.press("activity.update", stale)
         text = said(body)
         assert re.search(r"Ändrad av Anna Andersson kl\. \d\d:\d\d – din ändring sparades inte", text), text
         assert "Pågår · 80 %" in text
+        # what the person wrote is not lost: the comment waits in its box, under the fresh state
+        assert comments_typed(body["value"]) == {f"comment_{digital.id}": "Licenserna har kommit"}
         now = await activity(store, "Digital introduktion för nyanställda")
         assert (now.status, now.progress, now.version) == ("pagar", 80, digital.version + 1)
         assert len(await logs(store, digital.id)) == digital.version + 1
@@ -335,8 +357,12 @@ async def test_the_card_inputs_changed_are_the_change(demo: Store, status: str, 
         save = next(a for a in actions(only_card(await h.ask("mina aktiviteter")), "activity.update")
                     if a["data"]["id"] == digital.id)
         body = await h.press("activity.update", {**save["data"], f"status_{digital.id}": status,
-                                                 f"progress_{digital.id}": progress})
+                                                 f"progress_{digital.id}": progress,
+                                                 f"comment_{digital.id}": "Se protokollet"})
         assert shown in said(body), said(body)[:300]
+        # refused, the comment stays in its box; saved, the box is empty
+        kept = {} if shown.startswith("Sparat") else {f"comment_{digital.id}": "Se protokollet"}
+        assert comments_typed(body["value"]) == kept
     now = await activity(demo, digital.title)
     assert (now.status, now.progress) == expected
 
