@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.nlu.intents import Intent
 from followup.clock import Clock
 from settings import Settings
-from storage.catalogue import CatalogueMemo, CatalogueReads
+from storage.catalogue import VALUES_KEPT_ROWS, CatalogueMemo, CatalogueReads, ValueReads
 from storage.db import Store
 
 if TYPE_CHECKING:
@@ -25,6 +25,7 @@ class Services:
     catalogs: "CatalogCache"
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. the proactive sender, HTTP session
     catalogue: CatalogueMemo = field(default_factory=CatalogueMemo)  # indicators and units kept between turns
+    values: CatalogueMemo = field(default_factory=lambda: CatalogueMemo(VALUES_KEPT_ROWS))  # status cards' values
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ class Turn:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     is_invoke: bool = False
     catalogue_stamp: int | None = None  # read with the caller (storage.catalogue)
+    values_stamp: int | None = None  # likewise
 
     @property
     def store(self) -> Store:
@@ -102,6 +104,11 @@ class Turn:
     def catalogue(self) -> CatalogueReads:
         """Indicators and units as kept at this turn's catalogue stamp — for reads outside a write session."""
         return self.services.catalogue.at(self.catalogue_stamp)
+
+    @property
+    def indicator_values(self) -> ValueReads:
+        """Indicator values as kept at this turn's values stamp — for reads outside a session that writes them."""
+        return ValueReads(self.services.values, self.values_stamp)
 
     @property
     def clock(self) -> Clock:

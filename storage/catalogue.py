@@ -16,6 +16,12 @@ Rules:
   write session of activities or values (an activity update's rights, ``unit_path``). What a transaction reads
   of a table it has written may be rolled back; what it reads of one it has not written is committed.
 - Without a stamp (no caller was read, or a store made without migration 0002) every read goes to the store.
+
+Indicator values have a stamp of their own (row 2, migration 0003: every write to ``indicator_value`` or
+``person`` changes it), so reporting a value does not drop the catalogue nor make the recogniser read its names
+again. ``ValueReads`` keeps a status card's values — one indicator for one unit — at that stamp, up to
+``VALUES_KEPT_ROWS`` values in all (the first ones asked for; the rest are read each time). The same rules hold:
+only sessions that write no values (or people) read through it.
 """
 
 from __future__ import annotations
@@ -33,10 +39,12 @@ from storage.indicators import IndicatorInfo, UnitInfo
 from storage.models import CatalogueStamp
 
 KEPT = 20_000  # entries at most (the largest kommun: 3 000 units, 200 indicators)
+VALUES_KEPT_ROWS = 60_000  # indicator values at most (≈ 40 MB; a status card of ten monthly years: 120)
 SUPERSEDED_KEPT = 16  # earlier stamps remembered, so that a turn still holding one does not drop the newer
 
-# a column for a turn's first statement (None when the row is missing)
+# columns for a turn's first statement (None when the row is missing)
 STAMP = select(CatalogueStamp.stamp).where(CatalogueStamp.id == 1).scalar_subquery().label("catalogue_stamp")
+VALUES_STAMP = select(CatalogueStamp.stamp).where(CatalogueStamp.id == 2).scalar_subquery().label("values_stamp")
 
 Session = AsyncSession | AsyncConnection
 
@@ -48,16 +56,19 @@ async def current_stamp(session: Session) -> int | None:
 class CatalogueMemo:
     """Per process: what was read of the catalogue at one stamp."""
 
-    def __init__(self) -> None:
+    def __init__(self, kept: int = KEPT) -> None:
         self._stamp: int | None = None
         self._kept: dict[Hashable, Any] = {}
+        self._budget = kept  # what may be kept at one stamp: entries, or what ``size`` counts of them
+        self._used = 0
         self._superseded: deque[int] = deque(maxlen=SUPERSEDED_KEPT)  # stamps kept before, newest last
         self.reads = 0  # reads that reached the store through it (tests)
 
     def at(self, stamp: int | None) -> "CatalogueReads":
         return CatalogueReads(self, stamp)
 
-    async def _get(self, stamp: int | None, key: Hashable, read: Callable[[], Awaitable[Any]]) -> Any:
+    async def _get(self, stamp: int | None, key: Hashable, read: Callable[[], Awaitable[Any]],
+                   size: Callable[[Any], int] | None = None) -> Any:
         if stamp is None:
             return await read()
         if stamp != self._stamp:
@@ -66,14 +77,17 @@ class CatalogueMemo:
             if self._stamp is not None:
                 self._superseded.append(self._stamp)
             self._kept.clear()
+            self._used = 0
             self._stamp = stamp
         if key in self._kept:
             return self._kept[key]
         self.reads += 1
         value = await read()
         # kept only while the stamp is still this turn's (another turn may have seen a new one meanwhile)
-        if self._stamp == stamp and len(self._kept) < KEPT:
+        cost = 1 if size is None else max(1, size(value))
+        if self._stamp == stamp and self._used + cost <= self._budget:
             self._kept[key] = value
+            self._used += cost
         return value
 
 
@@ -96,3 +110,17 @@ class CatalogueReads:
 
     async def unit_path(self, session: AsyncSession, unit_id: int) -> tuple[int, ...]:
         return await self._memo._get(self._stamp, ("path", unit_id), lambda: plans.unit_path(session, unit_id))
+
+
+class ValueReads:
+    """One turn's reads of indicator values, through the values memo at the turn's values stamp."""
+
+    def __init__(self, memo: CatalogueMemo, stamp: int | None) -> None:
+        self._memo = memo
+        self._stamp = stamp
+
+    async def values(self, session: AsyncSession, indicator_id: int, unit_id: int) -> list[repo.StoredValue]:
+        """``storage.indicators.values`` of one indicator for one unit (a status card's). Shared between turns:
+        not to be changed."""
+        return await self._memo._get(self._stamp, (indicator_id, unit_id),
+                                     lambda: repo.values(session, [indicator_id], [unit_id]), size=len)

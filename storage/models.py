@@ -532,11 +532,12 @@ class BotState(Base):
 
 
 class CatalogueStamp(Base):
-    """One row: a number that changes with every write to the catalogue tables (``storage.catalogue``).
+    """Two rows, each a number that changes with every write to its tables (``storage.catalogue``): row 1 the
+    catalogue tables', row 2 the indicator values' (and people's, whose names they show).
 
-    Set by database triggers (migration 0002), never by the app, so an import, the CLI or psql all change it,
-    in the writing transaction. A turn reads it with the caller (``storage.people``) and the process keeps
-    what it read of the catalogue at that stamp."""
+    Set by database triggers (migrations 0002 and 0003), never by the app, so an import, the CLI or psql all
+    change them, in the writing transaction. A turn reads both with the caller (``storage.people``) and the
+    process keeps what it read at those stamps."""
 
     __tablename__ = "catalogue_stamp"
 

@@ -74,20 +74,21 @@ async def require_unit(session: AsyncSession, unit_id: int, catalogue: Catalogue
 async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_unit_id: int | None) -> StatusView:
     """The status card's view: the unit's own values when it has any, else the whole kommun's."""
     today = turn.clock.today()
-    catalogue = turn.catalogue  # a read session: indicator and units as kept at the turn's stamp
+    catalogue = turn.catalogue  # a read session: indicator and units as kept at the turn's stamps
+    kept = turn.indicator_values
     info = await require_indicator(session, indicator_id, catalogue)
     root = await catalogue.root_unit(session, today.year)
     scope, asked = root, None
     values: list[StoredValue] = []
     if org_unit_id is not None and org_unit_id != root.id:
         unit = await require_unit(session, org_unit_id, catalogue)
-        values = await repo.values(session, [info.id], [unit.id])
+        values = await kept.values(session, info.id, unit.id)
         if values:
             scope = unit
         else:
             asked = unit.name
     if scope is root:
-        values = await repo.values(session, [info.id], [root.id])
+        values = await kept.values(session, info.id, root.id)
     return _status_view(info, scope, asked, tuple(values), today, turn.clock.pinned)
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from storage.db import Store
 from storage.models import AdminLog, Indicator, IndicatorTarget, IndicatorValue, Membership, OrgUnit, Person
@@ -351,9 +351,10 @@ async def test_a_status_asked_again_shows_every_change_made_in_between(store: St
             return card_text(card)
 
         first = await status()
-        reads = h.services.catalogue.reads
+        reads, value_reads = h.services.catalogue.reads, h.services.values.reads
         assert await status() == first
         assert h.services.catalogue.reads == reads, "asked again: indicator and förvaltning read again"
+        assert h.services.values.reads == value_reads, "asked again: the values read again"
 
         card = _one_card(await h.ask("frisknärvaro 94,2 % mars 2018", CECILIA))
         save = next(b for b in _executes(card) if b["verb"] == "indicator_record_confirm")
@@ -367,6 +368,16 @@ async def test_a_status_asked_again_shows_every_change_made_in_between(store: St
             person = (await s.execute(select(Person).where(Person.aad_object_id == CECILIA.aad))).scalar_one()
             person.name = "Cecilia Lind"
         assert "Registrerat av Cecilia Lind" in await status()
+        async with store.session() as s:  # a value corrected elsewhere
+            await s.execute(text("UPDATE indicator_value SET value = 93.7 WHERE indicator_id = :i AND period = '2018-03'"
+                                 " AND org_unit_id = (SELECT min(id) FROM org_unit WHERE parent_id IS NULL)"),
+                            {"i": frisk})
+        corrected = await status()
+        assert "93,7 % – mätt mars 2018" in corrected and "94,2 %" not in corrected, corrected
+        async with store.session() as s:
+            await s.execute(text("UPDATE indicator_value SET value = 94.2 WHERE indicator_id = :i AND period = '2018-03'"
+                                 " AND org_unit_id = (SELECT min(id) FROM org_unit WHERE parent_id IS NULL)"),
+                            {"i": frisk})
 
         async with store.session() as s:
             target = (await s.execute(select(IndicatorTarget).where(IndicatorTarget.indicator_id == frisk,

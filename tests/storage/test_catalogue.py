@@ -4,13 +4,16 @@ writes), and the per-process memo that keeps what was read at one stamp."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date, datetime, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
 
-from storage.catalogue import CatalogueMemo, current_stamp
+from storage.catalogue import VALUES_STAMP, CatalogueMemo, current_stamp
 from storage.db import Store
-from storage.models import IndicatorTarget, OrgUnit, Person
+from storage.demo import seed_demo
+from storage.models import Indicator, IndicatorTarget, IndicatorValue, OrgUnit, Person
 from storage.people import person_by_aad
 
 CATALOGUE_UPDATES = {
@@ -20,16 +23,24 @@ CATALOGUE_UPDATES = {
     "indicator_target": "UPDATE indicator_target SET low = low WHERE id = (SELECT min(id) FROM indicator_target)",
     "budget_line": "UPDATE budget_line SET net_cost = net_cost WHERE id = (SELECT min(id) FROM budget_line)",
 }
-OTHER_WRITES = [  # read every turn anyway: never kept, so they leave the stamp
-    "UPDATE person SET name = name WHERE id = (SELECT min(id) FROM person)",
-    "UPDATE indicator_value SET note = note WHERE id = (SELECT min(id) FROM indicator_value)",
+VALUES_WRITES = {  # the values stamp's tables (migration 0003): a value, and the name of who recorded it
+    "indicator_value": "UPDATE indicator_value SET note = note WHERE id = (SELECT min(id) FROM indicator_value)",
+    "person": "UPDATE person SET name = name WHERE id = (SELECT min(id) FROM person)",
+}
+OTHER_WRITES = [  # read every turn anyway: never kept, so they leave both stamps
     "DELETE FROM bot_state WHERE key = 'none'",
+    "UPDATE activity SET version = version WHERE id = (SELECT min(id) FROM activity)",
 ]
 
 
 async def _stamp(store: Store) -> int | None:
     async with store.read() as conn:
         return await current_stamp(conn)
+
+
+async def _values_stamp(store: Store) -> int | None:
+    async with store.read() as conn:
+        return (await conn.execute(select(VALUES_STAMP))).scalar()
 
 
 async def _write(store: Store, sql: str) -> None:
@@ -72,10 +83,47 @@ async def test_inserts_and_deletes_change_it_and_a_rolled_back_write_does_not(st
 async def test_writes_to_other_tables_leave_it(store: Store) -> None:
     async with store.session() as s:
         s.add(Person(name="Någon", aad_object_id="aad-someone"))
-    before = await _stamp(store)
+    before, values = await _stamp(store), await _values_stamp(store)
     for sql in OTHER_WRITES:
         await _write(store, sql)
-    assert await _stamp(store) == before
+    assert (await _stamp(store), await _values_stamp(store)) == (before, values)
+
+
+@pytest.mark.parametrize("table", sorted(VALUES_WRITES))
+async def test_values_and_people_change_the_values_stamp_and_leave_the_catalogues(store: Store, table: str) -> None:
+    """A value reported (or a name changed) drops the kept values, not the kept catalogue nor the recogniser's
+    names; a catalogue write leaves the kept values."""
+    await seed_demo(store, date(2018, 5, 15))
+    catalogue, values = await _stamp(store), await _values_stamp(store)
+    assert None not in (catalogue, values) and catalogue != values
+    await _write(store, VALUES_WRITES[table])
+    changed = await _values_stamp(store)
+    assert changed != values and await _stamp(store) == catalogue
+    await _write(store, CATALOGUE_UPDATES["indicator"])
+    assert await _values_stamp(store) == changed and await _stamp(store) != catalogue
+
+
+async def test_a_value_inserted_or_deleted_changes_the_values_stamp_and_a_rollback_does_not(store: Store) -> None:
+    async with store.session() as s:
+        indicator = (await s.execute(select(Indicator.id).limit(1))).scalar_one()
+        unit = (await s.execute(select(OrgUnit.id).limit(1))).scalar_one()
+    before = await _values_stamp(store)
+    async with store.session() as s:
+        value = IndicatorValue(indicator_id=indicator, org_unit_id=unit, period="2018-03",
+                               period_start=date(2018, 3, 1), period_end=date(2018, 3, 31), value=Decimal("95.1"),
+                               kind="matning", via="import", recorded_at=datetime(2018, 4, 2, tzinfo=timezone.utc))
+        s.add(value)
+    inserted = await _values_stamp(store)
+    assert inserted != before
+    with pytest.raises(RuntimeError):
+        async with store.session() as s:
+            await s.delete(await s.get(IndicatorValue, value.id))
+            await s.flush()  # the trigger has run, in this transaction
+            raise RuntimeError("rolled back")
+    assert await _values_stamp(store) == inserted
+    async with store.session() as s:
+        await s.delete(await s.get(IndicatorValue, value.id))
+    assert await _values_stamp(store) not in (None, inserted)
 
 
 async def test_the_caller_lookup_reads_it_in_the_same_statement(store: Store) -> None:
@@ -84,6 +132,7 @@ async def test_the_caller_lookup_reads_it_in_the_same_statement(store: Store) ->
     async with store.read() as conn:
         person = await person_by_aad(conn, "aad-someone")
     assert person is not None and person.catalogue_stamp == await _stamp(store)
+    assert person.values_stamp == await _values_stamp(store) is not None
     await _write(store, CATALOGUE_UPDATES["indicator"])
     async with store.read() as conn:
         again = await person_by_aad(conn, "aad-someone")
@@ -139,3 +188,25 @@ async def test_a_read_overtaken_by_a_new_stamp_is_not_kept() -> None:
     read.gate = None
     assert await memo._get(8, "k", read) == 2  # but 8 does not keep 7's read
     assert await memo._get(8, "k", read) == 2
+
+
+async def test_a_size_budget_keeps_the_first_values_and_reads_the_rest() -> None:
+    """The values memo counts values, not entries (``VALUES_KEPT_ROWS``): what does not fit is read each time."""
+    memo = CatalogueMemo(kept=5)
+    calls: list[str] = []
+
+    def rows(key: str, n: int):  # type: ignore[no-untyped-def]
+        async def read() -> list[int]:
+            calls.append(key)
+            return list(range(n))
+        return read
+
+    assert await memo._get(1, "three", rows("three", 3), size=len) == [0, 1, 2]
+    assert await memo._get(1, "empty", rows("empty", 0), size=len) == []  # counts as one
+    assert await memo._get(1, "two", rows("two", 2), size=len) == [0, 1]  # 3 + 1 + 2 > 5: not kept
+    for key, n in (("three", 3), ("empty", 0), ("two", 2)):
+        await memo._get(1, key, rows(key, n), size=len)
+    assert calls == ["three", "empty", "two", "two"]
+    assert await memo._get(2, "two", rows("two", 2), size=len) == [0, 1]  # a new stamp: room again
+    await memo._get(2, "two", rows("two", 2), size=len)
+    assert calls[-2:] == ["two", "two"] and len(calls) == 5
