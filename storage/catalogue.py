@@ -39,7 +39,7 @@ from storage.indicators import IndicatorInfo, UnitInfo
 from storage.models import CatalogueStamp
 
 KEPT = 20_000  # entries at most (the largest kommun: 3 000 units, 200 indicators)
-VALUES_KEPT_ROWS = 60_000  # indicator values at most (≈ 40 MB; a status card of ten monthly years: 120)
+VALUES_KEPT_ROWS = 20_000  # indicator values at most (≈ 1 KB each: ≈ 20 MB; ten monthly years of one card: 120)
 SUPERSEDED_KEPT = 16  # earlier stamps remembered, so that a turn still holding one does not drop the newer
 
 # columns for a turn's first statement (None when the row is missing)
