@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from storage.db import Store
 from storage.models import AdminLog, Indicator, IndicatorTarget, IndicatorValue, Membership, OrgUnit, Person
-from tests.support.cards import assert_valid_card
+from tests.support.cards import assert_valid_card, elements
 from tests.support.harness import ANNA, STRANGER, User, card_text, running
 
 CECILIA = User("Cecilia Carlsson", "aaaaaaaa-0000-4000-8000-000000000003")
@@ -37,20 +37,7 @@ async def _people(store: Store) -> None:
 
 
 def _executes(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
+    return elements(card, lambda e: e.get("type") == "Action.Execute")
 
 
 async def _press_answer(h: Any, verb: str, data: dict[str, Any], user: User = ANNA) -> str:

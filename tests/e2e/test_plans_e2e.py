@@ -15,7 +15,7 @@ from storage.db import Store
 from storage.demo import seed_demo
 from bot.state_storage import SqlStorage
 from storage.models import Activity, ActivityUpdate, ActionPlan, BoardMeeting, BotState, Conversation, Goal, OrgUnit
-from tests.support.cards import assert_valid_card
+from tests.support.cards import assert_valid_card, elements
 from tests.support.harness import ANNA, STRANGER, Harness, User, card_text, channel_conversation, running
 
 BO = User("Bo Berg", "aaaaaaaa-0000-4000-8000-000000000002")
@@ -62,38 +62,13 @@ async def snapshot(store: Store) -> tuple[Any, ...]:
 
 
 def actions(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
+    return elements(card, lambda e: e.get("type") == "Action.Execute" and e.get("verb") == verb)
 
 
 def comments_typed(card: dict[str, Any]) -> dict[str, str]:
     """The comment boxes of a "mina aktiviteter" card that hold text: input id → text."""
-    found: dict[str, str] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Input.Text" and str(node.get("id", "")).startswith("comment_") and node.get("value"):
-                found[node["id"]] = node["value"]
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
+    return {e["id"]: e["value"] for e in elements(card, lambda e: e.get("type") == "Input.Text" and bool(e.get("value"))
+                                                  and str(e.get("id", "")).startswith("comment_"))}
 
 
 def only_card(got: list[Any]) -> dict[str, Any]:

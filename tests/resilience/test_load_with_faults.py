@@ -38,6 +38,7 @@ from sqlalchemy import func, select
 from storage import models
 from storage.db import Store
 from storage.demo import seed_demo
+from tests.support.cards import elements
 from tests.resilience.support import watching_bugs
 from tests.support.connector import FakeConnector, Received
 from tests.support.harness import Harness, User, card_text, running
@@ -125,21 +126,9 @@ def _outcome(shown: str, token: str, tally: Tally) -> None:
 
 def _card_version(card: dict[str, Any], activity_id: int) -> int | None:
     """The version the replacing card's Save button for this activity carries."""
-    found: list[int] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            data = node.get("data")
-            if node.get("verb") == "activity.update" and isinstance(data, dict) and data.get("id") == activity_id:
-                found.append(int(data["version"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found[0] if found else None
+    found = elements(card, lambda e: e.get("verb") == "activity.update" and isinstance(e.get("data"), dict)
+                     and e["data"].get("id") == activity_id)
+    return int(found[0]["data"]["version"]) if found else None
 
 
 async def _by_card(h: Harness, p: Person, token: str, progress: int, tally: Tally) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
 import jsonschema
@@ -47,3 +48,21 @@ def assert_valid_card(card: dict[str, Any]) -> None:
         raise AssertionError(f"card invalid against {name}: {details}")
     if name.startswith("adaptive-card-teams"):
         assert '"fallback"' in json.dumps(card), "Teams-native chart without fallback"
+
+
+def elements(card: Any, match: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """Every element (any JSON object) of ``card``, at any depth, for which ``match`` is true; in card order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if match(node):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
