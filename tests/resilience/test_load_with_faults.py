@@ -38,8 +38,8 @@ from sqlalchemy import func, select
 from storage import models
 from storage.db import Store
 from storage.demo import seed_demo
-from tests.support.cards import elements
 from tests.resilience.support import watching_bugs
+from tests.support.cards import elements
 from tests.support.connector import FakeConnector, Received
 from tests.support.harness import Harness, User, card_text, running
 
