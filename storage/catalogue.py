@@ -119,8 +119,10 @@ class ValueReads:
         self._memo = memo
         self._stamp = stamp
 
-    async def values(self, session: AsyncSession, indicator_id: int, unit_id: int) -> list[repo.StoredValue]:
-        """``storage.indicators.values`` of one indicator for one unit (a status card's). Shared between turns:
-        not to be changed."""
-        return await self._memo._get(self._stamp, (indicator_id, unit_id),
-                                     lambda: repo.values(session, [indicator_id], [unit_id]), size=len)
+    async def values(self, session: AsyncSession, indicator_id: int, unit_id: int) -> tuple[repo.StoredValue, ...]:
+        """``storage.indicators.values`` of one indicator for one unit (a status card's), as a tuple: shared
+        between turns, so nobody can change it."""
+        async def read() -> tuple[repo.StoredValue, ...]:
+            return tuple(await repo.values(session, [indicator_id], [unit_id]))
+
+        return await self._memo._get(self._stamp, (indicator_id, unit_id), read, size=len)

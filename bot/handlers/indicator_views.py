@@ -79,7 +79,7 @@ async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_
     info = await require_indicator(session, indicator_id, catalogue)
     root = await catalogue.root_unit(session, today.year)
     scope, asked = root, None
-    values: list[StoredValue] = []
+    values: tuple[StoredValue, ...] = ()
     if org_unit_id is not None and org_unit_id != root.id:
         unit = await require_unit(session, org_unit_id, catalogue)
         values = await kept.values(session, info.id, unit.id)
@@ -89,7 +89,7 @@ async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_
             asked = unit.name
     if scope is root:
         values = await kept.values(session, info.id, root.id)
-    return _status_view(info, scope, asked, tuple(values), today, turn.clock.pinned)
+    return _status_view(info, scope, asked, values, today, turn.clock.pinned)
 
 
 @lru_cache(maxsize=STATUS_VIEWS_KEPT)
