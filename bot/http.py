@@ -18,6 +18,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from botbuilder.schema.teams import TeamsChannelData
 
+from bot import jsonio
 from bot.activity_reader import read_activity
 from bot.logging_setup import turn_context
 
@@ -142,7 +143,8 @@ def messages_route(adapter: CloudAdapter, bot: Bot) -> Any:
                 return web.json_response({"error": "unauthorized"}, status=401)
             response = await adapter.process_activity(authenticated, activity, bot.on_turn)
         if response is not None:
-            return web.json_response(data=response.body, status=response.status)
+            return web.Response(body=jsonio.dumps(response.body), status=response.status,
+                                content_type="application/json", charset="utf-8")
         return web.Response(status=200 if activity.type == "invoke" else 201)
 
     return handle

@@ -54,6 +54,7 @@ import aiohttp
 from msrest.serialization import Model, Serializer
 from yarl import URL
 
+from bot import jsonio
 from bot.ratelimit import OutboundLimiter, RateLimitExceeded
 
 log = logging.getLogger("tavla.outbound")
@@ -150,7 +151,7 @@ def _fields(cls: type) -> tuple[tuple[str, str, str], ...] | None:
 
 def model_dict(model: Model) -> dict[str, Any]:
     """A msrest model as the JSON dict msrest would send. ``object`` fields (channelData, value, a card's
-    content) are left as they are; ``json.dumps(default=json_default)`` finishes them."""
+    content) are left as they are; ``jsonio.dumps(default=json_default)`` finishes them."""
     fields = _fields(type(model))
     if fields is None:
         return model.serialize()
@@ -195,7 +196,7 @@ def _typed(value: Any, kind: str) -> Any:
 
 
 def json_default(value: Any) -> Any:
-    """What ``json.dumps`` cannot encode by itself, encoded like msrest's ``object`` serialisation."""
+    """What JSON has no type for, encoded like msrest's ``object`` serialisation."""
     if isinstance(value, Model):
         return model_dict(value)
     if isinstance(value, enum.Enum):
@@ -205,6 +206,8 @@ def json_default(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a number JSON can hold")
         return float(value)
     if isinstance(value, dt.timedelta):
         return Serializer.serialize_duration(value)
@@ -214,9 +217,9 @@ def json_default(value: Any) -> Any:
 
 
 def activity_json(activity: Model) -> bytes:
-    """The request body for an activity (UTF-8 JSON). Raises ``ValueError`` for NaN/inf numbers."""
-    return json.dumps(model_dict(activity), default=json_default, ensure_ascii=False, allow_nan=False,
-                      separators=(",", ":")).encode("utf-8")
+    """The request body for an activity (UTF-8 JSON, ``bot.jsonio``). Raises ``ValueError`` for a ``Decimal`` that
+    is not a number."""
+    return jsonio.dumps(model_dict(activity), default=json_default)
 
 
 # --- Retry-After and error bodies ----------------------------------------------------------------------

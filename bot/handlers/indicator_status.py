@@ -7,10 +7,10 @@ the nearest indicators) and maybe ``org_unit_id``. From a button the data carrie
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
+from bot import jsonio
 from bot.handlers.indicator_views import STATUS_VIEWS_KEPT, as_id, choices, optional_id, status_view
 from bot.turn import Reply, Turn
 from cards.indicators import StatusView, choice_card, not_found_card, status_card
@@ -46,11 +46,11 @@ async def handle(turn: Turn) -> Reply:
 
 
 @lru_cache(maxsize=STATUS_VIEWS_KEPT)
-def _card_json(view: StatusView, lang: str) -> str:
-    return json.dumps(status_card(view, lang), ensure_ascii=False)
+def _card_json(view: StatusView, lang: str) -> bytes:
+    return jsonio.dumps(status_card(view, lang))
 
 
 def _status_card(view: StatusView, lang: str) -> dict[str, Any]:
     """``status_card``, kept as JSON for an equal view (``indicator_views._status_view``): each reply gets a card
     of its own to send (parsing it again costs a third of building it)."""
-    return json.loads(_card_json(view, lang))
+    return jsonio.loads(_card_json(view, lang))
