@@ -209,7 +209,8 @@ class TavlaBot(TeamsActivityHandler):
         return Turn(services=self.services, caller=caller, where=where, lang=lang_of(activity),
                     activity_id=activity.id, reply_to_id=activity.reply_to_id,
                     catalogue_stamp=person.catalogue_stamp if person is not None else None,
-                    values_stamp=person.values_stamp if person is not None else None, **fields)
+                    values_stamp=person.values_stamp if person is not None else None,
+                    budget_stamp=person.budget_stamp if person is not None else None, **fields)
 
     async def _first_seen(self, turn_context: TurnContext, aad: str) -> Any:
         """A person imported with only a UPN (``tavla import people``) writes for the first time: ask Teams for

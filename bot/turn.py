@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from bot.nlu.intents import Intent
 from followup.clock import Clock
 from settings import Settings
-from storage.catalogue import VALUES_KEPT_ROWS, CatalogueMemo, CatalogueReads, ValueReads
+from storage.catalogue import (BUDGET_KEPT_LINES, VALUES_KEPT_ROWS, BudgetReads, CatalogueMemo, CatalogueReads,
+                               ValueReads)
 from storage.db import Store
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. the proactive sender, HTTP session
     catalogue: CatalogueMemo = field(default_factory=CatalogueMemo)  # indicators and units kept between turns
     values: CatalogueMemo = field(default_factory=lambda: CatalogueMemo(VALUES_KEPT_ROWS))  # status cards' values
+    budget: CatalogueMemo = field(default_factory=lambda: CatalogueMemo(BUDGET_KEPT_LINES))  # budget cards' lines
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class Turn:
     is_invoke: bool = False
     catalogue_stamp: int | None = None  # read with the caller (storage.catalogue)
     values_stamp: int | None = None  # likewise
+    budget_stamp: int | None = None  # likewise
 
     @property
     def store(self) -> Store:
@@ -109,6 +112,11 @@ class Turn:
     def indicator_values(self) -> ValueReads:
         """Indicator values as kept at this turn's values stamp — for reads outside a session that writes them."""
         return ValueReads(self.services.values, self.values_stamp)
+
+    @property
+    def budget_figures(self) -> BudgetReads:
+        """Budget lines with their figures as kept at this turn's stamps — for reads in a read session."""
+        return BudgetReads(self.services.budget, self.catalogue_stamp, self.budget_stamp)
 
     @property
     def clock(self) -> Clock:

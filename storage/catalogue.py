@@ -22,6 +22,12 @@ Indicator values have a stamp of their own (row 2, migration 0003: every write t
 again. ``ValueReads`` keeps a status card's values — one indicator for one unit — at that stamp, up to
 ``VALUES_KEPT_ROWS`` values in all (the first ones asked for; the rest are read each time). The same rules hold:
 only sessions that write no values (or people) read through it.
+
+The budget's figures likewise (row 3, migration 0004: utfall, profiles, prognoses, the stored aggregates, import
+batches, people). A budget card's lines are also catalogue rows (``budget_line``, ``org_unit``), so
+``BudgetReads`` keeps them at the pair of stamps — catalogue and budget — up to ``BUDGET_KEPT_LINES`` lines in
+all; a budget question asked again is one statement, not two. Only read sessions read through it (a prognosis
+entered in chat writes and reads in one session, from the store).
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from followup.budget import LineFigures
+from storage import budget
 from storage import indicators as repo
 from storage import plans
 from storage.indicators import IndicatorInfo, UnitInfo
@@ -40,11 +48,13 @@ from storage.models import CatalogueStamp
 
 KEPT = 20_000  # entries at most (the largest kommun: 3 000 units, 200 indicators)
 VALUES_KEPT_ROWS = 20_000  # indicator values at most (≈ 1 KB each: ≈ 20 MB; ten monthly years of one card: 120)
+BUDGET_KEPT_LINES = 20_000  # budget lines at most (≈ 1 KB each; the largest kommun's year: 3 000, asked whole)
 SUPERSEDED_KEPT = 16  # earlier stamps remembered, so that a turn still holding one does not drop the newer
 
 # columns for a turn's first statement (None when the row is missing)
 STAMP = select(CatalogueStamp.stamp).where(CatalogueStamp.id == 1).scalar_subquery().label("catalogue_stamp")
 VALUES_STAMP = select(CatalogueStamp.stamp).where(CatalogueStamp.id == 2).scalar_subquery().label("values_stamp")
+BUDGET_STAMP = select(CatalogueStamp.stamp).where(CatalogueStamp.id == 3).scalar_subquery().label("budget_stamp")
 
 Session = AsyncSession | AsyncConnection
 
@@ -126,3 +136,21 @@ class ValueReads:
             return tuple(await repo.values(session, [indicator_id], [unit_id]))
 
         return await self._memo._get(self._stamp, (indicator_id, unit_id), read, size=len)
+
+
+class BudgetReads:
+    """One turn's reads of budget figures, through the budget memo at the turn's catalogue and budget stamps."""
+
+    def __init__(self, memo: CatalogueMemo, catalogue_stamp: int | None, budget_stamp: int | None) -> None:
+        self._memo = memo
+        self._stamp = None if catalogue_stamp is None or budget_stamp is None else (catalogue_stamp, budget_stamp)
+
+    async def line_figures(self, session: Session, year: int, *, area_id: int | None = None,
+                           line_ids: tuple[int, ...] | list[int] | None = None) -> tuple[LineFigures, ...]:
+        """``storage.budget.line_figures``, as a tuple: shared between turns, so nobody can change it."""
+        ids = None if line_ids is None else tuple(int(i) for i in line_ids)
+
+        async def read() -> tuple[LineFigures, ...]:
+            return tuple(await budget.line_figures(session, year, area_id=area_id, line_ids=ids))
+
+        return await self._memo._get(self._stamp, ("figures", year, area_id, ids), read, size=len)

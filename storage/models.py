@@ -532,11 +532,12 @@ class BotState(Base):
 
 
 class CatalogueStamp(Base):
-    """Two rows, each a number that changes with every write to its tables (``storage.catalogue``): row 1 the
-    catalogue tables', row 2 the indicator values' (and people's, whose names they show).
+    """Three rows, each a number that changes with every write to its tables (``storage.catalogue``): row 1 the
+    catalogue tables', row 2 the indicator values' (and people's, whose names they show), row 3 the budget's
+    figures' (utfall, profiles, prognoses, their stored aggregates, import batches and people).
 
-    Set by database triggers (migrations 0002 and 0003), never by the app, so an import, the CLI or psql all
-    change them, in the writing transaction. A turn reads both with the caller (``storage.people``) and the
+    Set by database triggers (migrations 0002, 0003 and 0004), never by the app, so an import, the CLI or psql all
+    change them, in the writing transaction. A turn reads all three with the caller (``storage.people``) and the
     process keeps what it read at those stamps."""
 
     __tablename__ = "catalogue_stamp"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.catalogue import STAMP, VALUES_STAMP
+from storage.catalogue import BUDGET_STAMP, STAMP, VALUES_STAMP
 from storage.models import BotState, Membership, OrgUnit, Person
 from storage.state_repo import storage_key
 
@@ -22,11 +22,12 @@ class PersonRoles:
     # read in the same statement, not the person's: the turn's (storage.catalogue)
     catalogue_stamp: int | None = field(default=None, compare=False)
     values_stamp: int | None = field(default=None, compare=False)
+    budget_stamp: int | None = field(default=None, compare=False)
 
 
 _BY_AAD = (
     select(Person.id, Person.name, Person.locale, Membership.role, OrgUnit.id, OrgUnit.name, STAMP,
-           VALUES_STAMP)
+           VALUES_STAMP, BUDGET_STAMP)
     .select_from(Person)
     .outerjoin(Membership, and_(Membership.person_id == Person.id, Membership.active.is_(True)))
     .outerjoin(OrgUnit, OrgUnit.id == Membership.org_unit_id)
@@ -43,13 +44,13 @@ _BY_AAD_AND_STATE = _BY_AAD.add_columns(
 def _person(rows: list[Any]) -> PersonRoles | None:
     if not rows:
         return None
-    person_id, name, locale, stamp, values_stamp = rows[0][0], rows[0][1], rows[0][2], rows[0][6], rows[0][7]
-    return PersonRoles(person_id, name, locale, tuple((r[3], r[4], r[5]) for r in rows if r[4] is not None), stamp,
-                       values_stamp)
+    first = rows[0]
+    return PersonRoles(first[0], first[1], first[2], tuple((r[3], r[4], r[5]) for r in rows if r[4] is not None),
+                       first[6], first[7], first[8])
 
 
 async def person_by_aad(session: AsyncSession | AsyncConnection, aad_object_id: str) -> PersonRoles | None:
-    """The active person with this AAD object id and their active memberships, and the two stamps — one
+    """The active person with this AAD object id and their active memberships, and the three stamps — one
     statement, every turn's first (a person without memberships is one row of NULL roles)."""
     return _person((await session.execute(_BY_AAD, {"aad": aad_object_id})).all())
 
@@ -59,4 +60,4 @@ async def person_and_state(session: AsyncSession | AsyncConnection, aad_object_i
     """``person_by_aad`` and, in the same statement, whether a ``bot_state`` row is stored under ``state_key``
     (``storage.state_repo.state_exists``); None for the latter when no person was found (nothing was read)."""
     rows = (await session.execute(_BY_AAD_AND_STATE, {"aad": aad_object_id, "state_key": storage_key(state_key)})).all()
-    return _person(rows), (bool(rows[0][8]) if rows else None)
+    return _person(rows), (bool(rows[0][9]) if rows else None)

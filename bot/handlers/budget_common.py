@@ -1,6 +1,8 @@
 """What the budget handlers share: which year to show, re-reading lines for it, and building the views.
 
-A question only reads stored rows (``storage.budget.line_figures``): the pandas work ran at import time.
+A question only reads stored rows (``storage.budget.line_figures``): the pandas work ran at import time. The
+views read them through ``Turn.budget_figures`` (kept between turns at the turn's stamps): call them in a read
+session only.
 Card data is user input: the ``budget_show`` verb re-checks kind, year and id here before anything is read.
 """
 
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.card_data import MAX_ID
 from bot.turn import Turn
 from cards import budget as cards
-from followup.budget import AreaFigures, LineFigures, by_area, over_budget, totals
+from followup.budget import by_area, over_budget, totals
 from followup.errors import UserError
 from storage import budget as repo
 
@@ -85,7 +87,7 @@ async def line_ids_for(turn: Turn, session: AsyncSession, slots: dict[str, Any],
 
 
 async def line_reply(turn: Turn, session: AsyncSession, year: Year, ids: list[int], name: str) -> dict[str, Any]:
-    figures = await repo.line_figures(session, year.year, line_ids=ids) if ids else []
+    figures = await turn.budget_figures.line_figures(session, year.year, line_ids=ids) if ids else ()
     if not figures:
         raise UserError(f"{name} finns inte i budgeten för {year.year}.", f"{name} is not in the budget for {year.year}.")
     if len(figures) == 1:
@@ -94,15 +96,10 @@ async def line_reply(turn: Turn, session: AsyncSession, year: Year, ids: list[in
     return cards.choice_card(cards.ChoiceView(label, tuple(figures), shown(turn, year.note)), turn.lang)
 
 
-async def area_figures(session: AsyncSession, year: int, area_id: int) -> AreaFigures | None:
-    lines = await repo.line_figures(session, year, area_id=area_id)
-    grouped = by_area(lines)
-    return grouped[0] if grouped else None
-
-
 async def area_reply(turn: Turn, session: AsyncSession, year: Year, area_id: int, *, detail: bool,
                      name: str | None = None) -> dict[str, Any]:
-    area = await area_figures(session, year.year, area_id)
+    grouped = by_area(await turn.budget_figures.line_figures(session, year.year, area_id=area_id))
+    area = grouped[0] if grouped else None
     if area is None:
         what = name or "Verksamhetsområdet"
         raise UserError(f"{what} har ingen budget för {year.year}.", f"{what} has no budget for {year.year}.")
@@ -110,13 +107,13 @@ async def area_reply(turn: Turn, session: AsyncSession, year: Year, area_id: int
 
 
 async def total_reply(turn: Turn, session: AsyncSession, year: Year) -> dict[str, Any]:
-    lines = await repo.line_figures(session, year.year)
+    lines = await turn.budget_figures.line_figures(session, year.year)
     areas = by_area(lines)
     return cards.total_card(cards.TotalView(year.year, tuple(areas), totals(lines), shown(turn, year.note)), turn.lang)
 
 
 async def over_reply(turn: Turn, session: AsyncSession, year: Year, area_id: int | None) -> dict[str, Any]:
-    lines: list[LineFigures] = await repo.line_figures(session, year.year, area_id=area_id)
+    lines = await turn.budget_figures.line_figures(session, year.year, area_id=area_id)
     if area_id is not None and not lines:
         raise UserError(f"Verksamhetsområdet har ingen budget för {year.year}.", f"The area has no budget for {year.year}.")
     through = lines[0].through_month if lines else None

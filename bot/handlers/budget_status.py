@@ -7,7 +7,6 @@ from bot.handlers import budget_common as common
 from bot.nlu.catalog import key
 from bot.turn import Reply, Turn
 from cards import budget as cards
-from storage import budget as repo
 
 
 async def handle(turn: Turn) -> Reply:
@@ -31,7 +30,7 @@ async def handle(turn: Turn) -> Reply:
                                                            for n in e.names if len(n) >= 5)]
             line = None
             if contained and catalog.year == year.year:
-                found = await repo.line_figures(session, year.year, line_ids=[contained[0].id])
+                found = await turn.budget_figures.line_figures(session, year.year, line_ids=[contained[0].id])
                 line = found[0] if found else None
             card = cards.enhet_card(str(slots.get("enhet_name")), str(slots.get("area_name")), area_id, year.year, line,
                                     common.shown(turn, year.note), turn.lang)

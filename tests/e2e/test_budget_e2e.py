@@ -188,3 +188,39 @@ async def test_prognosis_note_is_cleaned_and_a_too_long_one_refused(store: Store
         assert "för lång (2001 tecken, högst 2000)" in refused and "sparades inte" in refused
         async with store.session() as s:
             assert await s.scalar(select(func.count()).select_from(BudgetPrognosis)) == count
+
+
+async def test_a_budget_question_asked_again_shows_every_change_made_in_between(store: Store) -> None:
+    """A budget card's lines are kept between turns at the catalogue and budget stamps (storage.catalogue,
+    ``BudgetReads``): asked again, nothing is read; utfall imported, a prognosis entered in chat, a name or a
+    stored figure changed by another process each show in the next answer — line, area, total and över budget."""
+    from sqlalchemy import text
+
+    assert await seed_demo(store, date(2018, 5, 15))
+    questions = ("budget kvar äldreomsorg", "budget hälsa och omsorg", "budget totalt", "över budget")
+    async with running(store) as h:
+        first = [await only_card(h, q) for q in questions]
+        reads = h.services.budget.reads
+        assert [await only_card(h, q) for q in questions] == first
+        assert h.services.budget.reads == reads, "asked again: the lines read again"
+
+        report = await import_utfall(store, UTFALL, file_name="utfall.csv")  # the CLI: not a turn of this process
+        assert report.written, report.text()
+        imported = [await only_card(h, q) for q in questions]
+        assert all(a != b for a, b in zip(first, imported)), "every card shows the new utfall"
+        assert "utfall t.o.m. april 2018" in imported[0] and "Exempeldata" not in imported[0]
+        reads = h.services.budget.reads
+        assert await only_card(h, questions[0]) == imported[0] and h.services.budget.reads == reads
+
+        await h.ask("prognos äldreomsorg 152 000 tkr: fler platser från hösten", user=ERIK)
+        assert "152 000,0 tkr (prognos från ekonom)" in await only_card(h, questions[0])
+
+        async with store.session() as s:  # another replica, psql: a catalogue write (org_unit)
+            await s.execute(text("UPDATE org_unit SET name = 'Vård och omsorg' WHERE name = 'Hälsa och omsorg'"))
+        renamed = await only_card(h, questions[0])
+        assert "Vård och omsorg" in renamed and "Hälsa och omsorg" not in renamed
+        async with store.session() as s:  # a stored aggregate (budget stamp)
+            await s.execute(text("UPDATE budget_status SET utfall_to_date = 0 WHERE budget_line_id = "
+                                 "(SELECT id FROM budget_line WHERE verksamhet = 'Äldreomsorg')"))
+        zeroed = await only_card(h, questions[0])
+        assert zeroed != renamed and "150 853,2 tkr" in zeroed.split("Utfall")[1], zeroed

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from storage.catalogue import VALUES_STAMP, CatalogueMemo, current_stamp
+from storage.catalogue import BUDGET_STAMP, VALUES_STAMP, CatalogueMemo, current_stamp
 from storage.db import Store
 from storage.demo import seed_demo
 from storage.models import Indicator, IndicatorTarget, IndicatorValue, OrgUnit, Person
@@ -27,6 +27,14 @@ VALUES_WRITES = {  # the values stamp's tables (migration 0003): a value, and th
     "indicator_value": "UPDATE indicator_value SET note = note WHERE id = (SELECT min(id) FROM indicator_value)",
     "person": "UPDATE person SET name = name WHERE id = (SELECT min(id) FROM person)",
 }
+BUDGET_WRITES = {  # the budget stamp's tables (migration 0004): what a budget card shows besides catalogue rows
+    "utfall": "UPDATE utfall SET amount = amount WHERE id = (SELECT min(id) FROM utfall)",
+    "budget_profile": "UPDATE budget_profile SET share = share WHERE id = (SELECT min(id) FROM budget_profile)",
+    "budget_prognosis": "UPDATE budget_prognosis SET note = note WHERE id = (SELECT min(id) FROM budget_prognosis)",
+    "budget_status": "UPDATE budget_status SET prognosis = prognosis WHERE id = (SELECT min(id) FROM budget_status)",
+    "import_batch": "UPDATE import_batch SET via = via WHERE id = (SELECT min(id) FROM import_batch)",
+    "person": VALUES_WRITES["person"],
+}
 OTHER_WRITES = [  # read every turn anyway: never kept, so they leave both stamps
     "DELETE FROM bot_state WHERE key = 'none'",
     "UPDATE activity SET version = version WHERE id = (SELECT min(id) FROM activity)",
@@ -41,6 +49,11 @@ async def _stamp(store: Store) -> int | None:
 async def _values_stamp(store: Store) -> int | None:
     async with store.read() as conn:
         return (await conn.execute(select(VALUES_STAMP))).scalar()
+
+
+async def _budget_stamp(store: Store) -> int | None:
+    async with store.read() as conn:
+        return (await conn.execute(select(BUDGET_STAMP))).scalar()
 
 
 async def _write(store: Store, sql: str) -> None:
@@ -83,10 +96,10 @@ async def test_inserts_and_deletes_change_it_and_a_rolled_back_write_does_not(st
 async def test_writes_to_other_tables_leave_it(store: Store) -> None:
     async with store.session() as s:
         s.add(Person(name="Någon", aad_object_id="aad-someone"))
-    before, values = await _stamp(store), await _values_stamp(store)
+    before = await _stamp(store), await _values_stamp(store), await _budget_stamp(store)
     for sql in OTHER_WRITES:
         await _write(store, sql)
-    assert (await _stamp(store), await _values_stamp(store)) == (before, values)
+    assert (await _stamp(store), await _values_stamp(store), await _budget_stamp(store)) == before
 
 
 @pytest.mark.parametrize("table", sorted(VALUES_WRITES))
@@ -126,6 +139,22 @@ async def test_a_value_inserted_or_deleted_changes_the_values_stamp_and_a_rollba
     assert await _values_stamp(store) not in (None, inserted)
 
 
+@pytest.mark.parametrize("table", sorted(BUDGET_WRITES))
+async def test_budget_figures_change_the_budget_stamp_and_leave_the_catalogues(store: Store, table: str) -> None:
+    """Utfall, a profile, a prognosis, an aggregate, an import batch (its demo mark) or a name drop the kept
+    budget lines, not the kept catalogue; a catalogue write leaves the budget stamp (the memo keys on both)."""
+    await seed_demo(store, date(2018, 5, 15))
+    async with store.read() as conn:
+        assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() > 0, "the demo has rows"
+    catalogue, budget = await _stamp(store), await _budget_stamp(store)
+    assert None not in (catalogue, budget) and budget not in (catalogue, await _values_stamp(store))
+    await _write(store, BUDGET_WRITES[table])
+    changed = await _budget_stamp(store)
+    assert changed != budget and await _stamp(store) == catalogue
+    await _write(store, CATALOGUE_UPDATES["budget_line"])
+    assert await _budget_stamp(store) == changed and await _stamp(store) != catalogue
+
+
 async def test_the_caller_lookup_reads_it_in_the_same_statement(store: Store) -> None:
     async with store.session() as s:
         s.add(Person(name="Någon", aad_object_id="aad-someone"))
@@ -133,6 +162,7 @@ async def test_the_caller_lookup_reads_it_in_the_same_statement(store: Store) ->
         person = await person_by_aad(conn, "aad-someone")
     assert person is not None and person.catalogue_stamp == await _stamp(store)
     assert person.values_stamp == await _values_stamp(store) is not None
+    assert person.budget_stamp == await _budget_stamp(store) is not None
     await _write(store, CATALOGUE_UPDATES["indicator"])
     async with store.read() as conn:
         again = await person_by_aad(conn, "aad-someone")
