@@ -237,6 +237,7 @@ class Banner:
     style: str
     text: str
     detail: str | None = None  # user text (an activity title), shown verbatim
+    comment: str | None = None  # user text: the comment just saved, shown verbatim under the title
 
 
 @dataclass(frozen=True)
@@ -305,6 +306,8 @@ def _banner(banner: Banner | None) -> list[core.Element]:
     items = [core.text(banner.text, weight="Bolder")]
     if banner.detail:
         items.append(core.user_text(banner.detail, limit=TITLE_LIMIT))
+    if banner.comment:
+        items.append(core.user_text(f"”{banner.comment}”", limit=COMMENT_LIMIT + 2, italic=True))
     return [core.container(items, style=banner.style)]
 
 

@@ -323,7 +323,7 @@ def saved_banner(turn: Turn, applied: Applied) -> cards.Banner:
     if applied.change.comment:
         parts.append("kommentar sparad" if turn.lang == "sv" else "comment saved")
     head = ("Sparat" if turn.lang == "sv" else "Saved") + (": " + ", ".join(parts) if parts else "")
-    return cards.Banner("good", head, after.title)
+    return cards.Banner("good", head, after.title, applied.change.comment or None)
 
 
 def error_banner(turn: Turn, error: UserError) -> cards.Banner:
