@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -299,6 +299,13 @@ class Store:
         loop's thread when SQLite's write lock can be had at once (``storage.inline``); when another process
         holds it, it is an ``AsyncSession`` that waits off the loop. Nothing inside may open another writing
         session of this store: this one holds the process's write gate."""
+        async with self._sqlite_write(orm=True) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _sqlite_write(self, *, orm: bool) -> AsyncIterator[AsyncSession | InlineSession]:
+        """``write_session``: on the loop's thread over a ``Session`` (``orm``), or over a plain ``Connection``
+        that opens a ``Session`` on itself only when a statement needs the ORM."""
         gate = WRITE_GATES.get(self.engine.sync_engine) if self._inline_writer is not None else None
         if gate is None:
             async with self.session() as session:
@@ -308,9 +315,10 @@ class Store:
             lock = await gate.acquire()
         except TimeoutError:
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from None
-        sync = Session(self._inline_writer, expire_on_commit=False)
+        sync: Session | Connection = (Session(self._inline_writer, expire_on_commit=False) if orm
+                                      else self._inline_writer.connect())
         try:
-            sync.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            (sync.connection() if orm else sync).exec_driver_sql("BEGIN IMMEDIATE")
         except OperationalError as exc:
             sync.close()
             lock.release()
@@ -319,13 +327,15 @@ class Store:
             async with self.session() as session:  # another process writes: wait for it off the loop
                 yield session
             return
+        session = InlineSession(sync)
         try:
-            yield InlineSession(sync)
-            sync.commit()
+            yield session
+            session.end_commit()
         except BaseException:
-            sync.rollback()
+            session.end_rollback()
             raise
         finally:
+            session.close()
             sync.close()
             lock.release()
 
@@ -335,9 +345,10 @@ class Store:
         (``storage.plans.update_activity``) — and whose reads around it need no transaction of their own. On
         PostgreSQL a connection in autocommit, as ``read_session``'s: the write commits as it runs, and a
         second write raises (it would not be atomic with the first); the reads go straight to asyncpg, and
-        neither BEGIN nor COMMIT is a round trip. On SQLite ``write_session``'s one transaction."""
+        neither BEGIN nor COMMIT is a round trip. On SQLite ``write_session``'s one transaction, on a plain
+        connection: the ORM's session is opened only for a statement that needs it."""
         if self._inline is not None or self.engine.dialect.name != "postgresql":
-            async with self.write_session() as session:
+            async with self._sqlite_write(orm=False) as session:
                 yield session
             return
         async with self._reader.connect() as connection:

@@ -84,6 +84,23 @@ class InlineSession:
         if self._session is not None and self._connection is not None:
             self._session.close()
 
+    # ``Store.write_session``'s end of the transaction (synchronous: not the ``AsyncSession`` methods)
+    def end_commit(self) -> None:
+        if self._connection is None:
+            assert self._session is not None
+            self._session.commit()
+            return
+        if self._session is not None:
+            self._session.flush()  # the ORM's pending writes, into the connection's transaction
+        self._connection.commit()
+
+    def end_rollback(self) -> None:
+        if self._connection is None:
+            assert self._session is not None
+            self._session.rollback()
+        else:
+            self._connection.rollback()
+
     def get_bind(self) -> Any:
         """What the session runs on (its ``.dialect`` names the database)."""
         return self._connection if self._session is None else self._session.get_bind()
@@ -91,7 +108,15 @@ class InlineSession:
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         shape = select_shape(statement) if not kwargs else None
         if shape is None:
-            return self.sync_session.execute(statement, params, **kwargs)
+            if kwargs or not getattr(statement, "is_dml", False) or statement._propagate_attrs:  # noqa: SLF001
+                return self.sync_session.execute(statement, params, **kwargs)  # the ORM's own statements
+            # an insert, update or delete of a table (Core): on the connection, after the ORM's pending writes
+            session = self._session
+            if session is None:
+                return self._connection.execute(statement, params)  # type: ignore[union-attr]
+            if session.new or session.deleted or session.dirty:
+                session.flush()
+            return session.connection().execute(statement, params)
         session = self._session
         if session is None:
             connection = self._connection

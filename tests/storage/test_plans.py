@@ -251,6 +251,36 @@ async def test_in_a_one_write_session_the_update_and_its_log_are_committed_toget
     assert await _log_count(demo) == logs + 1
 
 
+async def test_on_sqlite_a_one_write_session_is_one_transaction_for_core_and_orm_writes(sqlite_store: Store) -> None:
+    """On SQLite Spara's session is a plain connection in one transaction (``Store._sqlite_write``): its update
+    and log row go straight to the connection, and should anything write through the ORM in it, the ORM's
+    session joins that transaction — committed with it, or rolled back with it."""
+    await seed_demo(sqlite_store, TODAY)
+    ids = await _ids(sqlite_store)
+    view = await _activity(sqlite_store, "Lärplattor på varje avdelning")
+    logs = await _log_count(sqlite_store)
+    with pytest.raises(RuntimeError, match="crash"):
+        async with sqlite_store.one_write_session() as s:
+            outcome = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
+                                                  via="card", at=AT, current=view, editor_name="Bo Berg")
+            assert outcome.applied
+            s.add(Person(name="Ny Person", aad_object_id="aad-ny"))
+            await s.flush()
+            raise RuntimeError("crash after both writes")
+    assert await _activity(sqlite_store, "Lärplattor på varje avdelning") == view
+    assert await _log_count(sqlite_store) == logs
+    async with sqlite_store.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Person).where(Person.aad_object_id == "aad-ny")) == 0
+    async with sqlite_store.one_write_session() as s:
+        s.add(Person(name="Ny Person", aad_object_id="aad-ny"))  # pending, flushed before the Core write
+        outcome = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
+                                              via="card", at=AT, current=view, editor_name="Bo Berg")
+    assert (await _activity(sqlite_store, "Lärplattor på varje avdelning")).progress == 60
+    assert await _log_count(sqlite_store) == logs + 1
+    async with sqlite_store.session() as s:
+        assert await s.scalar(select(func.count()).select_from(Person).where(Person.aad_object_id == "aad-ny")) == 1
+
+
 @pytest.mark.postgres
 async def test_on_postgresql_a_one_write_session_writes_once_and_a_read_session_never(pg_store: Store) -> None:
     """In autocommit each statement commits as it runs: a second write would not be atomic with the first, so
