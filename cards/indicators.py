@@ -61,6 +61,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "stale": {"sv": " (inget nyare värde finns)", "en": " (no newer value exists)"},
     "no_values_line": {"sv": "Inga mätvärden än", "en": "No values yet"},
     "source": {"sv": "Källa: ", "en": "Source: "},
+    "demo_source": {"sv": "Exempeldata – påhittade värden", "en": "Example data – invented values"},
     "recorded_by": {"sv": "Registrerat av {who} {when}", "en": "Recorded by {who} {when}"},
     "footnote": {"sv": "* {text}", "en": "* {text}"},
     "target": {"sv": "Målnivå {year}", "en": "Target {year}"},
@@ -584,7 +585,9 @@ def status_card(view: StatusView, lang: str) -> core.Element:
             footnotes.append(m.footnote)
     for note in footnotes:
         notes.append(core.user_text(pick(TEXTS, "footnote", lang, text=note), subtle=True))
-    if latest is not None and latest.source:
+    if latest is not None and latest.is_demo:  # the demo's values, whatever their stored source, in the reader's language
+        notes.append(core.text(pick(TEXTS, "source", lang) + pick(TEXTS, "demo_source", lang), subtle=True))
+    elif latest is not None and latest.source:
         notes.append(core.user_text(pick(TEXTS, "source", lang) + latest.source, subtle=True))
     if latest is not None and latest.recorded_by and latest.recorded_at is not None:
         notes.append(core.user_text(pick(TEXTS, "recorded_by", lang, who=latest.recorded_by,

@@ -320,9 +320,12 @@ def saved_banner(turn: Turn, applied: Applied) -> cards.Banner:
         parts.append(f"{label(applied.before.status, turn.lang)} → {label(after.status, turn.lang)}")
     if after.progress != applied.before.progress:
         parts.append(f"{applied.before.progress} % → {after.progress} %")
-    if applied.change.comment:
-        parts.append("kommentar sparad" if turn.lang == "sv" else "comment saved")
-    head = ("Sparat" if turn.lang == "sv" else "Saved") + (": " + ", ".join(parts) if parts else "")
+    sv = turn.lang == "sv"
+    changed = ", ".join(parts)
+    if applied.change.comment:  # "Sparat: 60 % → 75 % och kommentaren", "Sparat: kommentaren"
+        comment = "kommentaren" if sv else "the comment"
+        changed = f"{changed} {'och' if sv else 'and'} {comment}" if changed else comment
+    head = ("Sparat" if sv else "Saved") + (": " + changed if changed else "")
     return cards.Banner("good", head, after.title, applied.change.comment or None)
 
 

@@ -150,6 +150,8 @@ def test_demo_values_carry_the_badge() -> None:
     card = status_card(_status_view(_months(3, demo=True)), "sv")
     assert "Exempeldata" in card_text(card)
     assert "Exempeldata" not in card_text(status_card(_status_view(_months(3)), "sv"))
+    english = card_text(status_card(_status_view(_months(3, demo=True)), "en"))
+    assert "Source: Example data – invented values" in english and "Exempeldata" not in english
 
 
 def _line(i: int, status: Status = Status.RISK) -> OverviewLine:

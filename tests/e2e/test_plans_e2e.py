@@ -292,7 +292,7 @@ async def test_mine_card_update_replaces_the_card_and_a_stale_card_gets_a_confli
         body = await h.press("activity.update", data)
         assert body["type"] == CARD
         replaced = body["value"]
-        assert "Sparat: 60 % → 80 %, kommentar sparad" in card_text(replaced)
+        assert "Sparat: 60 % → 80 % och kommentaren" in card_text(replaced)
         assert comments_typed(replaced) == {}  # saved: the box is empty again, the comment shown with the banner
         assert "Digital introduktion för nyanställda\n”Väntar på licenser”" in card_text(replaced)
         new_save = next(a for a in actions(replaced, "activity.update") if a["data"]["id"] == digital.id)
