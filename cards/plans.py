@@ -518,6 +518,7 @@ class ChangeLine:
     who: str | None
     title: str  # user text
     what: str  # "Pågår → Klar", "40 % → 60 %", "ny", "kommentar"
+    comment: str | None = None  # user text: what was written with the change (the board shows its start)
 
 
 @dataclass(frozen=True)
@@ -621,8 +622,9 @@ def board_card(view: Board, lang: str) -> core.Element:
     if not view.changes and view.meeting_last is not None:
         change_items.append(core.text(_t("no_changes", lang), size="Small", subtle=True))
     for change in view.changes[:CHANGES_SHOWN]:
+        comment = (("s", ": ”"), ("u", change.comment), ("s", "”")) if change.comment else ()
         change_items.append(_runs(("s", f"{change.who or '–'}: "), ("u", change.title), ("s", f" – {change.what}"),
-                                  limit=BOARD_TITLE_LIMIT))
+                                  *comment, limit=BOARD_TITLE_LIMIT))
     if view.changes_total > len(view.changes[:CHANGES_SHOWN]):
         change_items.append(core.text(_t("more_changes", lang, count=view.changes_total - len(view.changes[:CHANGES_SHOWN])),
                                       size="Small", subtle=True))

@@ -383,7 +383,8 @@ async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int 
     people = await plans.unit_people(session, await plans.unit_path(session, unit_id))
     owner_names = {p.id: p.name for p, _, _ in people}
     lines = tuple(cards.ChangeLine(u.person_name, u.activity_title,
-                                   cards.describe_change(u.old, u.new, turn.lang, owner_names=owner_names))
+                                   cards.describe_change(u.old, u.new, turn.lang, owner_names=owner_names),
+                                   u.comment)
                   for u in changes)
     headline = await plans.unit_headline(session, unit_id, year)
     headline_view = cards.format_headline(

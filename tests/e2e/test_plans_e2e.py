@@ -396,6 +396,7 @@ async def test_board_in_a_linked_channel(demo: Store) -> None:
             assert column in text, column
         assert "Förra tavelmötet: 8 maj 2018 (Bo Berg)" in text
         assert "Sedan förra mötet (8 maj 2018): 3 ändringar" in text
+        assert "40 % → 60 %\n: ”\nVäntar på IT-konton för nyanställda.\n”" in text  # what was written with it
         assert "FÖRSENAD 15 dagar" in text and "Anna Andersson" in text and "senast 30/4" in text
         assert "Budget: Familj och utbildning: årsbudget" in text
         assert "Exempeldata" in text
