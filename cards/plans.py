@@ -36,6 +36,7 @@ DONE_SHOWN = 3
 CHANGES_SHOWN = 5
 HISTORY_SHOWN = 15
 HISTORY_COMMENT_LIMIT = 300
+MINE_COMMENT_LIMIT = 300  # "mina aktiviteter" shows the latest comment this long; the whole one is in history
 MAX_REFRESH_USERS = 60  # Teams: refresh.userIds holds at most 60 ids
 TITLE_LIMIT = 200
 COMMENT_LIMIT = 1000
@@ -49,6 +50,7 @@ TEXTS = {
     "status": {"sv": "Status", "en": "Status"},
     "progress": {"sv": "Klart till", "en": "Progress"},
     "comment": {"sv": "Kommentar", "en": "Comment"},
+    "last_comment": {"sv": "Senaste kommentar: ", "en": "Latest comment: "},
     "owner": {"sv": "Ansvarig", "en": "Owner"},
     "no_owner": {"sv": "ingen ansvarig än", "en": "no owner yet"},
     "deadline": {"sv": "Klart senast", "en": "Due"},
@@ -79,8 +81,8 @@ TEXTS = {
     "next_page": {"sv": "Nästa sida", "en": "Next page"},
     "page": {"sv": "Sida {page} av {pages}", "en": "Page {page} of {pages}"},
     "comment_placeholder": {
-        "sv": "Kort kommentar – inga känsliga personuppgifter",
-        "en": "Short comment – no sensitive personal details",
+        "sv": "Kort kommentar (inga känsliga personuppgifter)",
+        "en": "Short comment (no sensitive personal details)",
     },
     "board_title": {"sv": "Tavla – {unit}", "en": "Board – {unit}"},
     "board_sub": {"sv": "Handlingsplaner {year}", "en": "Action plans {year}"},
@@ -209,6 +211,7 @@ class Item:
     is_demo: bool = False
     updated_by: str | None = None
     updated_at: datetime | None = None  # local time
+    last_comment: str | None = None  # user text: written with the latest update that had one
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,6 @@ class Banner:
     style: str
     text: str
     detail: str | None = None  # user text (an activity title), shown verbatim
-    comment: str | None = None  # user text: the comment just saved, shown verbatim under the title
 
 
 @dataclass(frozen=True)
@@ -306,8 +308,6 @@ def _banner(banner: Banner | None) -> list[core.Element]:
     items = [core.text(banner.text, weight="Bolder")]
     if banner.detail:
         items.append(core.user_text(banner.detail, limit=TITLE_LIMIT))
-    if banner.comment:
-        items.append(core.user_text(f"”{banner.comment}”", limit=COMMENT_LIMIT + 2, italic=True))
     return [core.container(items, style=banner.style)]
 
 
@@ -491,9 +491,12 @@ def mine_card(view: Mine, lang: str) -> core.Element:
                             max_length=COMMENT_LIMIT,
                             value=view.draft[1] if view.draft is not None and view.draft[0] == item.id else ""),
         ]
+        last = [_runs(("s", _t("last_comment", lang)), ("u", f"”{item.last_comment}”"), limit=MINE_COMMENT_LIMIT)
+                ] if item.last_comment else []
         body.append(core.container([
             _runs(("b", item.title)),
             _meta(item, lang, with_unit=True),
+            *last,
             *inputs,
             core.action_set([core.execute(_t("save", lang), V_UPDATE,
                                           {"id": item.id, "version": item.version, "page": page},

@@ -73,6 +73,7 @@ class ActivityView:
     updated_by_id: int | None
     updated_by_name: str | None
     is_demo: bool
+    last_comment: str | None = None  # written with its latest update that had one (user text)
 
 
 @dataclass(frozen=True)
@@ -186,12 +187,17 @@ _ACTIVITY_COLUMNS = (Activity.id, Activity.plan_id, Activity.title, Activity.des
                      Activity.updated_at, Activity.updated_by_id, Activity.is_demo)
 
 
+_LAST_COMMENT = (select(ActivityUpdate.comment)  # the activity_update.activity_id index: one short walk per row
+                 .where(ActivityUpdate.activity_id == Activity.id, ActivityUpdate.comment.is_not(None))
+                 .order_by(ActivityUpdate.id.desc()).limit(1).scalar_subquery().label("last_comment"))
+
+
 def _activity_select() -> Any:
     # Columns, not the mapped entity: a view is built from plain rows (no identity map to keep fresh after
     # the versioned UPDATE, and a third of the cost of loading objects).
     return (
         select(*_ACTIVITY_COLUMNS, ActionPlan.year, ActionPlan.org_unit_id, OrgUnit.name, Goal.title, _Owner.name,
-               _Editor.name)
+               _Editor.name, _LAST_COMMENT)
         .join(ActionPlan, ActionPlan.id == Activity.plan_id)
         .join(OrgUnit, OrgUnit.id == ActionPlan.org_unit_id)
         .join(Goal, Goal.id == ActionPlan.goal_id)
@@ -202,12 +208,13 @@ def _activity_select() -> Any:
 
 def _view(row: Any) -> ActivityView:
     (id_, plan_id, title, description, owner_id, start_date, deadline, status, progress, version, updated_at,
-     updated_by_id, is_demo, year, unit_id, unit_name, goal_title, owner_name, editor_name) = row
+     updated_by_id, is_demo, year, unit_id, unit_name, goal_title, owner_name, editor_name, last_comment) = row
     return ActivityView(
         id=id_, plan_id=plan_id, year=year, unit_id=unit_id, unit_name=unit_name, goal_title=goal_title,
         title=title, description=description, owner_id=owner_id, owner_name=owner_name,
         start_date=start_date, deadline=deadline, status=status, progress=progress, version=version,
         updated_at=updated_at, updated_by_id=updated_by_id, updated_by_name=editor_name, is_demo=is_demo,
+        last_comment=last_comment,
     )
 
 
@@ -353,7 +360,8 @@ async def update_activity(session: AsyncSession, activity_id: int, expected_vers
     if known and "owner_id" not in changes and (editor_name is not None or person_id is None):
         assert current is not None
         after: ActivityView | None = replace(current, **changes, version=expected_version + 1, updated_at=at,
-                                             updated_by_id=person_id, updated_by_name=editor_name)
+                                             updated_by_id=person_id, updated_by_name=editor_name,
+                                             last_comment=comment or current.last_comment)
     else:
         after = await get_activity(session, activity_id)
     assert after is not None  # updated in this transaction

@@ -172,6 +172,7 @@ def item(view: ActivityView, turn: Turn) -> cards.Item:
         overdue_days=days_overdue(view.status, view.deadline, today), goal_title=view.goal_title,
         is_demo=view.is_demo, updated_by=view.updated_by_name,
         updated_at=view.updated_at.astimezone(turn.clock.tz) if view.updated_at else None,
+        last_comment=view.last_comment,
     )
 
 
@@ -326,7 +327,7 @@ def saved_banner(turn: Turn, applied: Applied) -> cards.Banner:
         comment = "kommentaren" if sv else "the comment"
         changed = f"{changed} {'och' if sv else 'and'} {comment}" if changed else comment
     head = ("Sparat" if sv else "Saved") + (": " + changed if changed else "")
-    return cards.Banner("good", head, after.title, applied.change.comment or None)
+    return cards.Banner("good", head, after.title)
 
 
 def error_banner(turn: Turn, error: UserError) -> cards.Banner:

@@ -293,8 +293,9 @@ async def test_mine_card_update_replaces_the_card_and_a_stale_card_gets_a_confli
         assert body["type"] == CARD
         replaced = body["value"]
         assert "Sparat: 60 % → 80 % och kommentaren" in card_text(replaced)
-        assert comments_typed(replaced) == {}  # saved: the box is empty again, the comment shown with the banner
-        assert "Digital introduktion för nyanställda\n”Väntar på licenser”" in card_text(replaced)
+        assert comments_typed(replaced) == {}  # saved: the box is empty again, the comment shown with its activity
+        assert "Senaste kommentar: \n”Väntar på licenser”" in card_text(replaced)
+        assert "Senaste kommentar: \n”Väntar på licenser”" in card_text(only_card(await h.ask("mina aktiviteter")))
         new_save = next(a for a in actions(replaced, "activity.update") if a["data"]["id"] == digital.id)
         assert new_save["data"]["version"] == digital.version + 1
         assert h.connector.received[-1].cards != [replaced] or len(h.connector.received) == 1  # not posted anew
