@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from cards import core
 from cards.common import as_of_line, ask_button, demo_badge
 from cards.format import clock, day, number, percent, short_day, tkr, month_name
 from cards.texts import pick, t
 from followup.activities import COLUMN_LABELS, COLUMNS, IDE, EJ_PABORJAD, KLAR, PAGAR, PAUSAD, STATUSES, label
+from followup.indicators import Target, gap_to, meets
 
 # Verbs of the cards in this module (routed in bot/routing.py).
 V_UPDATE = "activity.update"  # "mina aktiviteter": save one activity's inline inputs
@@ -101,6 +103,9 @@ TEXTS = {
     "target_min": {"sv": "målnivå {year}: minst {value}", "en": "target {year}: at least {value}"},
     "target_max": {"sv": "målnivå {year}: högst {value}", "en": "target {year}: at most {value}"},
     "target_range": {"sv": "målnivå {year}: {low}–{high}", "en": "target {year}: {low}–{high}"},
+    "target_met": {"sv": "✔ når målnivån", "en": "✔ meets the target"},
+    "target_below": {"sv": "⚠ under målnivån", "en": "⚠ below the target"},
+    "target_above": {"sv": "⚠ över målnivån", "en": "⚠ above the target"},
     "measured": {"sv": "mätt {period}", "en": "measured {period}"},
     "budget_line": {"sv": "{area}: årsbudget {total}", "en": "{area}: annual budget {total}"},
     "utfall_line": {
@@ -531,6 +536,7 @@ class HeadlineView:
     measured: str | None = None  # "mars 2018"
     scope: str | None = None
     target: str | None = None  # formatted target words
+    against: str | None = None  # the latest value against the target, in words with a sign ("⚠ under målnivån")
     budget: str | None = None  # formatted budget line
     utfall: str | None = None
 
@@ -580,7 +586,8 @@ def _headline(h: HeadlineView, lang: str) -> list[core.Element]:
     lines: list[core.Element] = []
     if h.indicator and h.value:
         text = f"{_t('results', lang)}: {h.indicator} {h.value}"
-        extras = [x for x in (_t("measured", lang, period=h.measured) if h.measured else None, h.scope, h.target) if x]
+        extras = [x for x in (_t("measured", lang, period=h.measured) if h.measured else None, h.scope, h.target,
+                              h.against) if x]
         if extras:
             text += " (" + ", ".join(extras) + ")"
         lines.append(core.text(text, size="Small"))
@@ -812,12 +819,14 @@ def describe_change(old: dict[str, object], new: dict[str, object], lang: str, *
 # --- Headline formatting (kept here so the board says numbers the Swedish way) --------------
 
 
+def _decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
 def format_headline(*, indicator: str | None, value: object, unit: str, decimals: int, period_end: date | None,
                     scope: str | None, low: object, high: object, year: int, direction: str | None,
                     budget_area: str | None, budget_total: object, utfall: object, through_month: int | None,
                     lang: str) -> HeadlineView | None:
-    from decimal import Decimal
-
     def fmt(v: object) -> str:
         d = Decimal(str(v))
         return percent(d, decimals, lang) if unit == "%" else f"{number(d, decimals, lang)} {unit}".strip()
@@ -834,6 +843,12 @@ def format_headline(*, indicator: str | None, value: object, unit: str, decimals
             view["target"] = _t("target_min", lang, year=year, value=fmt(low))
         elif high is not None:
             view["target"] = _t("target_max", lang, year=year, value=fmt(high))
+        if view.get("target") and direction in ("higher", "lower", "interval"):
+            latest, target = Decimal(str(value)), Target(year, _decimal(low), _decimal(high))
+            if meets(latest, target, direction):
+                view["against"] = _t("target_met", lang)
+            else:
+                view["against"] = _t("target_below" if gap_to(latest, target, direction) < 0 else "target_above", lang)
     if budget_area and budget_total is not None:
         total = Decimal(str(budget_total))
         view["budget"] = _t("budget_line", lang, area=budget_area, total=tkr(total, lang))

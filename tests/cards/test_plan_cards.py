@@ -80,7 +80,7 @@ def test_board_says_status_and_overdue_in_words_and_keeps_user_text_out_of_markd
     for column in ("Idéer (2)", "Att göra (4)", "Pågår (2)", "Klart (2)"):
         assert column in text
     assert "FÖRSENAD" in text and "Pausad · 55 %" in text
-    assert "Resultat: Frisknärvaro 94,2 %" in text and "målnivå 2018: minst 95,0 %" in text
+    assert "Resultat: Frisknärvaro 94,2 %" in text and "målnivå 2018: minst 95,0 %, ⚠ under målnivån)" in text
     assert "utfall t.o.m. april: 110 000,5 tkr (31,9 % av årsbudgeten)" in text
     long_card = cards.board_card(board([item(1)]), "sv")
     # Titles (user text) are TextRuns in RichTextBlocks, never TextBlock markdown.
@@ -195,3 +195,27 @@ def test_overdue_days_in_proper_swedish_and_english() -> None:
     for lang, expected in (("sv", ("FÖRSENAD 1 dag", "FÖRSENAD 15 dagar")), ("en", ("OVERDUE 1 day", "OVERDUE 15 days"))):
         text = card_text(cards.board_card(board([one, many]), lang))
         assert all(e in text for e in expected) and "(ar)" not in text and "(s)" not in text, text
+
+
+@pytest.mark.parametrize(("direction", "value", "low", "high", "words"), [
+    ("higher", "95.0", "95", None, "✔ når målnivån"),
+    ("higher", "94.9", "95", None, "⚠ under målnivån"),
+    ("lower", "3.1", None, "3", "⚠ över målnivån"),
+    ("interval", "4.5", "5", "8", "⚠ under målnivån"),
+    ("interval", "8.0", "5", "8", "✔ når målnivån"),
+    ("interval", "8.4", "5", "8", "⚠ över målnivån"),
+])
+def test_the_boards_result_line_says_where_the_latest_value_stands(direction: str, value: str, low: str | None,
+                                                                    high: str | None, words: str) -> None:
+    """Personalomsättning 4,5 % against 5–8 % is off target too: the line says so in words, with a sign."""
+    view = cards.format_headline(indicator="Personalomsättning", value=value, unit="%", decimals=1,
+                                 period_end=date(2018, 4, 30), scope=None, low=low, high=high, year=2018,
+                                 direction=direction, budget_area=None, budget_total=None, utfall=None,
+                                 through_month=None, lang="sv")
+    assert view is not None and view.against == words
+    assert words in card_text({"type": "AdaptiveCard", "body": cards._headline(view, "sv")})
+    english = cards.format_headline(indicator="Staff turnover", value=value, unit="%", decimals=1,
+                                    period_end=date(2018, 4, 30), scope=None, low=low, high=high, year=2018,
+                                    direction=direction, budget_area=None, budget_total=None, utfall=None,
+                                    through_month=None, lang="en")
+    assert english is not None and "target" in (english.against or "")
