@@ -251,14 +251,17 @@ async def test_in_a_one_write_session_the_update_and_its_log_are_committed_toget
     assert await _log_count(demo) == logs + 1
 
 
+async def _seeded_tablets(store: Store) -> tuple[dict[str, int], plans.ActivityView, int]:
+    """The demo seeded: (people's ids, "Lärplattor på varje avdelning" as stored, logged updates so far)."""
+    await seed_demo(store, TODAY)
+    return await _ids(store), await _activity(store, "Lärplattor på varje avdelning"), await _log_count(store)
+
+
 async def test_on_sqlite_a_one_write_session_is_one_transaction_for_core_and_orm_writes(sqlite_store: Store) -> None:
     """On SQLite Spara's session is a plain connection in one transaction (``Store._sqlite_write``): its update
     and log row go straight to the connection, and should anything write through the ORM in it, the ORM's
     session joins that transaction — committed with it, or rolled back with it."""
-    await seed_demo(sqlite_store, TODAY)
-    ids = await _ids(sqlite_store)
-    view = await _activity(sqlite_store, "Lärplattor på varje avdelning")
-    logs = await _log_count(sqlite_store)
+    ids, view, logs = await _seeded_tablets(sqlite_store)
     with pytest.raises(RuntimeError, match="crash"):
         async with sqlite_store.one_write_session() as s:
             outcome = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
@@ -285,10 +288,7 @@ async def test_on_sqlite_a_one_write_session_is_one_transaction_for_core_and_orm
 async def test_on_postgresql_a_one_write_session_writes_once_and_a_read_session_never(pg_store: Store) -> None:
     """In autocommit each statement commits as it runs: a second write would not be atomic with the first, so
     it is refused before it reaches the database; a read session writes nothing at all."""
-    await seed_demo(pg_store, TODAY)
-    ids = await _ids(pg_store)
-    view = await _activity(pg_store, "Lärplattor på varje avdelning")
-    logs = await _log_count(pg_store)
+    ids, view, logs = await _seeded_tablets(pg_store)
     with pytest.raises(RuntimeError, match="one-write session only once"):
         async with pg_store.one_write_session() as s:
             first = await plans.update_activity(s, view.id, view.version, {"progress": 60}, person_id=ids["bo"],
