@@ -24,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -411,6 +412,10 @@ class ActivityUpdate(Base):
     """Append-only log of every change to an activity (an allmän handling: never deleted by the app)."""
 
     __tablename__ = "activity_update"
+    # an activity's latest comment ("mina aktiviteter", storage.plans): one index probe, however many presses
+    # without a comment came after it (migration 0005)
+    __table_args__ = (Index("ix_activity_update_commented", "activity_id", "id",
+                            sqlite_where=text("comment IS NOT NULL"), postgresql_where=text("comment IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id"), index=True)

@@ -504,3 +504,44 @@ async def test_activity_rows_are_not_deleted_by_the_repository(demo: Store) -> N
     assert not [name for name in dir(plans) if "delete" in name.lower() or "remove" in name.lower()]
     async with demo.session() as s:
         assert (await s.execute(select(func.count(Activity.id)))).scalar_one() == 38
+
+
+async def test_the_latest_comment_comes_with_the_list_and_survives_presses_without_one(demo: Store) -> None:
+    """``ActivityView.last_comment``: what was written with the newest update that had a comment — read with
+    the list, kept by updates without one, replaced by the next one; the view an update returns says the same
+    as reading it again."""
+    ids = await _ids(demo)
+    view = await _activity(demo, "Lärplattor på varje avdelning")
+    async with demo.session() as s:
+        first = await plans.update_activity(s, view.id, view.version, {"progress": 50}, person_id=ids["bo"],
+                                            via="card", at=AT, comment="Två avdelningar kvar", current=view,
+                                            editor_name="Bo Berg")
+    assert first.activity is not None and first.activity.last_comment == "Två avdelningar kvar"
+    current = first.activity
+    for progress in (55, 60, 65):  # presses without a comment
+        async with demo.session() as s:
+            outcome = await plans.update_activity(s, view.id, current.version, {"progress": progress},
+                                                  person_id=ids["bo"], via="card", at=AT, current=current,
+                                                  editor_name="Bo Berg")
+        assert outcome.activity is not None
+        current = outcome.activity
+    assert current.last_comment == "Två avdelningar kvar"
+    assert await _activity(demo, "Lärplattor på varje avdelning") == current
+    async with demo.session() as s:
+        latest = await plans.update_activity(s, view.id, current.version, {}, person_id=ids["bo"], via="card",
+                                             at=AT, comment="En kvar", current=current, editor_name="Bo Berg")
+    assert latest.activity is not None and latest.activity.last_comment == "En kvar"
+    assert await _activity(demo, "Lärplattor på varje avdelning") == latest.activity
+
+
+async def test_the_latest_comment_is_one_index_probe_however_long_the_history(sqlite_store: Store) -> None:
+    """Without the partial index (migration 0005) SQLite walks every logged press of the activity to find the
+    newest one with a comment — a list read that grows with the history."""
+    from sqlalchemy import text
+
+    statement = plans._list_statement((True, True, False, False, False))  # noqa: SLF001 - the list "mina aktiviteter" reads
+    sql = str(statement.compile(dialect=sqlite_store.engine.dialect))
+    async with sqlite_store.read() as conn:
+        plan = (await conn.execute(text("EXPLAIN QUERY PLAN " + sql.replace("?", "1")))).all()
+    steps = " / ".join(str(row[-1]) for row in plan)
+    assert "activity_update USING INDEX ix_activity_update_commented (activity_id=?)" in steps, steps
