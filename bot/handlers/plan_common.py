@@ -79,7 +79,7 @@ def _or(names: list[str], word: str) -> str:
 class NothingToSave(UserError):
     def __init__(self, view: ActivityView) -> None:
         sv = f"{label(view.status, 'sv')}, {view.progress} %"
-        en = f"{label(view.status, 'en')}, {view.progress} %"
+        en = f"{label(view.status, 'en')}, {view.progress}%"
         super().__init__(f"Inget att spara: ”{view.title}” är redan {sv}. Ändra status eller procent, eller skriv en "
                          "kommentar.",
                          f"Nothing to save: “{view.title}” is already {en}. Change the status or progress, or write "
@@ -298,7 +298,7 @@ def confirmation(turn: Turn, applied: Applied) -> dict[str, Any]:
     notes: tuple[str, ...] = ()
     if applied.change.status is None and applied.change.progress is not None and now.status != applied.before.status:
         notes = (f"Status: {label(now.status, turn.lang)} – följer av {applied.change.progress} %."
-                 if turn.lang == "sv" else f"Status: {label(now.status, 'en')} – follows from {applied.change.progress} %.",)
+                 if turn.lang == "sv" else f"Status: {label(now.status, 'en')} – follows from {applied.change.progress}%.",)
     elif not applied.field_changes:
         notes = ("Status och procent var redan så – kommentaren är sparad." if turn.lang == "sv"
                  else "Status and progress were already so – the comment is saved.",)
@@ -320,7 +320,8 @@ def saved_banner(turn: Turn, applied: Applied) -> cards.Banner:
     if after.status != applied.before.status:
         parts.append(f"{label(applied.before.status, turn.lang)} → {label(after.status, turn.lang)}")
     if after.progress != applied.before.progress:
-        parts.append(f"{applied.before.progress} % → {after.progress} %")
+        unit = " %" if turn.lang == "sv" else "%"  # Swedish writes a space before %, English none
+        parts.append(f"{applied.before.progress}{unit} → {after.progress}{unit}")
     sv = turn.lang == "sv"
     changed = ", ".join(parts)
     if applied.change.comment:  # "Sparat: 60 % → 75 % och kommentaren", "Sparat: kommentaren"

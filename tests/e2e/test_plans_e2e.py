@@ -278,6 +278,18 @@ async def test_dialog_contradiction_asks_again(demo: Store) -> None:
 # --- "Mina aktiviteter" and Action.Execute --------------------------------------------------
 
 
+async def test_mine_card_update_in_english_writes_percent_the_english_way(demo: Store) -> None:
+    digital = await activity(demo, "Digital introduktion för nyanställda")
+    async with running(demo) as h:
+        card = only_card(await h.ask("my activities", locale="en-GB"))
+        save = next(a for a in actions(card, "activity.update") if a["data"]["id"] == digital.id)
+        body = await h.press("activity.update", {**save["data"], f"status_{digital.id}": "pagar",
+                                                 f"progress_{digital.id}": "85", f"comment_{digital.id}": "Nearly"},
+                             locale="en-GB")
+        text = card_text(body["value"])
+        assert "Saved: 60% → 85% and the comment" in text and "Latest comment: \n”Nearly”" in text, text
+
+
 async def test_mine_card_update_replaces_the_card_and_a_stale_card_gets_a_conflict(demo_both: Store) -> None:
     store = demo_both
     digital = await activity(store, "Digital introduktion för nyanställda")
