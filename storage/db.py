@@ -279,11 +279,12 @@ class Store:
         Either way selects of bundles and columns skip the ORM (``storage.rows.CoreReads``), and on
         PostgreSQL SQLAlchemy's execution too (``storage.driver``). Repository reads take either."""
         if self._inline is None:
-            reads = CoreReads.lazy(self._reader)  # the pool's connection at the first statement, if any
-            try:
-                yield reads
-            finally:
-                await reads.close()
+            async with self._reader.connect() as connection:
+                reads = CoreReads(connection)
+                try:
+                    yield reads
+                finally:
+                    await reads.close()
             return
         with self._inline.connect() as connection:
             reads = InlineSession(connection)

@@ -106,23 +106,3 @@ async def test_a_task_holding_a_connection_that_takes_another_is_named_in_the_lo
 
     await asyncio.gather(hold(), hold())
     assert NestedCheckouts.count == before + 1
-
-
-@pytest.mark.postgres
-async def test_a_read_session_takes_its_connection_at_its_first_statement(pool_of_three: Store) -> None:
-    """A turn answered from what the process keeps (a status or budget question asked again) opens a read
-    session and reads nothing: it checks out no connection. One that reads takes one then and gives it back at
-    its end, also when the reading fails."""
-    checkouts: list[int] = []
-    event.listen(pool_of_three.engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
-    async with pool_of_three.read_session() as reads:
-        assert reads.get_bind().dialect.name == "postgresql"  # before any statement: the engine's
-    assert checkouts == []
-    async with pool_of_three.read_session() as reads:
-        assert (await reads.execute(text("SELECT 1"))).scalar_one() == 1
-        assert pool_of_three.engine.sync_engine.pool.checkedout() == 1
-    assert len(checkouts) == 1 and pool_of_three.engine.sync_engine.pool.checkedout() == 0
-    with pytest.raises(Exception, match="no_such_table"):
-        async with pool_of_three.read_session() as reads:
-            await reads.execute(text("SELECT * FROM no_such_table"))
-    assert len(checkouts) == 2 and pool_of_three.engine.sync_engine.pool.checkedout() == 0
