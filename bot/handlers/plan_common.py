@@ -316,13 +316,13 @@ def conflict_banner(turn: Turn, outcome: Outcome) -> cards.Banner:
 def saved_banner(turn: Turn, applied: Applied) -> cards.Banner:
     assert applied.outcome.activity is not None
     after = applied.outcome.activity
+    sv = turn.lang == "sv"
     parts = []
     if after.status != applied.before.status:
         parts.append(f"{label(applied.before.status, turn.lang)} → {label(after.status, turn.lang)}")
     if after.progress != applied.before.progress:
-        unit = " %" if turn.lang == "sv" else "%"  # Swedish writes a space before %, English none
+        unit = " %" if sv else "%"  # Swedish writes a space before %, English none
         parts.append(f"{applied.before.progress}{unit} → {after.progress}{unit}")
-    sv = turn.lang == "sv"
     changed = ", ".join(parts)
     if applied.change.comment:  # "Sparat: 60 % → 75 % och kommentaren", "Sparat: kommentaren"
         comment = "kommentaren" if sv else "the comment"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -46,14 +47,28 @@ async def _stamp(store: Store) -> int | None:
         return await current_stamp(conn)
 
 
-async def _values_stamp(store: Store) -> int | None:
+async def _row_stamp(store: Store, column: Any) -> int | None:
     async with store.read() as conn:
-        return (await conn.execute(select(VALUES_STAMP))).scalar()
+        return (await conn.execute(select(column))).scalar()
+
+
+async def _values_stamp(store: Store) -> int | None:
+    return await _row_stamp(store, VALUES_STAMP)
 
 
 async def _budget_stamp(store: Store) -> int | None:
-    async with store.read() as conn:
-        return (await conn.execute(select(BUDGET_STAMP))).scalar()
+    return await _row_stamp(store, BUDGET_STAMP)
+
+
+async def _changes_its_own_stamp_only(store: Store, own: Any, write: str, catalogue_write: str) -> None:
+    """``write`` changes the stamp ``own`` reads and leaves the catalogue's; ``catalogue_write`` the other way."""
+    catalogue, before = await _stamp(store), await own(store)
+    assert None not in (catalogue, before) and catalogue != before
+    await _write(store, write)
+    changed = await own(store)
+    assert changed != before and await _stamp(store) == catalogue
+    await _write(store, catalogue_write)
+    assert await own(store) == changed and await _stamp(store) != catalogue
 
 
 async def _write(store: Store, sql: str) -> None:
@@ -107,13 +122,7 @@ async def test_values_and_people_change_the_values_stamp_and_leave_the_catalogue
     """A value reported (or a name changed) drops the kept values, not the kept catalogue nor the recogniser's
     names; a catalogue write leaves the kept values."""
     await seed_demo(store, date(2018, 5, 15))
-    catalogue, values = await _stamp(store), await _values_stamp(store)
-    assert None not in (catalogue, values) and catalogue != values
-    await _write(store, VALUES_WRITES[table])
-    changed = await _values_stamp(store)
-    assert changed != values and await _stamp(store) == catalogue
-    await _write(store, CATALOGUE_UPDATES["indicator"])
-    assert await _values_stamp(store) == changed and await _stamp(store) != catalogue
+    await _changes_its_own_stamp_only(store, _values_stamp, VALUES_WRITES[table], CATALOGUE_UPDATES["indicator"])
 
 
 async def test_a_value_inserted_or_deleted_changes_the_values_stamp_and_a_rollback_does_not(store: Store) -> None:
@@ -146,13 +155,8 @@ async def test_budget_figures_change_the_budget_stamp_and_leave_the_catalogues(s
     await seed_demo(store, date(2018, 5, 15))
     async with store.read() as conn:
         assert (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar() > 0, "the demo has rows"
-    catalogue, budget = await _stamp(store), await _budget_stamp(store)
-    assert None not in (catalogue, budget) and budget not in (catalogue, await _values_stamp(store))
-    await _write(store, BUDGET_WRITES[table])
-    changed = await _budget_stamp(store)
-    assert changed != budget and await _stamp(store) == catalogue
-    await _write(store, CATALOGUE_UPDATES["budget_line"])
-    assert await _budget_stamp(store) == changed and await _stamp(store) != catalogue
+    assert await _budget_stamp(store) not in (None, await _values_stamp(store))
+    await _changes_its_own_stamp_only(store, _budget_stamp, BUDGET_WRITES[table], CATALOGUE_UPDATES["budget_line"])
 
 
 async def test_the_caller_lookup_reads_it_in_the_same_statement(store: Store) -> None:
