@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
 from storage.inline import InlineConnection, InlineSession, inline_engine
+from storage.pool import FairPool
 from storage.rows import CoreReads, CoreSession
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -137,10 +138,12 @@ def make_engine(url: str, *, search_path: str | None = None, pool_size: int = 10
     # A pool of a fixed size: a turn that finds every connection in use waits for one in line. An overflow
     # connection is opened for a burst and closed the moment it comes back — under 20 or more people's turns
     # that was most checkouts: a new server process, asyncpg's start-up round trips and every prepared
-    # statement again (PostgreSQL at 20 users: 600 → 950 status turns/s, ``docs/benchmarks.md``).
+    # statement again (PostgreSQL at 20 users: 600 → 950 status turns/s, ``docs/benchmarks.md``). The line is
+    # kept in order (``storage.pool``): a connection given back goes to the turn that waited longest.
     engine = create_async_engine(
         url,
         echo=echo,
+        poolclass=FairPool,
         pool_size=pool_size,
         max_overflow=0,
         pool_timeout=pool_wait,

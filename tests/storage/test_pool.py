@@ -11,8 +11,11 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util.queue import Empty
 
 from storage.db import NestedCheckouts, Store
+from storage.pool import FairQueue
 from tests.conftest import own_pg_store
 
 
@@ -106,3 +109,88 @@ async def test_a_task_holding_a_connection_that_takes_another_is_named_in_the_lo
 
     await asyncio.gather(hold(), hold())
     assert NestedCheckouts.count == before + 1
+
+
+@pytest.fixture
+async def pool_of_one() -> AsyncIterator[Store]:
+    async with own_pg_store(pool_size=1, pool_wait=2) as store:
+        yield store
+
+
+@pytest.mark.postgres
+async def test_a_connection_given_back_goes_to_the_turn_that_waited_longest(pool_of_one: Store) -> None:
+    """A turn ready to run as a connection comes back — before the waiter it is handed to wakes — waits behind
+    that waiter. SQLAlchemy's own queue let it take the connection, and the waiter went to the back of the line
+    (under 100 people's turns, again and again: the p99 of ``docs/benchmarks.md``'s tenth session)."""
+    order: list[str] = []
+    release = asyncio.Event()
+
+    async def take(name: str) -> None:
+        async with pool_of_one.read() as conn:
+            order.append(name)
+            await conn.execute(text("SELECT 1"))
+
+    async def hold() -> asyncio.Task[None]:
+        async with pool_of_one.read() as conn:
+            await conn.execute(text("SELECT 1"))
+            await release.wait()
+            return asyncio.create_task(take("newcomer"))  # ready before the connection is given back
+
+    holder = asyncio.create_task(hold())
+    await asyncio.sleep(0.05)
+    waiter = asyncio.create_task(take("waiter"))
+    await asyncio.sleep(0.05)
+    assert order == []  # in line
+    release.set()
+    newcomer = await holder
+    await asyncio.wait_for(asyncio.gather(waiter, newcomer), 5)
+    assert order == ["waiter", "newcomer"]
+
+
+def _queue() -> FairQueue[str]:
+    return FairQueue(2)
+
+
+async def _get(queue: FairQueue[str], timeout: float | None = None) -> str:
+    return await greenlet_spawn(queue.get, True, timeout)
+
+
+async def test_a_wait_that_times_out_leaves_the_line_and_the_next_item_stays_queued() -> None:
+    queue = _queue()
+    with pytest.raises(Empty):
+        await _get(queue, 0.02)
+    queue.put("a", False)
+    assert queue.qsize() == 1  # not handed to the waiter that gave up
+    assert await _get(queue, 0.02) == "a"
+
+
+async def test_an_item_handed_to_a_waiter_cancelled_before_it_ran_goes_to_the_next_in_line() -> None:
+    queue = _queue()
+    first = asyncio.create_task(_get(queue, 5))
+    second = asyncio.create_task(_get(queue, 5))
+    await asyncio.sleep(0.01)
+    queue.put("connection", False)  # handed to the first …
+    first.cancel()  # … whose turn ends before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await asyncio.wait_for(second, 1) == "connection"
+    assert queue.qsize() == 0
+
+
+async def test_newcomers_wait_behind_the_line_and_are_served_in_order() -> None:
+    queue = _queue()
+    served: dict[int, str] = {}
+
+    async def take(i: int) -> None:
+        served[i] = await _get(queue, 5)
+
+    waiting = [asyncio.create_task(take(i)) for i in range(3)]
+    await asyncio.sleep(0.01)
+    queue.put("0", False)
+    late = asyncio.create_task(take(3))  # ready before the woken waiter runs
+    await asyncio.sleep(0)
+    for item in ("1", "2", "3"):
+        queue.put(item, False)
+    await asyncio.wait_for(asyncio.gather(*waiting, late), 1)
+    assert served == {0: "0", 1: "1", 2: "2", 3: "3"}
+
