@@ -282,12 +282,8 @@ class Store:
         Either way selects of bundles and columns skip the ORM (``storage.rows.CoreReads``), and on
         PostgreSQL SQLAlchemy's execution too (``storage.driver``). Repository reads take either."""
         if self._inline is None:
-            async with self._reader.connect() as connection:
-                reads = CoreReads(connection)
-                try:
-                    yield reads
-                finally:
-                    await reads.close()
+            async with self._autocommit() as reads:
+                yield reads
             return
         with self._inline.connect() as connection:
             reads = InlineSession(connection)
@@ -354,12 +350,26 @@ class Store:
             async with self._sqlite_write(orm=False) as session:
                 yield session
             return
-        async with self._reader.connect() as connection:
-            session = CoreReads(connection, writes=1)
+        async with self._autocommit(writes=1) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _autocommit(self, writes: int = 0) -> AsyncIterator[CoreReads]:
+        """A pooled PostgreSQL connection in autocommit, as ``CoreReads`` allowed ``writes`` statements that write.
+
+        Given back with a plain ``close``. SQLAlchemy's ``async with`` closes in a task of its own, shielded from
+        cancellation, so that a rollback it awaits is never cut short — ≈ 70 µs, and the connection back in the
+        pool a loop step later, twice a turn. In autocommit there is no rollback to await: the close runs to its
+        end without giving up the loop, so nothing can cut it short (``tests/storage/test_pool.py``)."""
+        connection = await self._reader.connect()
+        reads = CoreReads(connection, writes=writes)
+        try:
+            yield reads
+        finally:
             try:
-                yield session
+                await reads.close()
             finally:
-                await session.close()
+                await connection.close()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[CoreReads | InlineConnection]:

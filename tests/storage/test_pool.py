@@ -194,3 +194,24 @@ async def test_newcomers_wait_behind_the_line_and_are_served_in_order() -> None:
     await asyncio.wait_for(asyncio.gather(*waiting, late), 1)
     assert served == {0: "0", 1: "1", 2: "2", 3: "3"}
 
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("orm", [False, True])
+async def test_a_read_session_gives_its_connection_back_without_giving_up_the_loop(
+        pool_of_one: Store, orm: bool) -> None:
+    """No task of its own for the close (SQLAlchemy's ``async with`` makes one): nothing else runs between the end
+    of the session and the connection's return, so a cancelled turn cannot leave it half given back."""
+    loop = asyncio.get_running_loop()
+    ran: list[int] = []
+    async with pool_of_one.read_session() as reads:
+        if orm:
+            await reads.session.execute(text("SELECT 1"))  # an ORM session on the connection, closed with it
+        assert (await reads.execute(text("SELECT 1"))).scalar_one() == 1
+        loop.call_soon(ran.append, 1)  # runs at the loop's next step
+    assert ran == []
+    assert pool_of_one.engine.sync_engine.pool.checkedout() == 0
+    async with pool_of_one.one_write_session() as session:
+        loop.call_soon(ran.append, 2)
+        await session.execute(text("SELECT 1"))  # a round trip: the loop runs
+    assert ran == [1, 2]
+    assert pool_of_one.engine.sync_engine.pool.checkedout() == 0
