@@ -355,21 +355,14 @@ class Store:
 
     @asynccontextmanager
     async def _autocommit(self, writes: int = 0) -> AsyncIterator[CoreReads]:
-        """A pooled PostgreSQL connection in autocommit, as ``CoreReads`` allowed ``writes`` statements that write.
-
-        Given back with a plain ``close``. SQLAlchemy's ``async with`` closes in a task of its own, shielded from
-        cancellation, so that a rollback it awaits is never cut short — ≈ 70 µs, and the connection back in the
-        pool a loop step later, twice a turn. In autocommit there is no rollback to await: the close runs to its
-        end without giving up the loop, so nothing can cut it short (``tests/storage/test_pool.py``)."""
-        connection = await self._reader.connect()
-        reads = CoreReads(connection, writes=writes)
+        """PostgreSQL reads in autocommit, as ``CoreReads`` allowed ``writes`` statements that write. The pool's
+        connection is taken at the first statement, if any (``CoreReads.lazy``): a turn answered from what the
+        process keeps checks out nothing."""
+        reads = CoreReads.lazy(self._reader, writes=writes)
         try:
             yield reads
         finally:
-            try:
-                await reads.close()
-            finally:
-                await connection.close()
+            await reads.close()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[CoreReads | InlineConnection]:

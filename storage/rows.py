@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Bundle, InstrumentedAttribute
 
 from storage import driver
@@ -139,25 +139,52 @@ class CoreReads:
     bundles and columns run as Core statements on the connection (``select_shape``); anything else (mapped
     entities, ``get``, ``scalar``) goes through an ``AsyncSession`` on the same connection, opened only then.
     Most reads never need it, and an ``AsyncSession`` costs ≈ 0.1 ms CPU to open and close and ≈ 0.06 ms to
-    hand out its connection each statement (measured on PostgreSQL, ``docs/benchmarks.md``)."""
+    hand out its connection each statement (measured on PostgreSQL, ``docs/benchmarks.md``).
 
-    __slots__ = ("connection", "_session", "_driver", "_writes")
+    ``CoreReads.lazy(engine)`` (``Store.read_session``, ``Store.one_write_session``) takes its connection from the
+    pool at its first statement and gives it back at ``close``: a turn answered from what the process keeps (a
+    status or a budget question asked again) checks out nothing — an empty read session cost ≈ 90 µs CPU (the
+    pool's checkout and return, each through a greenlet). It gives it back with a plain close: SQLAlchemy's
+    ``async with`` closes in a shielded task of its own (≈ 70 µs, and the connection back a loop step later), so
+    that an awaited rollback is never cut short — in autocommit there is none, and the close runs to its end
+    without giving up the loop (``tests/storage/test_pool.py``)."""
 
-    def __init__(self, connection: AsyncConnection, *, writes: int = 0) -> None:
-        self.connection = connection
+    __slots__ = ("connection", "_session", "_driver", "_writes", "_engine")
+
+    def __init__(self, connection: AsyncConnection | None, *, writes: int = 0, engine: AsyncEngine | None = None
+                 ) -> None:
+        self.connection = connection  # None until the first statement of a lazy one
+        self._engine = engine  # a lazy one's: where it takes its connection, and closes it again
         self._session: AsyncSession | None = None
-        self._driver = driver.usable(connection)  # PostgreSQL in autocommit: selects straight on asyncpg
+        # PostgreSQL in autocommit: selects straight on asyncpg
+        self._driver = driver.usable(connection) if connection is not None else False
         self._writes = writes  # INSERT/UPDATE/DELETE statements it may still run (``Store.one_write_session``)
 
-    @property
-    def session(self) -> AsyncSession:
+    @classmethod
+    def lazy(cls, engine: AsyncEngine, *, writes: int = 0) -> "CoreReads":
+        return cls(None, writes=writes, engine=engine)
+
+    async def ensure(self) -> AsyncConnection:
+        """The connection, taken from the pool now if this lazy one has none yet."""
+        if self.connection is None:
+            assert self._engine is not None
+            self.connection = await self._engine.connect()
+            self._driver = driver.usable(self.connection)
+        return self.connection
+
+    async def _orm(self) -> AsyncSession:
         if self._session is None:
-            self._session = AsyncSession(bind=self.connection, expire_on_commit=False)
+            self._session = AsyncSession(bind=await self.ensure(), expire_on_commit=False)
         return self._session
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        try:
+            if self._session is not None:
+                await self._session.close()
+        finally:
+            if self._engine is not None and self.connection is not None:
+                connection, self.connection = self.connection, None
+                await connection.close()
 
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         if getattr(statement, "is_dml", False):
@@ -165,28 +192,30 @@ class CoreReads:
             if self._writes <= 0:
                 raise RuntimeError("a read session may not write, a one-write session only once")
             self._writes -= 1
-            return await self.connection.execute(statement, params, **kwargs)
+            return await (await self.ensure()).execute(statement, params, **kwargs)
         shape = select_shape(statement) if not kwargs else None
         if shape is None:
-            return await self.session.execute(statement, params, **kwargs)
+            return await (await self._orm()).execute(statement, params, **kwargs)
+        connection = await self.ensure()
         if self._driver and (params is None or isinstance(params, dict)):
-            rows = await driver.fetch(self.connection, statement, params)
+            rows = await driver.fetch(connection, statement, params)
             if rows is not None:
                 return shaped(rows, shape)
-        return core_result(await self.connection.execute(statement, params), shape)
+        return core_result(await connection.execute(statement, params), shape)
 
     async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
-        return await self.session.scalar(statement, params, **kwargs)
+        return await (await self._orm()).scalar(statement, params, **kwargs)
 
     async def scalars(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
-        return await self.session.scalars(statement, params, **kwargs)
+        return await (await self._orm()).scalars(statement, params, **kwargs)
 
     async def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
-        return await self.session.get(entity, ident, **kwargs)
+        return await (await self._orm()).get(entity, ident, **kwargs)
 
     def get_bind(self) -> Any:
-        """What the reads run on (its ``.dialect`` names the database)."""
-        return self.connection
+        """What the reads run on (its ``.dialect`` names the database): the connection, or before a lazy one's
+        first statement its engine."""
+        return self.connection if self.connection is not None else self._engine
 
 
 class CoreSession(AsyncSession):

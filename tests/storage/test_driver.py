@@ -26,7 +26,7 @@ pytestmark = pytest.mark.postgres
 
 
 async def _pid(reads: Any) -> int:
-    return int(await (await reads.connection.get_raw_connection()).driver_connection.fetchval("SELECT pg_backend_pid()"))
+    return int(await (await (await reads.ensure()).get_raw_connection()).driver_connection.fetchval("SELECT pg_backend_pid()"))
 
 
 @pytest.fixture
@@ -76,8 +76,8 @@ async def test_values_come_back_as_their_column_types_give_them(pg_store: Store)
                  .outerjoin(IndicatorTarget, IndicatorTarget.indicator_id == Indicator.id)
                  .order_by(IndicatorValue.id).limit(50))
     async with pg_store.read_session() as s:
-        rows = await driver.fetch(s.connection, statement, None)
-        expected = (await s.connection.execute(statement)).all()
+        rows = await driver.fetch(await s.ensure(), statement, None)
+        expected = (await (await s.ensure()).execute(statement)).all()
     assert rows is not None and len(rows) == len(expected) == 50
     assert [[(type(v), v) for v in r] for r in rows] == [[(type(v), v) for v in r] for r in expected]
     value, recorded_at, period_start, is_demo, _note, synonyms, _low = rows[0]
@@ -106,24 +106,24 @@ async def test_bind_and_result_conversions_are_sqlalchemys(pg_store: Store) -> N
         name = (await s.execute(select(OrgUnit.name).order_by(OrgUnit.id).limit(1))).scalar_one()
         statement = (select(OrgUnit.id, type_coerce(OrgUnit.name, Shouted()).label("shouted"))
                      .where(OrgUnit.name == bindparam("name", type_=Shouted())))
-        rows = await driver.fetch(s.connection, statement, {"name": name[::-1]})
+        rows = await driver.fetch(await s.ensure(), statement, {"name": name[::-1]})
     assert rows is not None and [r.shouted for r in rows] == [name.upper()]
 
 
 async def test_what_it_should_not_run_goes_to_sqlalchemy(pg_store: Store) -> None:
     units = select(as_row(OrgUnit)).order_by(OrgUnit.id)
     async with pg_store.read_session() as s:
-        all_ids = [u.id for u in (await driver.fetch(s.connection, units, None)) or []]
+        all_ids = [u.id for u in (await driver.fetch(await s.ensure(), units, None)) or []]
         assert len(all_ids) > 3
         expanding = select(OrgUnit.id).where(OrgUnit.id.in_(all_ids[:3])).order_by(OrgUnit.id)
-        assert await driver.fetch(s.connection, expanding, None) is None  # an IN list is rendered per call
+        assert await driver.fetch(await s.ensure(), expanding, None) is None  # an IN list is rendered per call
         assert [r.id for r in (await s.execute(expanding)).all()] == all_ids[:3]  # …and read by SQLAlchemy
         with_options = units.execution_options(yield_per=10)
-        assert await driver.fetch(s.connection, with_options, None) is None
+        assert await driver.fetch(await s.ensure(), with_options, None) is None
     seen: list[str] = []
     event.listen(pg_store.engine.sync_engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
     async with pg_store.read_session() as s:  # a listener sees every statement: none goes past it
-        assert await driver.fetch(s.connection, units, None) is None
+        assert await driver.fetch(await s.ensure(), units, None) is None
         assert [r.org_unit.id for r in (await s.execute(units)).all()] == all_ids
     assert seen and "FROM org_unit" in seen[-1]
     async with pg_store.session() as s:  # not in autocommit: SQLAlchemy's transaction is where reads belong
@@ -131,7 +131,7 @@ async def test_what_it_should_not_run_goes_to_sqlalchemy(pg_store: Store) -> Non
     no_prepared = Store.from_url(str(pg_store.engine.url.update_query_dict({"prepared_statement_cache_size": "0"})))
     try:  # PgBouncer's transaction pooling: nothing may be prepared
         async with no_prepared.read_session() as s:
-            assert not driver.usable(s.connection)
+            assert not driver.usable(await s.ensure())
     finally:
         await no_prepared.dispose()
 
@@ -188,7 +188,7 @@ async def test_a_killed_connection_fails_as_sqlalchemy_fails_and_is_replaced(pg_
     statement = select(OrgUnit.id).order_by(OrgUnit.id).limit(1)
     async with pg_store.read_session() as s:
         pid = await _pid(s)
-        assert await driver.fetch(s.connection, statement, None) is not None
+        assert await driver.fetch(await s.ensure(), statement, None) is not None
     await _kill(pid)
     with pytest.raises(DBAPIError) as raised:  # the pool hands the same connection out (idle < 5 s: not pinged)
         async with pg_store.read_session() as s:
@@ -214,18 +214,18 @@ async def test_a_closed_connections_prepared_statements_go_with_it() -> None:
         used: list[weakref.ref[Any]] = []
         for _ in range(3):
             async with store.read_session() as reads:
-                assert await driver.fetch(reads.connection, statement, None) is not None
-                used.append(weakref.ref((await reads.connection.get_raw_connection()).driver_connection))
-                await reads.connection.invalidate()  # the pool closes it as it comes back
+                assert await driver.fetch(await reads.ensure(), statement, None) is not None
+                used.append(weakref.ref((await (await reads.ensure()).get_raw_connection()).driver_connection))
+                await (await reads.ensure()).invalidate()  # the pool closes it as it comes back
         async with store.read_session() as reads:  # a new connection in the record of the last one
-            assert await driver.fetch(reads.connection, statement, None) is not None
-            kept = (await reads.connection.get_raw_connection()).driver_connection
+            assert await driver.fetch(await reads.ensure(), statement, None) is not None
+            kept = (await (await reads.ensure()).get_raw_connection()).driver_connection
         del reads
         gc.collect()
         alive = [c for c in (ref() for ref in used) if c is not None]
         assert alive == [], f"{len(alive)} closed connections alive"  # closed, with their plans
         del alive
         async with store.read_session() as reads:  # the pooled one keeps its statements
-            pooled = await reads.connection.get_raw_connection()
+            pooled = await (await reads.ensure()).get_raw_connection()
             assert pooled.driver_connection is kept
             assert list(pooled.info[driver._PLANS_KEY]) == [str(statement.compile(store.engine.sync_engine))]

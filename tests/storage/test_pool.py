@@ -127,8 +127,8 @@ async def test_a_connection_given_back_goes_to_the_turn_that_waited_longest(pool
 
     async def take(name: str) -> None:
         async with pool_of_one.read() as conn:
+            await conn.execute(text("SELECT 1"))  # on the one connection: in the order it was had
             order.append(name)
-            await conn.execute(text("SELECT 1"))
 
     async def hold() -> asyncio.Task[None]:
         async with pool_of_one.read() as conn:
@@ -205,7 +205,7 @@ async def test_a_read_session_gives_its_connection_back_without_giving_up_the_lo
     ran: list[int] = []
     async with pool_of_one.read_session() as reads:
         if orm:
-            await reads.session.execute(text("SELECT 1"))  # an ORM session on the connection, closed with it
+            assert await reads.scalar(text("SELECT 1")) == 1  # through an ORM session on the connection
         assert (await reads.execute(text("SELECT 1"))).scalar_one() == 1
         loop.call_soon(ran.append, 1)  # runs at the loop's next step
     assert ran == []
@@ -215,3 +215,23 @@ async def test_a_read_session_gives_its_connection_back_without_giving_up_the_lo
         await session.execute(text("SELECT 1"))  # a round trip: the loop runs
     assert ran == [1, 2]
     assert pool_of_one.engine.sync_engine.pool.checkedout() == 0
+
+
+@pytest.mark.postgres
+async def test_a_read_session_takes_its_connection_at_its_first_statement(pool_of_three: Store) -> None:
+    """A turn answered from what the process keeps (a status or budget question asked again) opens a read
+    session and reads nothing: it checks out no connection. One that reads takes one then and gives it back at
+    its end, also when the reading fails."""
+    checkouts: list[int] = []
+    event.listen(pool_of_three.engine.sync_engine.pool, "checkout", lambda *_: checkouts.append(1))
+    async with pool_of_three.read_session() as reads:
+        assert reads.get_bind().dialect.name == "postgresql"  # before any statement: the engine's
+    assert checkouts == []
+    async with pool_of_three.read_session() as reads:
+        assert (await reads.execute(text("SELECT 1"))).scalar_one() == 1
+        assert pool_of_three.engine.sync_engine.pool.checkedout() == 1
+    assert len(checkouts) == 1 and pool_of_three.engine.sync_engine.pool.checkedout() == 0
+    with pytest.raises(Exception, match="no_such_table"):
+        async with pool_of_three.read_session() as reads:
+            await reads.execute(text("SELECT * FROM no_such_table"))
+    assert len(checkouts) == 2 and pool_of_three.engine.sync_engine.pool.checkedout() == 0
