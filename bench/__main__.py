@@ -26,6 +26,7 @@ from pathlib import Path
 import psutil
 
 from bench.loadgen import Result, run_load
+from bench.machine import cpu_model, yardstick
 from bench.servers import ROOT, Server, started
 from bench.turns import TURNS, applied_updates, echo_activity, prepare_people
 
@@ -194,6 +195,7 @@ def main() -> None:
     notes: list[str] = []
     tmp = Path(tempfile.mkdtemp(prefix="tavla-bench-"))
     load_before = os.getloadavg()
+    yard_before = yardstick()
 
     if "echo" in targets:
         with started("echo", ["-m", "bench.echo_bot"], {}, "/api/messages") as server:
@@ -247,13 +249,15 @@ def main() -> None:
                                  f"(equal: every press was applied and logged once).")
                 print(table(rows), flush=True)
 
-    cpu = platform.processor() or platform.machine()
     load_after = os.getloadavg()
-    header = (f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {psutil.cpu_count()} cores ({cpu}), "
-              f"Python {platform.python_version()}, {args.seconds:.0f} s per cell after a warm-up of at least 1 s "
-              f"that lasts until every user has had an answer (see the notes); "
+    yard_after = yardstick()
+    header = (f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {psutil.cpu_count()} cores ({cpu_model()}, "
+              f"{platform.machine()}), Python {platform.python_version()}, {args.seconds:.0f} s per cell after a "
+              f"warm-up of at least 1 s that lasts until every user has had an answer (see the notes); "
               f"load generator on the same machine. Load average (1/5/15 min) before: "
-              f"{' / '.join(f'{x:.1f}' for x in load_before)}, after: {' / '.join(f'{x:.1f}' for x in load_after)}.\n\n")
+              f"{' / '.join(f'{x:.1f}' for x in load_before)}, after: {' / '.join(f'{x:.1f}' for x in load_after)}. "
+              f"Yardstick (`bench/machine.py`: a fixed piece of pure Python, ms CPU, lower is faster) before: "
+              f"{yard_before:.1f}, after: {yard_after:.1f}.\n\n")
     report = header + table(rows) + "\n"
     if args.scale:
         report += "\nScale (the same turns on a store the size of the largest kommun; target: slowdown ≤ 1.5×):\n\n"
