@@ -36,6 +36,9 @@ MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "au
 _PERCENT = re.compile(r"(?<![\w,.])(\d{1,3}(?:[,.]\d+)?)\s*(?:%|procent\b|percent\b)")
 _ACTIVITY_ID = re.compile(r"(?:(?<!\w)aktivitet(?:en)?|(?<!\w)activity|(?<!\w)nr|#)\s*(?:nr\.?\s*|nummer\s*)?(\d{1,9})(?!\d)")
 _SEPARATORS = re.compile(r"\s*(?:[,;:]|\s[-–—]\s|\.\s)\s*")
+# "… 80 % kommentar: IT-kontona är på plats": the word that introduces the comment is not part of it
+_COMMENT_LABEL = re.compile(r"(?:med\s+)?(?:kommentar(?:en)?|kommentera|notering|anteckning|comment|note)"
+                            r"(?:\s*[:\-–—]\s*|\s+)(?=\S)", re.IGNORECASE)
 _LEADING_FILLER = re.compile(
     r"^(?:(?:jag|vi|nu|just|med|har|ar|aktiviteten|aktivitet|att|the|with|i'm|we're|we|i"
     r"|rapportera|rapporterar|uppdatera|uppdaterar|report|update)(?:\s+|$))+")  # the command word itself
@@ -323,6 +326,9 @@ def parse_report(raw: str) -> dict[str, Any] | None:
         query = _strip_filler(query_text, query_low)
     if "activity_id" not in slots:
         slots["query"] = query
+    label = _COMMENT_LABEL.match(comment)
+    if label:
+        comment = comment[label.end():]
     if comment:
         slots["comment"] = comment
     return slots

@@ -58,6 +58,17 @@ def unit_id(catalog: Catalog, name: str) -> int:
     ("klar med digital introduktion, filmerna ligger på intranätet",
      {"status": "klar", "query": "digital introduktion", "comment": "filmerna ligger på intranätet"}),
     ("digital introduction done", {"status": "klar", "query": "digital introduction"}),
+    # the word that introduces the comment is not saved with it
+    ("digital introduktion 80 % kommentar IT-kontona är på plats",
+     {"progress": "80", "query": "digital introduktion", "comment": "IT-kontona är på plats"}),
+    ("lärplattor 60 % Kommentar: fyra av fem klara",
+     {"progress": "60", "query": "lärplattor", "comment": "fyra av fem klara"}),
+    ("lärplattor 60 % med kommentaren – väntar på leverans",
+     {"progress": "60", "query": "lärplattor", "comment": "väntar på leverans"}),
+    ("lärplattor 60 % kommentarerna från föräldrarna är positiva",
+     {"progress": "60", "query": "lärplattor", "comment": "kommentarerna från föräldrarna är positiva"}),
+    ("digital introduction 80% comment: accounts are ready",
+     {"progress": "80", "query": "digital introduction", "comment": "accounts are ready"}),
 ])
 async def test_free_text_reports(catalog: Catalog, text: str, slots: dict[str, object]) -> None:
     intent = recognize(text, catalog, RULES)
