@@ -511,7 +511,7 @@ def _forecast_lines(view: StatusView, lang: str) -> list[core.Element]:
     if not shown:
         if a.latest is None:
             key = "forecast_none_values"
-        elif a.next_target is None and a.status in (Status.UPPNATT, Status.EJ_UPPNATT):
+        elif a.next_target is None and a.decided:
             key = "forecast_none_target"
         else:
             key = "forecast_none_few"

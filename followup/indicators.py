@@ -14,7 +14,8 @@ in ``docs/indicators.md``; keep the two in step.
    one all recorded, where it is their mean (*rullande 12 månader*): a target for the year is about the
    year's mean, and single months swing with the seasons (sick leave peaks in winter).
 4. *uppnått* — the judged value meets the applicable target: ``higher`` value ≥ target, ``lower``
-   value ≤ target, ``interval`` low ≤ value ≤ high (too low is also off target).
+   value ≤ target, ``interval`` low ≤ value ≤ high (too low is also off target). While the target's year is
+   open, the forecast for it is made too (the card shows where the trend leads).
 5. *ej uppnått* — it misses, and the target's year is decided: ``as_of`` is past that year, or the
    latest value's period reaches the end of that year (the year's figure is in).
 6. The year is still open, the judged value misses:
@@ -261,6 +262,7 @@ class Assessment:
     reason: str  # a short code: met / decided / trend / margin / no_values / no_target
     judged: Point | None = None  # what was compared with the target: the latest value or its rolling mean
     basis: str = "latest"  # latest / rolling12 (the mean of the 12 months up to the latest month)
+    decided: bool = False  # the applicable target's year is over, or its figure is in: nothing left to forecast
 
 
 def meets(value: Decimal, target: Target, direction: str) -> bool:
@@ -409,13 +411,16 @@ def assess(direction: str, targets: Sequence[Target], points: Sequence[Point], a
     if target is None:
         return Assessment(Status.INGEN_MALNIVA, None, latest, None, None, None, None, "no_target", judged, basis)
     gap = gap_to(judged.value, target, direction)
-    if meets(judged.value, target, direction):
-        return Assessment(Status.UPPNATT, target, latest, None, next_target, next_forecast, gap, "met", judged, basis)
     year_end = date(target.year, 12, 31)
-    if as_of > year_end or latest.period.end >= year_end:
+    decided = as_of > year_end or latest.period.end >= year_end
+    current = None if decided else _forecast_for(target)
+    if meets(judged.value, target, direction):
+        # met now; while the year is open the card still says where the trend leads (it may leave the interval)
+        return Assessment(Status.UPPNATT, target, latest, current, next_target, next_forecast, gap, "met", judged,
+                          basis, decided)
+    if decided:
         return Assessment(Status.EJ_UPPNATT, target, latest, None, next_target, next_forecast, gap, "decided",
-                          judged, basis)
-    current = _forecast_for(target)
+                          judged, basis, decided)
     if current is not None:
         status = Status.PA_VAG if current.meets else Status.RISK
         return Assessment(status, target, latest, current, next_target, next_forecast, gap, "trend", judged, basis)

@@ -223,3 +223,24 @@ def test_refusal_names_who_can_record() -> None:
     assert "rollen HR, controller eller administratör" in text
     assert "Du finns inte registrerad" in refusal_text([], known=False, lang="sv")
     assert "administrator" in refusal_text([("Tavla Admin", "admin")], known=True, lang="en")
+
+
+def _turnover(values: list[tuple[int, str]]) -> StatusView:
+    measured = [Measured(Period.year(y), D(v), "utfall", source="Heroma", is_demo=False, recorded_by=None,
+                         recorded_at=None, via="import") for y, v in values]
+    return _status_view(measured, direction="interval", targets=(Target(2018, D(5), D(8)),), health=False,
+                        definition=None)
+
+
+def test_a_target_met_in_an_open_year_shows_where_the_trend_leads() -> None:
+    """Personalomsättning 7,4 % (2017) meets 5–8 % in May 2018, but rises a point a year: the card says uppnått
+    and gives the forecast for 2018 — not "no coming target to count against" while the 2018 target stands."""
+    text = card_text(status_card(_turnover([(2016, "6.4"), (2017, "7.4")]), "sv"))
+    assert "Uppnått" in text
+    assert "ingen kommande målnivå" not in text
+    assert "8,4" in text and "nås inte" in text
+    one_value = card_text(status_card(_turnover([(2017, "7.4")]), "sv"))
+    assert "Uppnått" in one_value and "minst två mätvärden" in one_value
+    assert "ingen kommande målnivå" not in one_value
+    decided = card_text(status_card(_turnover([(2017, "7.4"), (2018, "7.9")]), "sv"))  # the year's figure is in
+    assert "Uppnått" in decided and "ingen kommande målnivå" in decided

@@ -186,6 +186,20 @@ def test_forecast_for_the_next_target() -> None:
     assert result.next_forecast.value.quantize(D("1")) == D(205)
 
 
+def test_a_target_met_while_its_year_is_open_still_gets_a_forecast_for_that_year() -> None:
+    """Personalomsättning 7,4 % in 2017 meets 5–8 % in May 2018: uppnått — and rising a point a year, the
+    forecast for 2018 leaves the interval. Once the year's figure is in, there is nothing left to forecast."""
+    rising = [year(2016, "6.4"), year(2017, "7.4")]
+    open_year = assess("interval", INTERVAL_5_8, rising, MAY_2018, unit="%")
+    assert (open_year.status, open_year.reason, open_year.decided) == (Status.UPPNATT, "met", False)
+    assert open_year.forecast is not None and open_year.forecast.period.code == "2018"
+    assert open_year.forecast.value.quantize(D("0.1")) == D("8.4") and open_year.forecast.meets is False
+    decided = assess("interval", INTERVAL_5_8, [*rising, year(2018, "7.9")], date(2019, 2, 1), unit="%")
+    assert (decided.status, decided.decided, decided.forecast) == (Status.UPPNATT, True, None)
+    missed = assess("interval", INTERVAL_5_8, [*rising, year(2018, "8.9")], date(2019, 2, 1), unit="%")
+    assert (missed.status, missed.decided, missed.forecast) == (Status.EJ_UPPNATT, True, None)
+
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [
