@@ -49,8 +49,9 @@ def day(value: date | datetime, lang: str = "sv") -> str:
 
 
 def short_day(value: date, lang: str = "sv") -> str:
-    """``30/4`` (sv) or ``4/30`` (en) — as people write deadlines."""
-    return f"{value.day}/{value.month}" if lang == "sv" else f"{value.month}/{value.day}"
+    """``30/4`` (sv, as Swedes write deadlines) or ``30 Apr`` (en: staff of a Swedish kommun reading English read
+    ``5/1`` as the 5th of January, an American as May 1st — the month's name leaves no doubt)."""
+    return f"{value.day}/{value.month}" if lang == "sv" else f"{value.day}{NBSP}{MONTHS_EN[value.month - 1][:3]}"
 
 
 def clock(value: datetime, lang: str = "sv") -> str:

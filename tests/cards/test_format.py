@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cards.format import MINUS, NBSP, number, percent, tkr
+from cards.format import MINUS, NBSP, number, percent, short_day, tkr
 from storage.importing import parse_number
 
 
@@ -57,3 +58,10 @@ def test_importing_the_sdks_dialogs_leaves_decimal_precision_alone() -> None:
 
     assert decimal.getcontext().prec == 28
     assert number(Decimal("1234567890123456789.5")) == f"1{NBSP}234{NBSP}567{NBSP}890{NBSP}123{NBSP}456{NBSP}790"
+
+
+def test_a_short_deadline_is_day_then_month_in_both_languages() -> None:
+    """Staff of a Swedish kommun reading the English cards took "due 5/1" for the 5th of January."""
+    assert short_day(date(2018, 5, 1), "sv") == "1/5"
+    assert short_day(date(2018, 5, 1), "en") == f"1{NBSP}May"
+    assert short_day(date(2018, 8, 31), "en") == f"31{NBSP}Aug"
