@@ -54,6 +54,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "periodised": {"sv": "Periodiserad budget t.o.m. {month}", "en": "Budget to date through {month}"},
     "periodised_linear": {"sv": "{value} (linjärt)", "en": "{value} (linear)"},
     "periodised_profile": {"sv": "{value} (enligt månadsprofil)", "en": "{value} (by monthly profile)"},
+    "consumption_mixed": {"sv": "{pct} (periodiserat hittills: {share})", "en": "{pct} (budgeted to date: {share})"},
+    "periodised_mixed": {"sv": "{value} ({n} av {total} verksamheter enligt månadsprofil, övriga linjärt)",
+                         "en": "{value} ({n} of {total} lines by monthly profile, the rest linear)"},
     "avvikelse": {"sv": "Avvikelse", "en": "Variance"},
     "prognosis": {"sv": "Helårsprognos", "en": "Full-year forecast"},
     "prognosis_vs_budget": {"sv": "Prognos mot årsbudget", "en": "Forecast vs budget"},
@@ -61,8 +64,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "method_profil": {"sv": "trend justerad efter månadsprofilen", "en": "trend adjusted by the monthly profile"},
     "method_manuell": {"sv": "prognos från ekonom", "en": "forecast from the finance officer"},
     "methods_sum": {"sv": "summa av verksamheternas prognoser: {methods}", "en": "sum of the lines' forecasts: {methods}"},
-    "method_count_trend": {"sv": "{n} trend", "en": "{n} trend"},
-    "method_count_profil": {"sv": "{n} profil", "en": "{n} profile"},
+    "method_count_trend": {"sv": "{n} i samma takt som hittills", "en": "{n} at the pace so far"},
+    "method_count_profil": {"sv": "{n} efter månadsprofil", "en": "{n} by monthly profile"},
     "method_count_manuell": {"sv": "{n} från ekonom", "en": "{n} from finance"},
     "manual_by": {"sv": "Prognosen lades in av {who} {date}", "en": "Forecast entered by {who} on {date}"},
     "manual_someone": {"sv": "Prognosen lades in {date}", "en": "Forecast entered on {date}"},
@@ -240,9 +243,20 @@ def _method_text(figures: LineFigures | Totals, lang: str) -> str:
     return _t(f"method_{figures.method}", lang) if figures.method else ""
 
 
-def _facts(figures: LineFigures | Totals, lang: str, *, has_profile: bool = False) -> list[tuple[str, str]]:
+def _periodisation(figures: LineFigures | Totals) -> str:
+    """How the budget to date was spread over the months: ``linear``, ``profile`` or, for a sum of lines of
+    both kinds, ``mixed``."""
+    if isinstance(figures, LineFigures):
+        return "profile" if figures.has_profile else "linear"
+    if figures.profiled == 0:
+        return "linear"
+    return "profile" if figures.profiled == figures.lines else "mixed"
+
+
+def _facts(figures: LineFigures | Totals, lang: str) -> list[tuple[str, str]]:
     """The figures as (label, value) pairs, in the order the domain reads them."""
     out: list[tuple[str, str]] = []
+    spread = _periodisation(figures)
     revenue = figures.is_revenue
     out.append((_t("annual_revenue" if revenue else "annual_cost", lang), _money(figures.net_cost, lang)))
     if figures.has_utfall and figures.through_month is not None and figures.utfall is not None:
@@ -262,12 +276,13 @@ def _facts(figures: LineFigures | Totals, lang: str, *, has_profile: bool = Fals
         if consumption is None or share is None:
             out.append((label, _t("consumption_zero", lang)))
         else:
-            key = "consumption_profile" if has_profile else "consumption_linear"
-            out.append((label, _t(key, lang, pct=_pct(consumption, lang), share=_pct(share, lang),
+            out.append((label, _t(f"consumption_{spread}", lang, pct=_pct(consumption, lang), share=_pct(share, lang),
                                   m=figures.through_month)))
         if figures.periodised is not None:
-            key = "periodised_profile" if has_profile else "periodised_linear"
-            out.append((_t("periodised", lang, month=month), _t(key, lang, value=_money(figures.periodised, lang))))
+            value = _money(figures.periodised, lang)
+            out.append((_t("periodised", lang, month=month),
+                        _t(f"periodised_{spread}", lang, value=value, n=getattr(figures, "profiled", 0),
+                           total=getattr(figures, "lines", 0))))
         if figures.avvikelse is not None:
             dev = figures.avvikelse
             word = _t("surplus" if dev > 0 else "deficit", lang) if dev.quantize(Decimal("0.1")) != 0 else ""
@@ -382,7 +397,7 @@ def line_card(view: LineView, lang: str) -> core.Element:
     if line.is_demo:
         body.append(demo_badge(lang))
     body.append(_status_line(line, line.year, lang))
-    body.append(core.facts(_facts(line, lang, has_profile=line.has_profile)))
+    body.append(core.facts(_facts(line, lang)))
     if line.method == METHOD_MANUAL and line.prognosis_at is not None:
         when = day(_local(line.prognosis_at), lang)
         who = _t("manual_by", lang, who=line.prognosis_by, date=when) if line.prognosis_by else _t("manual_someone", lang, date=when)

@@ -324,6 +324,8 @@ class Totals(_Figures):
     through_month: int | None
     methods: tuple[tuple[str, int], ...] = ()  # (method, number of lines), for "summan av radernas prognoser"
     is_demo: bool = False
+    lines: int = 0  # how many lines were summed
+    profiled: int = 0  # how many of them are periodised by a monthly profile (the others linearly)
 
     @property
     def single_method(self) -> str | None:
@@ -348,7 +350,8 @@ def totals(lines: Iterable[LineFigures]) -> Totals:
     prognosis = sum((line.prognosis or ZERO for line in items), ZERO) if has_all_prognoses else None
     counted = Counter(line.method for line in items if line.method)
     methods = tuple(sorted(counted.items(), key=lambda kv: METHODS.index(kv[0]) if kv[0] in METHODS else 9))
-    return Totals(net_cost, utfall, periodised, prognosis, month, methods, any(line.is_demo for line in items))
+    return Totals(net_cost, utfall, periodised, prognosis, month, methods, any(line.is_demo for line in items),
+                  len(items), sum(1 for line in items if line.has_profile))
 
 
 @dataclass(frozen=True)
