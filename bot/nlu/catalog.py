@@ -369,16 +369,35 @@ async def load_catalog(store: Store, year: int) -> Catalog:
     return await asyncio.to_thread(_catalog, year, units, goals, indicators, lines, stamp)
 
 
+# The word for what kind of place an enhet is, before its own name: "Förskolan Humlan" is "Humlan" at the
+# tavelmöte. Folded (``key``), as names are compared.
+_UNIT_TYPE_WORDS = ("forskolan", "forskola", "grundskolan", "skolan", "hemtjansten", "hemtjanst", "enheten",
+                    "avdelningen", "aldreboendet", "boendet", "gruppbostaden", "gruppboendet", "fritidsgarden",
+                    "biblioteket")
+SHORT_NAME_MIN = 4  # a shorter own name ("Förskolan Ek") is too easily another word
+
+
+def _own_name(name: str) -> str | None:
+    """An enhet's own name without the word for its kind ("Förskolan Humlan" → "humlan"), or None."""
+    folded = key(name)
+    first, _, rest = folded.partition(" ")
+    return rest if first in _UNIT_TYPE_WORDS and len(rest) >= SHORT_NAME_MIN else None
+
+
 def _catalog(year: int, units: Any, goal_rows: Any, indicators: Any, lines: Any, stamp: int | None = None
              ) -> Catalog:
     goals = {g.id: g for g in goal_rows}
     unit_by_id = {u.id: u for u in units}
     entries: list[Entry] = []
-    for unit in units:
+    # an own name names an enhet only when no other unit has it (two "Centrum" of different kinds: neither)
+    own = [_own_name(u.name) if u.kind == "enhet" else None for u in units]
+    taken = [n for n in own if n] + [key(u.name) for u in units]
+    for unit, short in zip(units, own):
         if unit.kind in ("verksamhetsomrade", "enhet"):
             parent = unit_by_id.get(unit.parent_id) if unit.parent_id else None
+            extra = [short] if short and taken.count(short) == 1 else []
             entries.append(Entry("area" if unit.kind == "verksamhetsomrade" else "enhet", unit.id, unit.name,
-                                 _names(unit.name, unit.synonyms or []), unit.parent_id,
+                                 _names(unit.name, unit.synonyms or [], extra), unit.parent_id,
                                  parent.name if parent else None, {"code": unit.code}))
     for ind in indicators:
         goal = goals.get(ind.goal_id)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from types import SimpleNamespace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from bot.nlu.catalog import Catalog, Entry, Located, Match, _covered, _foreign_number, _word_span, bigram_floor, key
+from bot.nlu.catalog import _catalog as build_catalog
 
 WORDS = ("hemtjänst särskilt boende förskola grundskola fritidshem gymnasieskola vuxenutbildning bibliotek "
          "kultur fritid gata park räddningstjänst socialpsykiatri ekonomiskt bistånd familjehem lss "
@@ -196,3 +198,21 @@ def test_the_bigram_floor_still_filters() -> None:
     """Not vacuous: an unrelated name of kommun length is ruled out without rapidfuzz."""
     assert _held("forskolan larkan 12", "budget kvar aldreomsorg") < bigram_floor(19, 85.0)
     assert bigram_floor(19, 85.0) > 7
+
+
+def _unit(id_: int, name: str, kind: str = "enhet", parent: int | None = 1) -> SimpleNamespace:
+    return SimpleNamespace(id=id_, name=name, kind=kind, parent_id=parent, synonyms=None, code=f"u{id_}")
+
+
+def test_an_enhet_is_also_known_by_its_own_name_without_the_word_for_its_kind() -> None:
+    """"status personalomsättning humlan" answered for the whole kommun: "Förskolan Humlan" was only its full name.
+    Its own name names it too — unless another unit has the same one, or it is too short to be sure of."""
+    units = [_unit(1, "Utbildning", "verksamhetsomrade", None), _unit(7, "Förskolan Humlan"),
+             _unit(8, "Förskolan Centrum"), _unit(9, "Skolan Centrum"), _unit(10, "Förskolan Ek"),
+             _unit(11, "Snapphaneskolan")]
+    catalog = build_catalog(2018, units, [], [], [])
+    assert "humlan" in catalog.by_id("enhet", 7).names
+    assert catalog.by_id("enhet", 8).names == (key("Förskolan Centrum"),)  # "centrum" is two units' own name
+    assert catalog.by_id("enhet", 10).names == (key("Förskolan Ek"),)
+    assert [h.entry.id for h in catalog.locate("status personalomsättning humlan", "area", "enhet")] == [7]
+    assert [h.entry.id for h in catalog.locate("frisknärvaro på humlan?", "area", "enhet")] == [7]
