@@ -28,7 +28,8 @@ async def help_view(turn: Turn, *, welcome: bool = False) -> HelpView:
     budget = [f"budget kvar {aldre.lower()}" if aldre else "budget totalt"]
     if areas:
         budget.append(f"hur mycket har {areas[min(7, len(areas) - 1)]} kvar?")
-    budget.append("budget totalt")
+    if "budget totalt" not in budget:  # a year without budget lines already has it first
+        budget.append("budget totalt")
     plans = ["mina aktiviteter", "rapportera", f"tavla {enheter[0]}" if enheter else "tavla", "nytt förslag"]
     digest = ["veckosammanfattning", "stoppa veckosammanfattning"]
     workplace = next((n for n in enheter if n.lower().startswith(WORKPLACES)), None)

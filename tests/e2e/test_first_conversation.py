@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import select
 
+from settings import Settings
 from storage.db import Store
 from storage.models import Conversation
 from tests.support.harness import running, card_text
@@ -42,6 +43,26 @@ async def test_help_in_personal_chat_swedish_and_english(sqlite_store: Store) ->
         assert "Kommunchef" not in card_text(got[0].cards[0])  # an enhet that sounds like a workplace
         got = await h.ask("help", locale="en-US")
         assert "What you can ask Tavla" in card_text(got[0].cards[0])
+
+
+async def test_help_in_a_year_without_budget_lines_lists_each_example_once(sqlite_store: Store) -> None:
+    """Shown on a date after the seed's year, the help card listed "budget totalt" twice."""
+    settings = Settings(database_url="sqlite+aiosqlite:///unused", as_of="2026-11-27", scheduler=False)
+    async with running(sqlite_store, settings) as h:
+        got = await h.ask("hjälp")
+        card = got[0].cards[0]
+        shown = [line for b in _walk(card) if b.get("type") == "TextBlock"
+                 for line in str(b.get("text", "")).splitlines() if line.startswith("- ")]
+        assert len(shown) > 8 and len(shown) == len(set(shown)), shown
+        assert "- ”budget totalt”" in shown
+
+
+def _walk(node: object) -> list[dict[str, object]]:
+    if isinstance(node, dict):
+        return [node, *(x for v in node.values() for x in _walk(v))]
+    if isinstance(node, list):
+        return [x for v in node for x in _walk(v)]
+    return []
 
 
 async def test_channel_mention_is_stripped(sqlite_store: Store) -> None:
