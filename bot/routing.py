@@ -48,6 +48,7 @@ from bot.handlers import (  # handlingsplaner and the tavelmöte
     plan_propose,
     plan_report,
     plan_report_start,
+    undo_last,
 )
 from bot.handlers import file_cancel, file_confirm, file_received  # files dropped in the chat
 from bot.handlers import admin_grant, admin_my_roles, admin_revoke, admin_who  # people and roles
@@ -79,6 +80,7 @@ INTENTS: dict[str, Handler] = {
     "digest_reminders_on": digest_reminders_on.handle,
     "plan_report": plan_report.handle,
     "plan_report_start": plan_report_start.handle,
+    "undo_last": undo_last.handle,
     "plan_mine": plan_mine.handle,
     "plan_propose": plan_propose.handle,
     "activity_create": activity_create.handle,

@@ -335,6 +335,17 @@ async def record_value(
     return RecordResult("updated", row.id, old, log.id)
 
 
+_LATEST_RECORDING_BY = (select(AdminLog.id, AdminLog.at)
+                        .where(AdminLog.action == RECORDED, AdminLog.person_id == bindparam("person_id"),
+                               AdminLog.at >= bindparam("since"))
+                        .order_by(AdminLog.id.desc()).limit(1))
+
+
+async def latest_recording_by(session: AsyncSession, person_id: int, since: datetime) -> Any:
+    """The latest indicator value ``person_id`` recorded since ``since`` (its log row's id and at), or None."""
+    return (await session.execute(_LATEST_RECORDING_BY, {"person_id": person_id, "since": since})).first()
+
+
 async def undo_record(session: AsyncSession, log_id: int, *, person_id: int, is_admin: bool, at: datetime
                       ) -> UndoResult:
     """Undo the recording logged as ``log_id``: remove a created value, restore a replaced one.

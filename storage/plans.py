@@ -417,6 +417,19 @@ async def _updates(session: AsyncSession, *where: Any, limit: int | None = None,
             in (await session.execute(stmt)).all()]
 
 
+_LATEST_UPDATE_BY = (select(ActivityUpdate.id, ActivityUpdate.activity_id, ActivityUpdate.version, ActivityUpdate.at,
+                            ActivityUpdate.comment)
+                     .where(ActivityUpdate.person_id == bindparam("person_id"), ActivityUpdate.at >= bindparam("since"),
+                            ActivityUpdate.via != "import")
+                     .order_by(ActivityUpdate.id.desc()).limit(1))
+
+
+async def latest_update_by(session: AsyncSession, person_id: int, since: datetime) -> Any:
+    """The latest change ``person_id`` made to an activity since ``since`` in chat, on a card or in a dialog
+    (id, activity_id, version, at, comment), or None."""
+    return (await session.execute(_LATEST_UPDATE_BY, {"person_id": person_id, "since": since})).first()
+
+
 async def get_update(session: AsyncSession, update_id: int) -> UpdateView | None:
     return await _update_view(session, update_id)
 

@@ -17,6 +17,7 @@ from followup.errors import UserError
 from storage import plans
 
 REVERTIBLE = ("status", "progress", "owner_id", "deadline", "start_date", "title", "description")
+UNDO_NOTES = ("Ångrar ändringen", "Undoes the change")  # how an undo's log row begins its comment
 
 
 def _value(name: str, value: object) -> object:
@@ -45,7 +46,7 @@ async def handle(turn: Turn) -> Reply:
                             "This cannot be undone (a new activity or a comment stays in the log, which is a public "
                             "record). Write a new comment if something went wrong.")
         when = logged.at.astimezone(turn.clock.tz)
-        note = (f"Ångrar ändringen {when:%d/%m kl. %H:%M}" if turn.lang == "sv" else f"Undoes the change of {when:%d/%m %H:%M}")
+        note = (f"{UNDO_NOTES[0]} {when:%d/%m kl. %H:%M}" if turn.lang == "sv" else f"{UNDO_NOTES[1]} of {when:%d/%m %H:%M}")
         outcome = await plans.update_activity(session, activity_id, version, fields, person_id=person_id, via="card",
                                               at=turn.clock.utcnow(), comment=note)
         if not outcome.applied:

@@ -192,3 +192,16 @@ def test_parse_report_without_a_name_leaves_the_choice_to_the_handler() -> None:
     assert parse_report("klar") == {"status": "klar", "query": ""}
     assert parse_report("60 %") == {"progress": "60", "query": ""}
     assert parse_report("inget här") is None
+
+
+@pytest.mark.parametrize("text,name", [
+    ("ångra", "undo_last"), ("Ångra!", "undo_last"), ("angra senaste", "undo_last"),
+    ("ångra min senaste ändring", "undo_last"), ("undo", "undo_last"), ("Undo that.", "undo_last"),
+])
+async def test_angra_alone_is_the_undo_of_the_latest_change(catalog: Catalog, text: str, name: str) -> None:
+    assert recognize(text, catalog, RULES).name == name
+
+
+@pytest.mark.parametrize("text", ["ångra aktivitet 12 till 40 %", "kan jag ångra en ändring?", "ångrade mig"])
+async def test_angra_with_more_words_is_not_the_undo(catalog: Catalog, text: str) -> None:
+    assert recognize(text, catalog, RULES).name != "undo_last"

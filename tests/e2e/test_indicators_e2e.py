@@ -225,6 +225,22 @@ async def test_hr_records_a_value_confirms_and_undoes(store: Store) -> None:
         assert "Bara den som registrerade" in await _press_answer(h, undo["verb"], undo["data"], ANNA)
 
 
+async def test_typed_angra_undoes_the_latest_recording(store: Store) -> None:
+    """"ångra" typed after a value was saved undoes it, as the card's Ångra does — and only once."""
+    await _people(store)
+    frisk = await _indicator_id(store, "frisknarvaro")
+    async with running(store) as h:
+        card = _one_card(await h.ask("frisknärvaro 94,2 % mars 2018", CECILIA))
+        save = next(b for b in _executes(card) if b["verb"] == "indicator_record_confirm")
+        await h.press(save["verb"], {**save["data"], "value": "94,2", "period": "mars 2018", "source": "Heroma"},
+                      CECILIA)
+        undone = card_text(_one_card(await h.ask("ångra", CECILIA)))
+        assert "Ångrat: värdet för Frisknärvaro mars 2018 är borttaget" in undone
+        async with store.session() as s:
+            assert (await s.execute(select(IndicatorValue).where(IndicatorValue.indicator_id == frisk))).first() is None
+        assert "redan ångrad" in card_text(_one_card(await h.ask("ångra", CECILIA)))
+
+
 async def test_controller_records_for_an_area_and_replacing_keeps_the_old_value(sqlite_store: Store) -> None:
     await _people(sqlite_store)
     async with running(sqlite_store) as h:

@@ -112,6 +112,31 @@ async def test_free_text_report_confirms_old_to_new_and_undo_puts_it_back(demo: 
         assert (await activity(demo, "Digital introduktion för nyanställda")).version == before.version + 2
 
 
+async def test_typed_angra_undoes_the_callers_latest_change_once(demo_both: Store) -> None:
+    """A newcomer typed "ångra" after "Sparat … [Ångra]" and was not understood. It undoes the caller's latest
+    change of the last hour, as the button does; a second "ångra" does not undo the undo, and another person's
+    "ångra" does not touch it."""
+    title = "Digital introduktion för nyanställda"
+    before = await activity(demo_both, title)
+    async with running(demo_both) as h:
+        assert "ingen ändring av dig från den senaste timmen" in card_text(only_card(await h.ask("ångra")))
+        assert "60 % → 75 %" in card_text(only_card(await h.ask("introduktion nyanställda 75 %")))
+        assert "ingen ändring av dig" in card_text(only_card(await h.ask("Ångra!", BO)))  # Bo changed nothing
+        undone = only_card(await h.ask("ångra"))
+        assert "Ångrat" in card_text(undone) and "75 % → 60 %" in card_text(undone)
+        assert not actions(undone, "activity.undo")
+        back = await activity(demo_both, title)
+        assert (back.progress, back.version) == (60, before.version + 2)
+        assert "ångras inte i sin tur" in card_text(only_card(await h.ask("ångra")))
+        assert (await activity(demo_both, title)).version == before.version + 2
+        # someone else changed it after Anna: her "ångra" overwrites nothing, the conflict says so
+        await h.ask("introduktion nyanställda 80 %")
+        await h.ask("introduktion nyanställda 85 %", BO)
+        conflict = card_text(only_card(await h.ask("undo", locale="en-US")))
+        assert "Bo Berg" in conflict
+        assert (await activity(demo_both, title)).progress == 85
+
+
 async def test_klar_sets_100_and_ambiguous_names_get_a_choice(demo: Store) -> None:
     async with running(demo) as h:
         text = card_text(only_card(await h.ask("klar med digital introduktion")))
