@@ -88,7 +88,8 @@ TEXTS = {
     },
     "board_title": {"sv": "Tavla – {unit}", "en": "Board – {unit}"},
     "board_sub": {"sv": "Handlingsplaner {year}", "en": "Action plans {year}"},
-    "meeting_now": {"sv": "Tavelmöte pågår sedan {time} ({who})", "en": "Board meeting since {time} ({who})"},
+    # a meeting held today (nobody ends a ten-minute stand-up in Tavla: "pågår" stood all day)
+    "meeting_now": {"sv": "Dagens tavelmöte startade {time} ({who})", "en": "Today's board meeting started at {time} ({who})"},
     "meeting_last": {"sv": "Förra tavelmötet: {date} ({who})", "en": "Last board meeting: {date} ({who})"},
     "meeting_none": {"sv": "Inget tavelmöte registrerat än", "en": "No board meeting recorded yet"},
     "since": {"sv": "Sedan förra mötet ({date}): {count} ändringar", "en": "Since the last meeting ({date}): {count} changes"},

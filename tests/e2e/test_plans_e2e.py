@@ -451,9 +451,9 @@ async def test_board_in_a_linked_channel(demo: Store) -> None:
         # Everyone pressing the same old button now sees who was first.
         body = await h.press("board.move", start["data"], ANNA, conversation=channel_conversation(thread="222"))
         assert "Ändrad av Bo Berg" in said(body) and "din ändring sparades inte" in said(body)
-        # "starta tavelmöte" records the meeting; then the board says it is going on.
+        # "starta tavelmöte" records the meeting; then the board says when today's meeting started.
         started = card_text(only_card(await h.ask("starta tavelmöte", BO, channel=True)))
-        assert "Tavelmöte startat" in started and "Tavelmöte pågår sedan" in started
+        assert "Tavelmöte startat" in started and "Dagens tavelmöte startade kl." in started
         async with demo.session() as s:
             assert (await s.execute(select(func.count(BoardMeeting.id)))).scalar_one() == 4
         refused = card_text(only_card(await h.ask("starta tavelmöte", ANNA, channel=True)))
