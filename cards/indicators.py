@@ -93,14 +93,21 @@ TEXTS: dict[str, dict[str, str]] = {
     "phrase_value": {"sv": "värdet {value} {period}", "en": "the value will be {value} in {period}"},
     "phrase_mean": {"sv": "snittet för {year} {value}", "en": "the {year} average will be {value}"},
     "year_mean": {"sv": "snittet för {year}", "en": "the {year} average"},
+    # one value, no trend to forecast from: on its way when the gap is small (``ON_TRACK_MARGIN``)
     "why_margin_yes": {
-        "sv": "{subject} {value} ({period}) är {gap} från {target} ({level}) – inom {margin} % av målnivån.",
-        "en": "{subject} {value} ({period}) is {gap} from the {target} ({level}) – within {margin}% of it.",
+        "sv": "{subject} {value} ({period}) ligger {gap} {side} {target} ({level}). Det är så nära (inom {margin} % "
+              "av målnivån) att det räknas som på väg – det finns bara ett mätvärde, ingen trend att räkna på.",
+        "en": "{subject} {value} ({period}) is {gap} {side} the {target} ({level}). That is close enough (within "
+              "{margin}% of the target) to count as on track – there is only one value, no trend to go by.",
     },
     "why_margin_no": {
-        "sv": "{subject} {value} ({period}) är {gap} från {target} ({level}), mer än {margin} % av målnivån.",
-        "en": "{subject} {value} ({period}) is {gap} from the {target} ({level}), more than {margin}% of it.",
+        "sv": "{subject} {value} ({period}) ligger {gap} {side} {target} ({level}). Det är mer än {margin} % av "
+              "målnivån, och med bara ett mätvärde finns ingen trend som talar för att det nås.",
+        "en": "{subject} {value} ({period}) is {gap} {side} the {target} ({level}). That is more than {margin}% of "
+              "the target, and with only one value there is no trend to say it will be met.",
     },
+    "side_under": {"sv": "under", "en": "below"},
+    "side_over": {"sv": "över", "en": "above"},
     "why_no_values": {"sv": "Det finns inga mätvärden för indikatorn än. Målnivåerna står nedan.",
                       "en": "There are no values for this indicator yet. The targets are below."},
     "why_no_target": {"sv": "Det finns ingen målnivå att jämföra med.", "en": "There is no target to compare with."},
@@ -430,7 +437,8 @@ def _reason(view: StatusView, lang: str) -> str:
         return pick(TEXTS, key, lang, phrase=phrase, target=common["target"], level=common["level"])
     gap = gap_text(a.gap or Decimal(0), view.unit, view.decimals, lang)
     key = "why_margin_yes" if a.status == Status.PA_VAG else "why_margin_no"
-    return pick(TEXTS, key, lang, gap=gap, margin=number(ON_TRACK_MARGIN * 100, 0, lang), **common)
+    side = pick(TEXTS, "side_under" if (a.gap or Decimal(0)) < 0 else "side_over", lang)
+    return pick(TEXTS, key, lang, gap=gap, side=side, margin=number(ON_TRACK_MARGIN * 100, 0, lang), **common)
 
 
 def _forecast_period(f: Forecast, lang: str, *, capital: bool = False) -> str:

@@ -244,3 +244,19 @@ def test_a_target_met_in_an_open_year_shows_where_the_trend_leads() -> None:
     assert "ingen kommande målnivå" not in one_value
     decided = card_text(status_card(_turnover([(2017, "7.4"), (2018, "7.9")]), "sv"))  # the year's figure is in
     assert "Uppnått" in decided and "ingen kommande målnivå" in decided
+
+
+def test_one_value_off_target_says_how_far_and_why_without_a_trend() -> None:
+    """"Senaste värdet 78 (2017) är 2 från målnivån 2018 (minst 80), mer än 2 % av målnivån." read as a riddle."""
+    hme = [Measured(Period.year(2017), D("78"), "utfall", source="Medarbetarenkät", is_demo=False, recorded_by=None,
+                    recorded_at=None, via="import")]
+    risk = card_text(status_card(_status_view(hme, unit="index", decimals=0, targets=(Target(2018, D(80), None),),
+                                              health=False, definition=None), "sv"))
+    assert "78 (2017) ligger 2 under målnivån 2018 (minst 80)" in risk
+    assert "med bara ett mätvärde finns ingen trend" in risk
+    close = card_text(status_card(_status_view(hme, unit="index", decimals=0, targets=(Target(2018, D("79"), None),),
+                                               health=False, definition=None), "sv"))
+    assert "ligger 1 under målnivån 2018 (minst 79)" in close and "räknas som på väg" in close
+    english = card_text(status_card(_status_view(hme, unit="index", decimals=0, targets=(Target(2018, D(80), None),),
+                                                 health=False, definition=None), "en"))
+    assert "78 (2017) is 2 below the 2018 target (at least 80)" in english
