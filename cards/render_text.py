@@ -111,6 +111,29 @@ class Style:
 PLAIN = Style()
 
 
+def _first_text(items: list[Any]) -> str:
+    """The text of the first text element among ``items`` (whole, not its first wrapped line): what a selectAction
+    without a title of its own is named by ("Ekonomi och intern service", not "Ekonomi och intern")."""
+    for item in items:
+        if not isinstance(item, dict) or not _visible(item):
+            continue
+        kind = item.get("type")
+        if kind == "TextBlock":
+            text = " ".join(_markdown(_str(item.get("text"))).split())
+        elif kind == "RichTextBlock":
+            text = " ".join("".join(_str(i.get("text")) if isinstance(i, dict) else _str(i)
+                                    for i in _list(item.get("inlines"))).split())
+        elif kind in ("Container", "Column", "TableCell"):
+            text = _first_text(_list(item.get("items")))
+        elif kind == "ColumnSet":
+            text = next((t for c in _dicts(item.get("columns")) if (t := _first_text(_list(c.get("items"))))), "")
+        else:
+            continue
+        if text:
+            return text
+    return ""
+
+
 def render(card: Any, *, start: int = 1, width: int = WIDTH, style: Style = PLAIN) -> tuple[str, list[Button]]:
     """The card as text and its buttons (``buttons[i].number == start + i``)."""
     renderer = _Renderer(start, max(width, 20), style)
@@ -474,7 +497,7 @@ class _Renderer:
             paint = self.style.attention if style == "attention" else self.style.warning
             lines = [paint(line) if line else line for line in lines]
         if isinstance(element.get("selectAction"), dict):
-            first = next((line for line in lines if line.strip()), "")
+            first = _first_text(_list(element.get("items"))) or next((line for line in lines if line.strip()), "")
             lines += self.select_action(element, first, inputs, path, width, depth)
         return lines
 
@@ -500,7 +523,7 @@ class _Renderer:
             lines = renderer.scoped(_list(cell.get("items")),
                                     lambda: renderer.items(_list(cell.get("items")), w, inputs, path, depth + 1))
             if isinstance(cell.get("selectAction"), dict):
-                first = next((line for line in lines if line.strip()), "")
+                first = _first_text(_list(cell.get("items"))) or next((line for line in lines if line.strip()), "")
                 lines += renderer.select_action(cell, first, inputs, path, w, depth)
             return _trim_blank(lines)
 

@@ -307,3 +307,20 @@ def test_any_json_renders_without_error(value: Any) -> None:
     text, buttons = render(card, width=30)
     assert isinstance(text, str)
     assert [b.number for b in buttons] == list(range(1, len(buttons) + 1))
+
+
+def test_a_row_button_is_named_by_its_whole_first_text_not_its_first_wrapped_line() -> None:
+    """A budget table's row "Ekonomi och intern service", wrapped in its column, gave the button "[2] Ekonomi och
+    intern" — cut short in the console."""
+    def cell(text: str, action: bool = False) -> dict[str, object]:
+        out: dict[str, object] = {"type": "TableCell", "items": [{"type": "TextBlock", "text": text, "wrap": True}]}
+        if action:
+            out["selectAction"] = {"type": "Action.Execute", "verb": "budget.show", "data": {"area": 2}}
+        return out
+
+    card = {"type": "AdaptiveCard", "version": "1.5", "body": [{
+        "type": "Table", "columns": [{"width": 1}, {"width": 1}, {"width": 1}],
+        "rows": [{"type": "TableRow", "cells": [cell("Ekonomi och intern service", True),
+                                                cell("20 058,0 tkr budget i år"), cell("−139,7 tkr underskott")]}]}]}
+    _, buttons = render(card, width=44)
+    assert [b.title for b in buttons] == ["Ekonomi och intern service"]
