@@ -165,6 +165,8 @@ TEXTS = {
     "d_pick": {"sv": "Vilken aktivitet vill du rapportera på? Svara med numret eller namnet.",
                "en": "Which activity do you want to report on? Answer with the number or the name."},
     "d_status": {"sv": "Vilken status har ”{title}” nu? (nu: {status})", "en": "What is the status of “{title}” now? (now: {status})"},
+    "d_not_yours": {"sv": "Klar kan bara ansvarig eller chefen för {unit} markera.",
+                    "en": "Only the owner or the manager of {unit} can mark it done."},
     "d_progress": {"sv": "Hur många procent är klart? (nu: {progress}) Svara med ett tal 0–100, eller ”samma”.",
                    "en": "How many percent are done? (now: {progress}) Answer with a number 0–100, or “same”."},
     "d_comment": {"sv": "Vill du lägga till en kommentar? Skriv den, eller ”nej”.",

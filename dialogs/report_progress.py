@@ -64,13 +64,16 @@ async def _pick_ok(prompt: PromptValidatorContext) -> bool:
     return False
 
 
+NOT_FINISHABLE = {"may_finish": False}  # the status prompt's validations: "klar" is not the caller's to set
+
+
 async def _status_ok(prompt: PromptValidatorContext) -> bool:
     text = _answer(prompt.context)
     if _folded(text) in SAME_WORDS:
         prompt.recognized.value = SAME
         return True
     status = parse_status(text)
-    if status is None:
+    if status is None or (status == KLAR and prompt.options.validations == NOT_FINISHABLE):
         return False
     prompt.recognized.value = status
     return True
@@ -114,12 +117,19 @@ async def _candidates(step: WaterfallStepContext) -> list[dict[str, Any]]:
         # The unit's open activities too (not its ideas: those are prioritised by the chef at the tavelmöte).
         others = [v for v in await plans.list_activities(session, year=year, unit_ids=units)
                   if v.status not in (KLAR, IDE) and v.owner_id != person_id] if units and len(own) < MAX_CHOICES else []
-    def order(views: list[Any]) -> list[cards.Item]:
-        return sorted((common.item(v, turn) for v in views), key=lambda i: (-i.overdue_days, i.deadline or date.max))
 
-    items = (order(own) + order(others))[:MAX_CHOICES]
+        def order(views: list[Any]) -> list[cards.Item]:
+            return sorted((common.item(v, turn) for v in views),
+                          key=lambda i: (-i.overdue_days, i.deadline or date.max))
+
+        items = (order(own) + order(others))[:MAX_CHOICES]
+        # who may mark each one klar (its owner, or a chef over its unit): the others are not offered "Klar"
+        actor = common.actor(turn)
+        owned = {v.id for v in own}
+        leads = {u: actor.can_lead(await plans.unit_path(session, u)) for u in {i.unit_id for i in items}}
     return [{"id": i.id, "version": i.version, "title": i.title, "status": i.status, "progress": i.progress,
-             "overdue": i.overdue_days, "unit": i.unit_name, "owner": i.owner_name} for i in items]
+             "overdue": i.overdue_days, "unit": i.unit_name, "owner": i.owner_name,
+             "may_finish": i.id in owned or leads[i.unit_id]} for i in items]
 
 
 def _items(options: list[dict[str, Any]]) -> list[cards.Item]:
@@ -156,9 +166,16 @@ async def status_step(step: WaterfallStepContext) -> DialogTurnResult:
     now = label(chosen["status"], lang) + (f", {chosen['progress']} %" if chosen["status"] not in (IDE, EJ_PABORJAD, KLAR) else "")
     answers = cards.status_answers(lang) + [(cards.prompt_text("d_same", lang), "samma" if lang == "sv" else "same")]
     question = cards.prompt_text("d_status", lang, title=chosen["title"], status=now)
+    retry_text = cards.prompt_text("d_retry_status", lang)
+    finishable = chosen.get("may_finish", True)
+    if not finishable:  # refused only at the end before, after four answers
+        answers = [a for a in answers if a[1] != label(KLAR, lang)]
+        note = cards.prompt_text("d_not_yours", lang, unit=chosen["unit"])
+        question, retry_text = f"{question} {note}", f"{retry_text} {note}"
     prompt = cards.prompt_card(question, answers=answers, lang=lang)
-    retry = cards.prompt_card(cards.prompt_text("d_retry_status", lang), answers=answers, lang=lang)
-    return await step.prompt(STATUS, PromptOptions(prompt=_card(prompt), retry_prompt=_card(retry)))
+    retry = cards.prompt_card(retry_text, answers=answers, lang=lang)
+    return await step.prompt(STATUS, PromptOptions(prompt=_card(prompt), retry_prompt=_card(retry),
+                                                   validations=None if finishable else NOT_FINISHABLE))
 
 
 async def progress_step(step: WaterfallStepContext) -> DialogTurnResult:

@@ -205,6 +205,30 @@ async def test_dialog_with_cancel_changes_nothing(demo: Store) -> None:
     assert await snapshot(demo) == before
 
 
+async def test_dialog_does_not_offer_klar_on_someone_elses_activity(demo: Store) -> None:
+    """Anna may report progress on Bo's activity but not mark it klar: she was refused only at the very end,
+    after four answers. Now the status question leaves "Klar" out and says why; typed anyway, it is asked again."""
+    before = await snapshot(demo)
+    async with running(demo) as h:
+        await h.ask("rapportera")
+        question = only_card(await h.ask("lärplattor"))
+        titles = [a["title"] for a in elements(question, lambda e: e.get("type") in ("Action.Submit", "Action.Execute"))]
+        assert "Klar" not in titles and "Pågår" in titles, titles
+        assert "Klar kan bara ansvarig eller chefen för Förskolan Humlan markera." in card_text(question)
+        again = card_text(only_card(await h.ask("klar")))
+        assert "Svara med en status" in again and "Klar kan bara ansvarig" in again
+        assert "Hur många procent" in card_text(only_card(await h.ask("Pågår")))
+        await h.ask("avbryt")
+        # her own activity: Klar is offered
+        await h.ask("rapportera")
+        own = only_card(await h.ask("1"))
+        assert "Klar" in [a["title"] for a in elements(own, lambda e: e.get("type") in ("Action.Submit",
+                                                                                        "Action.Execute"))]
+        assert "Klar kan bara" not in card_text(own)
+        await h.ask("avbryt")
+    assert await snapshot(demo) == before
+
+
 async def test_dialog_survives_a_restart_and_saves_with_the_log(demo_both: Store) -> None:
     store = demo_both
     digital = await activity(store, "Digital introduktion för nyanställda")
