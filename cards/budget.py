@@ -279,10 +279,9 @@ def _facts(figures: LineFigures | Totals, lang: str) -> list[tuple[str, str]]:
             out.append((label, _t(f"consumption_{spread}", lang, pct=_pct(consumption, lang), share=_pct(share, lang),
                                   m=figures.through_month)))
         if figures.periodised is not None:
-            value = _money(figures.periodised, lang)
+            counts = ({"n": figures.profiled, "total": figures.lines} if isinstance(figures, Totals) else {})
             out.append((_t("periodised", lang, month=month),
-                        _t(f"periodised_{spread}", lang, value=value, n=getattr(figures, "profiled", 0),
-                           total=getattr(figures, "lines", 0))))
+                        _t(f"periodised_{spread}", lang, value=_money(figures.periodised, lang), **counts)))
         if figures.avvikelse is not None:
             dev = figures.avvikelse
             word = _t("surplus" if dev > 0 else "deficit", lang) if dev.quantize(Decimal("0.1")) != 0 else ""
