@@ -12,9 +12,9 @@ from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any
 
-from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount
 from sqlalchemy.exc import IntegrityError
 
 from bot.dispatch import dispatch, is_transient
@@ -72,7 +72,7 @@ def strip_mention(turn_context: TurnContext) -> str:
 
 def card_activity(message: Message) -> Activity:
     if message.card is not None:
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(message.card))
+        activity = MessageFactory.attachment(Attachment(content_type=CARD, content=message.card))
         if message.text:
             activity.text = message.text
         return activity

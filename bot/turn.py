@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.jsonio import Written
 from bot.nlu.intents import Intent
 from followup.clock import Clock
 from settings import Settings
@@ -131,12 +132,15 @@ class Turn:
         return self.intent.slots if self.intent else {}
 
 
+Card = dict[str, Any] | Written  # an Adaptive Card as built, or as kept written (``bot.jsonio.Written``)
+
+
 @dataclass
 class Message:
     """One outgoing message: a text, a card, or both."""
 
     text: str | None = None
-    card: dict[str, Any] | None = None
+    card: Card | None = None
 
 
 @dataclass
@@ -144,12 +148,12 @@ class Reply:
     """What a handler answers. For a card action, ``replace`` is the card shown in place of the pressed one."""
 
     messages: list[Message] = field(default_factory=list)
-    replace: dict[str, Any] | None = None
+    replace: Card | None = None
     dialog: str | None = None  # start this multi-turn dialog (dialogs/) instead
     toast: str | None = None  # a short answer to a card action shown without posting (else sent as text)
 
     @classmethod
-    def card(cls, card: dict[str, Any]) -> "Reply":
+    def card(cls, card: Card) -> "Reply":
         return cls(messages=[Message(card=card)])
 
     @classmethod
@@ -157,5 +161,5 @@ class Reply:
         return cls(messages=[Message(text=text)])
 
     @classmethod
-    def replacing(cls, card: dict[str, Any]) -> "Reply":
+    def replacing(cls, card: Card) -> "Reply":
         return cls(replace=card)

@@ -79,6 +79,7 @@ async def test_status_question_answers_with_one_card(store: Store) -> None:
         chart = next(e for e in _walk(card) if e.get("type") == "Chart.Line")
         assert chart["data"][0]["values"] == [{"x": "2015", "y": 197}, {"x": "2016", "y": 199}]
         assert chart["fallback"]["type"] == "Container" and "197 poäng" in card_text(chart["fallback"])
+        assert _one_card(await h.ask("hur går det med meritvärde åk 9?")) == card  # asked again: the kept card
 
         text = card_text(_one_card(await h.ask("Antal sysselsatta 16+ med bostad i kommunen")))
         assert "6 147 * – mätt 2016" in text and "Siffran gäller året före" in text
