@@ -1,5 +1,5 @@
-"""PostgreSQL reads straight on asyncpg: SQLAlchemy compiles the statement and converts the values, asyncpg
-runs it as a prepared statement.
+"""PostgreSQL reads straight on asyncpg, SQLite's on sqlite3: SQLAlchemy compiles the statement and converts
+the values, the database's own driver runs it (on PostgreSQL as a prepared statement).
 
 A read through SQLAlchemy's async engine costs ≈ 0.23 ms CPU on top of the round trip, most of it the
 execution context, the cursor adapter, the hops into and out of a greenlet and the result's metadata; the
@@ -15,6 +15,12 @@ statement): in a read session (autocommit), and in a write session once SQLAlche
 on the connection (the read runs inside it). Whatever else happens — an expanding ``IN``, a statement
 SQLAlchemy will not cache, an error of any kind — the statement runs through SQLAlchemy as before: a read may
 run twice, and then SQLAlchemy raises what it always raised and replaces a dead connection as it always did.
+
+On SQLite (``fetch_sqlite``, the synchronous reads of ``storage.inline``) the same split saves ≈ 40 µs of a
+read's ≈ 90 (one caller-and-stamps read, one process, medians of 7 × 2 000): SQLAlchemy's execution context
+and cursor result around a query that takes SQLite itself a few µs. The statement runs on the connection
+SQLAlchemy checked out, so it sees that connection's transaction (a write session's own writes) as any of its
+reads would.
 
 It leans on SQLAlchemy internals (``_compile_w_cache``, a connection's ``_dbapi_connection``,
 ``construct_params``' collected parameters, the compiled statement's bind processors and result columns, a
@@ -124,6 +130,57 @@ async def fetch(connection: AsyncConnection, statement: Any, params: dict[str, A
     if processors is None:
         return [make(record) for record in records]
     return [make([v if p is None else p(v) for p, v in zip(processors, record)]) for record in records]
+
+
+_SQLITE_PLANS: dict[str, tuple[tuple[Any, ...] | None, type] | None] = {}  # by SQL; None: SQLAlchemy's
+SQLITE_PLANS_KEPT = 512
+
+
+def fetch_sqlite(sync: Any, statement: Any, params: dict[str, Any] | None) -> list[Any] | None:
+    """``fetch`` for SQLite's synchronous connections (``storage.inline``): the rows of ``statement`` run on the
+    sqlite3 connection ``sync`` has checked out, or None: run it through SQLAlchemy instead."""
+    fairy = sync._dbapi_connection  # noqa: SLF001 - None when not connected or invalidated
+    if fairy is None or statement._execution_options or _listened(sync):  # noqa: SLF001
+        return None
+    sql = None
+    try:
+        built = _sql_and_args(sync, statement, params)
+        if built is None:
+            return None
+        compiled, sql, args = built
+        plan = _SQLITE_PLANS.get(sql, False)
+        if plan is None:
+            return None
+        cursor = fairy.dbapi_connection.execute(sql, args)
+        records = cursor.fetchall()
+        if plan is False:
+            plan = _sqlite_plan(compiled, sql, cursor.description, sync.dialect)
+            if plan is None:
+                return None
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy runs it again and says what is wrong
+        if sql is not None:
+            _SQLITE_PLANS.pop(sql, None)
+        log.debug("a read went to SQLAlchemy after %s", type(exc).__name__)
+        return None
+    processors, row = plan
+    make = row._make  # type: ignore[attr-defined]
+    if processors is None:
+        return [make(record) for record in records]
+    return [make([v if p is None else p(v) for p, v in zip(processors, record)]) for record in records]
+
+
+def _sqlite_plan(compiled: Any, sql: str, description: Any, dialect: Any
+                 ) -> tuple[tuple[Any, ...] | None, type] | None:
+    columns = compiled._result_columns  # noqa: SLF001
+    if len(_SQLITE_PLANS) >= SQLITE_PLANS_KEPT:
+        _SQLITE_PLANS.clear()
+    if description is None or len(columns) != len(description):  # not a plain select after all
+        _SQLITE_PLANS[sql] = None
+        return None
+    processors = tuple(c.type._cached_result_processor(dialect, None) for c in columns)  # noqa: SLF001
+    plan = _SQLITE_PLANS[sql] = (processors if any(processors) else None,
+                                 namedtuple("Row", [c.keyname for c in columns], rename=True))  # type: ignore[misc]
+    return plan
 
 
 def _listened(sync: Any) -> bool:

@@ -31,7 +31,8 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
-from storage.rows import core_result, select_shape
+from storage import driver
+from storage.rows import core_result, select_shape, shaped
 
 READ_BUSY_TIMEOUT_MS = 2_000  # a WAL read waits only on a crashed writer's recovery; never for long
 
@@ -59,6 +60,15 @@ def inline_engine(url: URL, *, writer: bool = False) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _read(connection: Connection, statement: Any, params: Any, shape: Any) -> Any:
+    """A select of bundles and columns: straight on sqlite3 (``storage.driver.fetch_sqlite``) when it can."""
+    if params is None or isinstance(params, dict):
+        rows = driver.fetch_sqlite(connection, statement, params)
+        if rows is not None:
+            return shaped(rows, shape)
+    return core_result(connection.execute(statement, params), shape)
 
 
 class InlineSession:
@@ -124,7 +134,7 @@ class InlineSession:
             if session.new or session.deleted or session.dirty:  # as the ORM would autoflush before a query
                 session.flush()
             connection = session.connection()
-        return core_result(connection.execute(statement, params), shape)
+        return _read(connection, statement, params, shape)
 
     async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         return self.sync_session.scalar(statement, params, **kwargs)
@@ -161,7 +171,10 @@ class InlineConnection:
         self.sync_connection = sync_connection
 
     async def execute(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
-        return self.sync_connection.execute(statement, params, **kwargs)
+        shape = select_shape(statement) if not kwargs else None
+        if shape is None:
+            return self.sync_connection.execute(statement, params, **kwargs)
+        return _read(self.sync_connection, statement, params, shape)
 
     async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         return self.sync_connection.scalar(statement, params, **kwargs)

@@ -145,9 +145,9 @@ def no_nested_checkouts(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def driver_reads_checked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every read ``storage.driver`` answers on PostgreSQL, in every test, is run through SQLAlchemy as well and
-    must give the same rows with the same keys: the test suite's PostgreSQL half is the driver's
-    differential test (its SQLAlchemy internals are checked wherever the repositories use them). The
+    """Every read ``storage.driver`` answers (on PostgreSQL, and on SQLite since the twelfth session), in every
+    test, is run through SQLAlchemy as well and must give the same rows with the same keys: the test suite is
+    the driver's differential test (its SQLAlchemy internals are checked wherever the repositories use them). The
     driver's rows are what the code under test gets. Not for tests marked ``driver_unchecked`` (the second
     run would change what they look at, such as SQLAlchemy's own prepared statements)."""
     import storage.driver as driver
@@ -161,14 +161,7 @@ def driver_reads_checked(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
     async def differs(connection: Any, statement: Any, params: Any, rows: Any) -> str | None:
         # SQLAlchemy's error (a connection killed meanwhile) is raised: the turn sees it one read early, as it
         # would have at the next read without this check
-        result = await connection.execute(statement, params)
-        keys, expected = list(result.keys()), list(result.all())
-        expected = [tuple((type(v), v) for v in r) for r in expected]  # 1 == 1.0 == Decimal(1): types too
-        got = [tuple((type(v), v) for v in r) for r in rows]
-        if got != expected or (rows and list(rows[0]._fields) != keys):
-            return (f"{' '.join(str(statement).split())[:200]}\n  driver: "
-                    f"{rows[0]._fields if rows else ()} {got[:3]}\n  SQLAlchemy: {keys} {expected[:3]}")
-        return None
+        return _difference(statement, await connection.execute(statement, params), rows)
 
     async def checked(connection: Any, statement: Any, params: Any) -> Any:
         rows = await fetch(connection, statement, params)
@@ -185,8 +178,30 @@ def driver_reads_checked(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
         return rows
 
     monkeypatch.setattr(driver, "fetch", checked)
+    fetch_sqlite = driver.fetch_sqlite
+
+    def checked_sqlite(sync: Any, statement: Any, params: Any) -> Any:
+        rows = fetch_sqlite(sync, statement, params)
+        if rows is not None:  # one thread, nothing between the two reads: no other commit can come between
+            difference = _difference(statement, sync.execute(statement, params), rows)
+            if difference is not None:
+                differences.append(difference)
+        return rows
+
+    monkeypatch.setattr(driver, "fetch_sqlite", checked_sqlite)
     yield differences
     assert not differences, "storage.driver read differently from SQLAlchemy:\n" + "\n".join(differences)
+
+
+def _difference(statement: Any, result: Any, rows: list[Any]) -> str | None:
+    """How the driver's ``rows`` differ from SQLAlchemy's ``result`` of the same statement, or None."""
+    keys, expected = list(result.keys()), list(result.all())
+    expected = [tuple((type(v), v) for v in r) for r in expected]  # 1 == 1.0 == Decimal(1): types too
+    got = [tuple((type(v), v) for v in r) for r in rows]
+    if got != expected or (rows and list(rows[0]._fields) != keys):
+        return (f"{' '.join(str(statement).split())[:200]}\n  driver: "
+                f"{rows[0]._fields if rows else ()} {got[:3]}\n  SQLAlchemy: {keys} {expected[:3]}")
+    return None
 
 
 async def _make_store(backend: str, tmp_path: Path, template_root: Path, seeded: bool) -> tuple[Store, str | None]:
