@@ -125,8 +125,13 @@ async def fetch(connection: AsyncConnection, statement: Any, params: dict[str, A
             plans.pop(sql, None)  # prepared anew next time (a table may have changed)
         log.debug("a read went to SQLAlchemy after %s", type(exc).__name__)
         return None
-    make = plan.row._make
-    processors = plan.processors
+    return _rows(records, plan.processors, plan.row)
+
+
+def _rows(records: Any, processors: tuple[Any, ...] | None, row: type) -> list[Any]:
+    """The driver's records as SQLAlchemy would give them: each value through its column type's result
+    processor, each row a named tuple keyed as SQLAlchemy keys its rows."""
+    make = row._make  # type: ignore[attr-defined]
     if processors is None:
         return [make(record) for record in records]
     return [make([v if p is None else p(v) for p, v in zip(processors, record)]) for record in records]
@@ -162,11 +167,7 @@ def fetch_sqlite(sync: Any, statement: Any, params: dict[str, Any] | None) -> li
             _SQLITE_PLANS.pop(sql, None)
         log.debug("a read went to SQLAlchemy after %s", type(exc).__name__)
         return None
-    processors, row = plan
-    make = row._make  # type: ignore[attr-defined]
-    if processors is None:
-        return [make(record) for record in records]
-    return [make([v if p is None else p(v) for p, v in zip(processors, record)]) for record in records]
+    return _rows(records, *plan)
 
 
 def _sqlite_plan(compiled: Any, sql: str, description: Any, dialect: Any

@@ -5,6 +5,7 @@ what it cannot or should not run goes to SQLAlchemy, errors included."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,19 +30,29 @@ async def _pid(reads: Any) -> int:
     return int(await (await (await reads.ensure()).get_raw_connection()).driver_connection.fetchval("SELECT pg_backend_pid()"))
 
 
-@pytest.fixture
-def answered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """One entry per read offered to the driver: True when it answered, False when SQLAlchemy ran it."""
+def count_answers(monkeypatch: pytest.MonkeyPatch, name: str) -> list[bool]:
+    """One entry per read offered to ``storage.driver``'s ``name`` (``fetch``, ``fetch_sqlite``): True when it
+    answered, False when SQLAlchemy ran it."""
     seen: list[bool] = []
-    fetch = driver.fetch
+    fetch = getattr(driver, name)
 
-    async def counting(connection: Any, statement: Any, params: Any) -> Any:
-        rows = await fetch(connection, statement, params)
+    def counted(rows: Any) -> Any:
         seen.append(rows is not None)
         return rows
 
-    monkeypatch.setattr(driver, "fetch", counting)
+    async def counting_async(*args: Any) -> Any:
+        return counted(await fetch(*args))
+
+    def counting(*args: Any) -> Any:
+        return counted(fetch(*args))
+
+    monkeypatch.setattr(driver, name, counting_async if inspect.iscoroutinefunction(fetch) else counting)
     return seen
+
+
+@pytest.fixture
+def answered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    return count_answers(monkeypatch, "fetch")
 
 
 async def test_a_turns_reads_take_the_driver(pg_store: Store, answered: list[bool]) -> None:

@@ -20,22 +20,12 @@ from storage.db import Store
 from storage.demo import seed_demo
 from storage.models import Activity, Indicator, IndicatorTarget, IndicatorValue, OrgUnit, Person
 from storage.rows import as_row
-from tests.storage.test_driver import Shouted
+from tests.storage.test_driver import Shouted, count_answers
 
 
 @pytest.fixture
 def answered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """One entry per read offered to the driver: True when it answered, False when SQLAlchemy ran it."""
-    seen: list[bool] = []
-    fetch = driver.fetch_sqlite
-
-    def counting(sync: Any, statement: Any, params: Any) -> Any:
-        rows = fetch(sync, statement, params)
-        seen.append(rows is not None)
-        return rows
-
-    monkeypatch.setattr(driver, "fetch_sqlite", counting)
-    return seen
+    return count_answers(monkeypatch, "fetch_sqlite")
 
 
 async def test_a_turns_reads_take_the_driver(sqlite_store: Store, answered: list[bool]) -> None:
