@@ -55,6 +55,8 @@ TEXTS = {
     "last_comment": {"sv": "Senaste kommentar: ", "en": "Latest comment: "},
     "owner": {"sv": "Ansvarig", "en": "Owner"},
     "no_owner": {"sv": "ingen ansvarig än", "en": "no owner yet"},
+    # an activity's number: what "aktivitet 12 pågår" names (the guided report's "3." is only a place in its list)
+    "number": {"sv": "nr {number}", "en": "no. {number}"},
     "deadline": {"sv": "Klart senast", "en": "Due"},
     "no_deadline": {"sv": "inget slutdatum", "en": "no due date"},
     "due": {"sv": "senast {date}", "en": "due {date}"},
@@ -307,6 +309,7 @@ def _meta(item: Item, lang: str, *, with_unit: bool = False, with_status: bool =
         parts.append(("s", " · " + _status_words(item.status, item.progress, lang)))
     if item.overdue_days > 0:
         parts.append(("w", " · " + _overdue(item, lang)))
+    parts.append(("s", " · " + _t("number", lang, number=item.id)))
     return _runs(*parts)
 
 
@@ -892,7 +895,7 @@ def prompt_text(key: str, lang: str, **values: object) -> str:
 
 
 def pick_lines(items: list[Item], lang: str) -> list[tuple[str, str]]:
-    return [(f"{n}. ", f"{item.title} – {_status_words(item.status, item.progress, lang)}"
+    return [(f"{n}. ", f"{item.title} ({_t('number', lang, number=item.id)}) – {_status_words(item.status, item.progress, lang)}"
              + (f" – {_overdue(item, lang)}" if item.overdue_days else ""))
             for n, item in enumerate(items, start=1)]
 

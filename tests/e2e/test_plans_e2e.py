@@ -205,6 +205,23 @@ async def test_dialog_with_cancel_changes_nothing(demo: Store) -> None:
     assert await snapshot(demo) == before
 
 
+async def test_the_number_shown_is_the_one_aktivitet_n_names(demo: Store) -> None:
+    """A newcomer saw "3. Introduktionsfilm …" in the guided report's list, typed "aktivitet 3 80 %" and changed
+    activity number 3, another person's. The list's "3." is only a place in it: every listing now shows the
+    activity's own number, and that number is what "aktivitet N" changes."""
+    film = await activity(demo, "Introduktionsfilm om Göingemodellen")
+    async with running(demo) as h:
+        pick = card_text(only_card(await h.ask("rapportera")))
+        place = re.search(r"(\d+)\.\s+Introduktionsfilm om Göingemodellen \(nr (\d+)\)", pick)
+        assert place is not None and int(place.group(2)) == film.id and place.group(1) != place.group(2)
+        await h.ask("avbryt")
+        mine = card_text(only_card(await h.ask("mina aktiviteter")))
+        assert f"nr {film.id}" in mine
+        text = card_text(only_card(await h.ask(f"aktivitet {film.id} 80 %")))
+        assert "Introduktionsfilm om Göingemodellen" in text and "80 %" in text
+    assert (await activity(demo, "Introduktionsfilm om Göingemodellen")).progress == 80
+
+
 async def test_dialog_does_not_offer_klar_on_someone_elses_activity(demo: Store) -> None:
     """Anna may report progress on Bo's activity but not mark it klar: she was refused only at the very end,
     after four answers. Now the status question leaves "Klar" out and says why; typed anyway, it is asked again."""
