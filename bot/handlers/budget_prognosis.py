@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 
 from bot.handlers import budget_common as common
+from bot.nlu.rules_budget import AMBIGUOUS
 from bot.turn import Message, Reply, Turn
 from cards import budget as cards
 from cards.format import tkr
@@ -38,6 +39,13 @@ async def _ancestors(session, unit_id: int) -> set[int]:  # type: ignore[no-unty
 
 
 def _amount(slots: dict[str, object]) -> Decimal:
+    if slots.get("amount") == AMBIGUOUS:
+        raise UserError("Jag vet inte om du menar tusental eller decimaler – ”152,000” kan vara 152 000 tkr eller "
+                        "152,0 tkr. Skriv tusental med mellanslag, t.ex. ”prognos äldreomsorg 152 000 tkr”, eller "
+                        "decimalen med en siffra, ”152,0 tkr”. Prognosen sparades inte.",
+                        "I cannot tell thousands from decimals – “152,000” could be 152 000 tkr or 152.0 tkr. Write "
+                        "thousands with a space, e.g. “forecast elderly care 152 000 tkr”, or one decimal, “152.0 tkr”. "
+                        "The forecast was not saved.")
     try:
         value = Decimal(str(slots.get("amount"))) * UNITS[str(slots.get("unit", "tkr"))]
     except (InvalidOperation, KeyError):
@@ -91,7 +99,8 @@ async def handle(turn: Turn) -> Reply:
         await repo.recompute_status(session, year.year)
         updated = (await repo.line_figures(session, year.year, line_ids=[line.line_id]))[0]
     if turn.lang == "en":
-        text = f"The full-year forecast for {line.verksamhet} is now {tkr(amount, 'en')}."
+        was = f" (was {tkr(before, 'en')})" if before is not None else ""
+        text = f"The full-year forecast for {line.verksamhet} is now {tkr(amount, 'en')}{was}."
     else:
         was = f" (var {tkr(before)})" if before is not None else ""
         text = f"Helårsprognosen för {line.verksamhet} är nu {tkr(amount)}{was}."

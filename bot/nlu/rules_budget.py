@@ -117,8 +117,9 @@ FILLER = frozenset(
 PROGNOSIS_WORDS = ("prognos", "prognosen", "helarsprognos", "helarsprognosen", "ny prognos", "satt prognos",
                    "andra prognos", "andra prognosen", "forecast", "set forecast")
 QUESTION_START = ("vad", "hur", "vilken", "visa", "what", "how", "show")
-_AMOUNT = re.compile(r"(?<![\w,.])([-−]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|[-−]?\d+(?:[.,]\d+)?)\s*"
+_AMOUNT = re.compile(r"(?<![\w,.])([-−]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|[-−]?\d+(?:[.,]\d+)*)\s*"
                      r"(tkr|mkr|kr|ksek|msek|sek)?(?![\w])", re.IGNORECASE)
+AMBIGUOUS = "?"  # an amount that reads two ways ("152,000", "152.000"): asked about, never guessed
 _NOTE = re.compile(r"(?::|\b(?:eftersom|därför att|because)\b)\s*(.+)$", re.IGNORECASE)
 
 SCORE_CERTAIN = 0.95
@@ -197,8 +198,35 @@ def _amount(raw: str, year: int | None) -> tuple[str, str] | None:
         unit = (m.group(2) or "").lower()
         if not unit and re.fullmatch(r"(19|20)\d{2}", number) and (year is None or int(number) == year):
             continue
-        found.append((number.replace(",", "."), {"ksek": "tkr", "msek": "mkr", "sek": "kr", "": "tkr"}.get(unit, unit)))
+        value = _money(number)
+        if value is not None:
+            found.append((value, {"ksek": "tkr", "msek": "mkr", "sek": "kr", "": "tkr"}.get(unit, unit)))
     return found[0] if len(found) == 1 else None
+
+
+def _money(number: str) -> str | None:
+    """A written amount as a plain decimal ("150853.2"), ``AMBIGUOUS``, or None when it is no number.
+
+    "150 853,2" (spaces removed before), "150.853,2" and "150,853.2" (the last separator is the decimal one),
+    "1.234.567", "95,5". One comma or point before exactly three digits reads two ways — Swedish decimals or
+    English thousands ("152,000"), Swedish decimals' point or dotted thousands ("152.000") — and is
+    ``AMBIGUOUS``: 1 000 times apart, never guessed."""
+    separators = {c for c in number if c in ",."}
+    if not separators:
+        return number
+    last = max(number.rfind(","), number.rfind("."))
+    mark = number[last]
+    if len(separators) == 2:  # "150.853,2", "150,853.2": the last one is the decimal mark
+        group = "." if mark == "," else ","
+        head = number[:last]
+        return head.replace(group, "") + "." + number[last + 1:] if _grouped(head, group) else None
+    if number.count(mark) > 1:  # "1.234.567"
+        return number.replace(mark, "") if _grouped(number, mark) else None
+    return AMBIGUOUS if len(number) - last - 1 == 3 else number.replace(mark, ".")
+
+
+def _grouped(number: str, separator: str) -> bool:
+    return re.fullmatch(r"-?\d{1,3}(?:" + re.escape(separator) + r"\d{3})+", number) is not None
 
 
 def budget(u: Utterance, catalog: Any) -> Intent | None:

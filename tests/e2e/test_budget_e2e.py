@@ -172,6 +172,34 @@ async def test_ekonom_sets_a_prognosis_in_chat_others_may_not(store: Store) -> N
         assert "71 500,0 tkr (prognos från ekonom)" in card_text(narrowed[0].cards[0])
 
 
+async def test_an_amount_that_reads_two_ways_is_asked_about_and_nothing_is_saved(sqlite_store: Store) -> None:
+    """A newcomer wrote "forecast äldreomsorg 152,000 tkr" (the English cards write 150,853.2 tkr) and
+    "prognos äldreomsorg 152.000 tkr": both were saved as 152,0 tkr, a thousandth of what was meant. One comma
+    or point before three digits now gets a question; thousands grouped and a decimal mark are read either way."""
+    from sqlalchemy import func
+
+    from storage.models import BudgetPrognosis
+
+    assert await seed_demo(sqlite_store, date(2018, 5, 15))
+    async with running(sqlite_store) as h:
+        async with sqlite_store.session() as s:
+            count = await s.scalar(select(func.count()).select_from(BudgetPrognosis))
+        for typed in ("prognos äldreomsorg 152.000 tkr", "prognos äldreomsorg 152,000 tkr"):
+            asked = await only_card(h, typed, user=ERIK)
+            assert "152 000 tkr eller 152,0 tkr" in asked.replace("\u00a0", " ") and "sparades inte" in asked
+        english = await only_card(h, "forecast äldreomsorg 152,000 tkr", user=ERIK, locale="en-US")
+        assert "cannot tell thousands from decimals" in english and "was not saved" in english
+        async with sqlite_store.session() as s:
+            assert await s.scalar(select(func.count()).select_from(BudgetPrognosis)) == count
+        for typed, saved in (("prognos äldreomsorg 150.853,2 tkr", "150 853,2 tkr"),
+                             ("prognos äldreomsorg 150,853.5 tkr", "150 853,5 tkr"),
+                             ("prognos äldreomsorg 1.234.567 kr", "1 234,6 tkr")):
+            got = await h.ask(typed, user=ERIK)
+            assert f"Helårsprognosen för Äldreomsorg är nu {saved}" in got[0].text.replace("\u00a0", " "), typed
+        got = await h.ask("forecast äldreomsorg 151,000.0 tkr", user=ERIK, locale="en-US")
+        assert "is now 151,000.0 tkr (was 1,234.6 tkr)" in got[0].text.replace("\u00a0", " ")
+
+
 async def test_prognosis_note_is_cleaned_and_a_too_long_one_refused(store: Store) -> None:
     from sqlalchemy import func
 
