@@ -21,7 +21,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.nlu.rules_core import CANCEL_WORDS  # one list for "avbryt" in and out of a dialog
+from bot.nlu.normalize import fold, normalize
+from bot.nlu.rules_core import CANCEL_WORDS, UNDO_TEXTS  # one list for "avbryt" and "ångra" in and out of a dialog
 from bot.turn import Turn
 from cards.common import notice
 from cards.texts import t
@@ -60,6 +61,13 @@ async def say(turn_context: TurnContext, *, text: str | None = None, card: dict[
     else:
         activity = MessageFactory.text(text or "")
     await turn_context.send_activity(activity)
+
+
+def _stops(text: str) -> bool:
+    """'avbryt' — and 'ångra' / 'undo', which in the middle of a dialog means this dialog (nothing is saved yet),
+    not the change made before it: it stops the dialog and undoes nothing else."""
+    folded = fold(normalize(text))
+    return folded in CANCEL_WORDS or folded in UNDO_TEXTS
 
 
 class DialogHost:
@@ -121,7 +129,7 @@ class DialogHost:
         if last is None or now - last > self.ttl:
             await self._forget(turn_context)
             return False
-        if turn.text.strip().lower().rstrip(".!") in CANCEL_WORDS:
+        if _stops(turn.text):
             await dc.cancel_all_dialogs()
             await say(turn_context, text=CANCELLED.get(turn.lang, CANCELLED["sv"]))
         elif await self._interrupts(dc, turn):

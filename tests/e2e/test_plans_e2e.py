@@ -137,6 +137,22 @@ async def test_typed_angra_undoes_the_callers_latest_change_once(demo_both: Stor
         assert (await activity(demo_both, title)).progress == 85
 
 
+async def test_angra_in_the_middle_of_a_report_stops_the_report_and_undoes_nothing_else(demo: Store) -> None:
+    """A newcomer typed "undo" during the guided report: it was stopped ("nothing was changed") and her change
+    from before the report was undone too, in the same breath. In a dialog "ångra" now means the dialog."""
+    title = "Digital introduktion för nyanställda"
+    async with running(demo) as h:
+        assert "60 % → 75 %" in card_text(only_card(await h.ask("introduktion nyanställda 75 %")))
+        for typed, said in (("ångra", "Avbrutet – inget ändrades."), ("Undo!", "Cancelled – nothing was changed.")):
+            await h.ask("rapportera")
+            assert "Vilken status" in card_text(only_card(await h.ask("1")))
+            got = await h.ask(typed, locale="en-US" if typed == "Undo!" else "sv-SE")
+            assert [r.text for r in got] == [said]
+            assert (await activity(demo, title)).progress == 75  # the change before the report stands
+        undone = only_card(await h.ask("ångra"))  # with no dialog open it undoes the change, as before
+        assert "75 % → 60 %" in card_text(undone)
+
+
 async def test_klar_sets_100_and_ambiguous_names_get_a_choice(demo: Store) -> None:
     async with running(demo) as h:
         text = card_text(only_card(await h.ask("klar med digital introduktion")))
