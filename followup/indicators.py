@@ -192,6 +192,24 @@ def find_period(text: str, *, allow_compact: bool = False) -> tuple[Period, int,
     return None
 
 
+_BARE_MONTH = re.compile(r"\b(?P<m>" + "|".join(sorted(
+    (n for n in _MONTH_WORDS if len(n) >= 4 or n == "maj"), key=len, reverse=True)) + r")\b")
+
+
+def find_month(text: str) -> tuple[int, int, int] | None:
+    """A month named without a year in free text — ``mars``, ``i mars``, ``för mars`` — and where: (month,
+    start, end), positions as ``find_period``'s. Written names only (``mars``, ``sept``, ``maj``), not the
+    three-letter ones that are words too (``mar``, ``jul``)."""
+    found = _BARE_MONTH.search(text.lower().translate(_FOLD))
+    return (_MONTH_WORDS[found.group("m")], found.start(), found.end()) if found else None
+
+
+def latest_month(month: int, today: date) -> Period:
+    """The most recent month ``month`` that has begun by ``today``: "mars" in May 2018 is March 2018, in
+    February 2018 March 2017."""
+    return Period.month(today.year if month <= today.month else today.year - 1, month)
+
+
 def parse_period(text: str) -> Period | None:
     """A period written alone (a file cell or a card input): the whole text must be the period."""
     cleaned = " ".join(text.replace("\u00a0", " ").split()).strip().rstrip(".")

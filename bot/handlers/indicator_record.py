@@ -19,6 +19,7 @@ from followup.indicators import (
     default_period,
     grain_of,
     is_health_data,
+    latest_month,
     period_from_code,
     value_problem,
 )
@@ -51,6 +52,9 @@ async def handle(turn: Turn) -> Reply:
         raise UserError("Jag hittar inget värde i meddelandet.", "I can't find a value in the message.") from exc
     period = period_from_code(slots["period"]) if isinstance(slots.get("period"), str) else None
     today = turn.clock.today()
+    month = slots.get("month")
+    if period is None and isinstance(month, int) and not isinstance(month, bool) and 1 <= month <= 12:
+        period = latest_month(month, today)  # "94,2 mars": the latest March that has begun
     async with turn.store.session() as session:
         root = await repo.root_unit(session, today.year)
         unit_id = slots.get("org_unit_id") if isinstance(slots.get("org_unit_id"), int) else root.id

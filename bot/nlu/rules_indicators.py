@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 from bot.nlu.catalog import Catalog, Entry, Located, key
 from bot.nlu.intents import Intent
 from bot.nlu.normalize import Utterance, clean, parse_decimal
-from followup.indicators import find_period
+from followup.indicators import find_month, find_period
 
 # Extra names by indicator code (the seed's own names, short names and synonyms come from the catalog).
 EXTRA_NAMES: dict[str, tuple[str, ...]] = {
@@ -209,6 +209,7 @@ class Reading:
     units: list[Located] = field(default_factory=list)
     goals: list[Located] = field(default_factory=list)
     period: str | None = None
+    month: int | None = None  # a month named without a year ("94,2 mars"): the handler knows which year
     numbers: list[tuple[Decimal, bool]] = field(default_factory=list)  # (value, followed by %)
     rest: list[str] = field(default_factory=list)  # words not explained by a name, period or number
     source: str | None = None
@@ -245,6 +246,9 @@ def read(u: Utterance, catalog: Catalog) -> Reading:
     if found is not None:
         period, s, e = found
         reading.period = period.code
+        remainder = remainder[:s] + " " * (e - s) + remainder[e:]
+    elif (bare := find_month(remainder)) is not None:
+        reading.month, s, e = bare
         remainder = remainder[:s] + " " * (e - s) + remainder[e:]
     for m in _NUMBER.finditer(remainder):
         value = parse_decimal(m.group(1))
@@ -298,10 +302,11 @@ def indicators(u: Utterance, catalog: Any) -> Intent | None:
         values = [n for n in reading.numbers]
         if values and not asks and not (rest - RECORD_WORDS - FILLER):
             slots = {"indicator_ids": ids, "value": str(values[0][0]), "percent": values[0][1],
-                     "period": reading.period, "source": reading.source, **unit_slots}
+                     "period": reading.period, "month": reading.month, "source": reading.source, **unit_slots}
             if len(values) > 1:
                 slots["problem"] = "many_numbers"
-            certain = reading.period is not None or values[0][1] or bool(rest & RECORD_WORDS)
+            certain = (reading.period is not None or reading.month is not None or values[0][1]
+                       or bool(rest & RECORD_WORDS))
             return Intent("indicator_record", RECORD_SCORE if certain else 0.8, slots)
         score = STATUS_SCORE_MIN + (STATUS_SCORE_MAX - STATUS_SCORE_MIN) * _coverage(reading, FILLER)
         return Intent("indicator_status", round(score, 3),

@@ -226,6 +226,23 @@ async def test_hr_records_a_value_confirms_and_undoes(store: Store) -> None:
         assert "Bara den som registrerade" in await _press_answer(h, undo["verb"], undo["data"], ANNA)
 
 
+async def test_a_month_named_without_a_year_is_the_latest_one_that_has_begun(sqlite_store: Store) -> None:
+    """A newcomer wrote "frisknärvaro 94,2 mars", "… i mars", "… % för mars": each was answered "Du angav
+    ingen period, så jag föreslår april 2018", and a Spara would have recorded April. On 15 May 2018 "mars"
+    is March 2018 and "december" December 2017."""
+    await _people(sqlite_store)
+    async with running(sqlite_store) as h:
+        for typed, period in (("frisknärvaro 94,2 mars", "mars 2018"), ("frisknärvaro 94,2 i mars", "mars 2018"),
+                              ("frisknärvaro 94,2 % för mars", "mars 2018"), ("frisknärvaro 93,8 december", "december 2017"),
+                              ("frisknärvaro 94,0 % maj", "maj 2018")):
+            card = _one_card(await h.ask(typed, CECILIA))
+            inputs = {e["id"]: e.get("value") for e in _walk(card) if str(e.get("type", "")).startswith("Input.")}
+            assert inputs["period"] == period, typed
+            assert "ingen period" not in card_text(card), typed
+        guessed = card_text(_one_card(await h.ask("frisknärvaro 94,2 %", CECILIA)))  # no month at all: a guess
+        assert "Du angav ingen period, så jag föreslår" in guessed, guessed
+
+
 async def test_typed_angra_undoes_the_latest_recording(store: Store) -> None:
     """"ångra" typed after a value was saved undoes it, as the card's Ångra does — and only once."""
     await _people(store)

@@ -307,3 +307,16 @@ def test_monthly_series_are_judged_and_forecast_by_their_rolling_mean() -> None:
     assert raw is not None and raw.value < D(95)  # what a line through the raw months would have said
     with_gap = [p for p in points if p.period.code != "2017-07"]
     assert assess("higher", HIGHER_95, with_gap, MAY_2018, unit="%").basis == "latest"
+
+
+def test_a_bare_month_is_found_and_read_as_the_latest_one_that_has_begun() -> None:
+    from followup.indicators import find_month, latest_month
+
+    assert find_month("frisknärvaro 94,2 i mars") == (3, 20, 24)
+    assert find_month("94,2 % för December") == (12, 11, 19)
+    assert find_month("maj") == (5, 0, 3) and find_month("sept.") == (9, 0, 4)
+    assert find_month("marskalk 12 jul") is None  # not inside a word, and not the short forms that are words
+    assert latest_month(3, date(2018, 5, 15)).code == "2018-03"
+    assert latest_month(5, date(2018, 5, 1)).code == "2018-05"  # has begun today
+    assert latest_month(6, date(2018, 5, 31)).code == "2017-06"
+    assert latest_month(12, date(2019, 1, 2)).code == "2018-12"
