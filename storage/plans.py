@@ -187,8 +187,13 @@ _ACTIVITY_COLUMNS = (Activity.id, Activity.plan_id, Activity.title, Activity.des
                      Activity.updated_at, Activity.updated_by_id, Activity.is_demo)
 
 
+UNDO_NOTES = ("Ångrar ändringen", "Undoes the change")  # how an undo's log row begins its comment
+
+# the latest comment a person wrote: an undo's note is the log's, not a comment ("Senaste kommentar" showed
+# "Ångrar ändringen 15/05 kl. 21:40" instead of what was written before)
 _LAST_COMMENT = (select(ActivityUpdate.comment)  # the activity_update.activity_id index: one short walk per row
-                 .where(ActivityUpdate.activity_id == Activity.id, ActivityUpdate.comment.is_not(None))
+                 .where(ActivityUpdate.activity_id == Activity.id, ActivityUpdate.comment.is_not(None),
+                        *(ActivityUpdate.comment.not_like(note + "%") for note in UNDO_NOTES))
                  .order_by(ActivityUpdate.id.desc()).limit(1).scalar_subquery().label("last_comment"))
 
 

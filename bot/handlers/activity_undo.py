@@ -15,9 +15,9 @@ from cards import plans as cards
 from followup.activities import check_update
 from followup.errors import UserError
 from storage import plans
+from storage.plans import UNDO_NOTES
 
 REVERTIBLE = ("status", "progress", "owner_id", "deadline", "start_date", "title", "description")
-UNDO_NOTES = ("Ångrar ändringen", "Undoes the change")  # how an undo's log row begins its comment
 
 
 def _value(name: str, value: object) -> object:

@@ -106,6 +106,9 @@ async def test_free_text_report_confirms_old_to_new_and_undo_puts_it_back(demo: 
         back = await activity(demo, "Digital introduktion för nyanställda")
         assert (back.progress, back.version) == (60, before.version + 2)
         assert (await logs(demo, back.id))[-1].new == {"progress": 60}
+        assert (await logs(demo, back.id))[-1].comment.startswith("Ångrar ändringen")  # the log says what happened
+        mine = card_text(only_card(await h.ask("mina aktiviteter")))  # but the undo's note is not a comment
+        assert "Senaste kommentar: \n”väntar på IT”" in mine and "Ångrar ändringen" not in mine
         # The same undo again is refused: its version is no longer current, nothing is overwritten.
         again = await h.press("activity.undo", undo[0]["data"])
         assert "din ändring sparades inte" in said(again)
