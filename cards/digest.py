@@ -43,7 +43,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "still_budget": {"sv": "{n} budgetområden avviker", "en": "{n} budget areas deviate"},
     "updates": {"sv": "Uppdaterade aktiviteter ({n})", "en": "Updated activities ({n})"},
     "completed": {"sv": "Klara den här veckan ({n})", "en": "Completed this week ({n})"},
-    "overdue": {"sv": "Försenade ({n}, varav {new} nya)", "en": "Overdue ({n}, {new} new)"},
+    "overdue": {"sv": "Försenade ({n}, varav {new} {nya})", "en": "Overdue ({n}, {new} new)"},
     "due_soon": {"sv": "Ska vara klara inom 7 dagar ({n})", "en": "Due within 7 days ({n})"},
     "new_ideas": {"sv": "Nya idéer ({n})", "en": "New ideas ({n})"},
     "indicators_changed": {"sv": "Indikatorer med ändrad status ({n})", "en": "Indicators whose status changed ({n})"},
@@ -329,7 +329,8 @@ def digest_card(content: DigestContent, lang: str, *, subscription_id: int | Non
              lambda line: _update_line(line, lang), lang)
     _section(body, pick(TEXTS, "completed", lang, n=content.completed.total), content.completed,
              lambda line: _activity_line(line, lang), lang)
-    _section(body, pick(TEXTS, "overdue", lang, n=content.overdue.total, new=content.newly_overdue), content.overdue,
+    _section(body, pick(TEXTS, "overdue", lang, n=content.overdue.total, new=content.newly_overdue,
+                        nya="ny" if content.newly_overdue == 1 else "nya"), content.overdue,
              lambda line: _activity_line(line, lang, late=True), lang)
     _section(body, pick(TEXTS, "due_soon", lang, n=content.due_soon.total), content.due_soon,
              lambda line: _activity_line(line, lang), lang)

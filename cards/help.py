@@ -26,7 +26,7 @@ TEXTS = {
     "admin_hint": {
         "sv": "Ekonomer, HR och chefer kan skicka en Excel- eller CSV-fil (utfall, budget, indikatorvärden, "
               "handlingsplaner, organisation, personer) här i en 1:1-chatt: Tavla visar först vad som läses in.",
-        "en": "Finance, HR and managers can send an Excel or CSV file (outcome, budget, indicator values, action "
+        "en": "Finance, HR and managers can send an Excel or CSV file (actuals, budget, indicator values, action "
               "plans, organisation, people) in a 1:1 chat: Tavla first shows what would be imported.",
     },
     "examples_sv": {"sv": "", "en": "(The examples are in Swedish; most questions also work in English.)"},

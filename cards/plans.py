@@ -113,9 +113,9 @@ TEXTS = {
     "budget_line": {"sv": "{area}: årsbudget {total}", "en": "{area}: annual budget {total}"},
     "utfall_line": {
         "sv": "utfall t.o.m. {month}: {amount} ({share} av årsbudgeten)",
-        "en": "outcome through {month}: {amount} ({share} of the annual budget)",
+        "en": "actuals through {month}: {amount} ({share} of the annual budget)",
     },
-    "no_utfall": {"sv": "inget utfall registrerat än", "en": "no outcome recorded yet"},
+    "no_utfall": {"sv": "inget utfall registrerat än", "en": "no actuals recorded yet"},
     "new_idea": {"sv": "Nytt förslag", "en": "New idea"},
     "idea_label": {"sv": "Ditt förslag (blir en Idé på tavlan)", "en": "Your idea (becomes an Idea on the board)"},
     "idea_save": {"sv": "Lägg till förslaget", "en": "Add the idea"},

@@ -49,7 +49,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "utfall_to": {"sv": "Utfall t.o.m. {month}", "en": "Outcome to {month}"},
     "of_budget": {"sv": "{amount} ({share} av budget)", "en": "{amount} ({share} of budget)"},
     "utfall_label": {"sv": "Utfall", "en": "Outcome"},
-    "no_utfall": {"sv": "Inget utfall inläst än", "en": "No outcome imported yet"},
+    "no_utfall": {"sv": "Inget utfall inläst än", "en": "No actuals imported yet"},
     "prognosis": {"sv": "Prognos helår", "en": "Full-year forecast"},
     "area": {"sv": "Verksamhetsområde", "en": "Area"},
     "progress": {"sv": "{status}, {progress}", "en": "{status}, {progress}"},

@@ -174,6 +174,8 @@ def test_card_shows_user_text_verbatim_and_limits_long_sections() -> None:
     assert "… och 4 till" in text and content.overdue.total == 12
     assert "Försenade (12, varav 7 nya)" in text
     assert card["actions"][0]["data"] == {"subscription_id": 5}
+    one = build_digest(data(activities=activities[:1]))  # overdue since yesterday: "1 ny", not "1 nya"
+    assert one.newly_overdue == 1 and "Försenade (1, varav 1 ny)" in card_text(digest_card(one, "sv"))
 
 
 def test_reminder_items_per_owner_stale_open_due_this_meeting_week() -> None:
