@@ -40,12 +40,12 @@ async def _ancestors(session, unit_id: int) -> set[int]:  # type: ignore[no-unty
 
 def _amount(slots: dict[str, object]) -> Decimal:
     if slots.get("amount") == AMBIGUOUS:
-        raise UserError("Jag vet inte om du menar tusental eller decimaler – ”152,000” kan vara 152 000 tkr eller "
-                        "152,0 tkr. Skriv tusental med mellanslag, t.ex. ”prognos äldreomsorg 152 000 tkr”, eller "
-                        "decimalen med en siffra, ”152,0 tkr”. Prognosen sparades inte.",
-                        "I cannot tell thousands from decimals – “152,000” could be 152 000 tkr or 152.0 tkr. Write "
-                        "thousands with a space, e.g. “forecast elderly care 152 000 tkr”, or one decimal, “152.0 tkr”. "
-                        "The forecast was not saved.")
+        raise UserError("Jag kan inte läsa beloppet säkert – ”152,000” kan vara 152 000 tkr eller 152,0 tkr, och "
+                        "det ska vara ett enda belopp. Skriv tusental med mellanslag, t.ex. ”prognos äldreomsorg "
+                        "152 000 tkr”, eller decimalen med en siffra, ”152,0 tkr”. Prognosen sparades inte.",
+                        "I cannot read the amount for sure – “152,000” could be 152 000 tkr or 152.0 tkr, and it must be "
+                        "one amount. Write thousands with a space, e.g. “forecast elderly care 152 000 tkr”, or one "
+                        "decimal, “152.0 tkr”. The forecast was not saved.")
     try:
         value = Decimal(str(slots.get("amount"))) * UNITS[str(slots.get("unit", "tkr"))]
     except (InvalidOperation, KeyError):

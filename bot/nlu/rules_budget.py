@@ -118,7 +118,9 @@ PROGNOSIS_WORDS = ("prognos", "prognosen", "helarsprognos", "helarsprognosen", "
                    "andra prognos", "andra prognosen", "forecast", "set forecast")
 QUESTION_START = ("vad", "hur", "vilken", "visa", "what", "how", "show")
 _AMOUNT = re.compile(r"(?<![\w,.])([-−]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|[-−]?\d+(?:[.,]\d+)*)\s*"
-                     r"(tkr|mkr|kr|ksek|msek|sek)?(?![\w])", re.IGNORECASE)
+                     r"(tkr|mkr|kr|ksek|msek|sek|miljoner|miljon|milj|mnkr|mn)?(?![\w])", re.IGNORECASE)
+_UNITS = {"ksek": "tkr", "msek": "mkr", "sek": "kr", "miljoner": "mkr", "miljon": "mkr", "milj": "mkr", "mnkr": "mkr",
+          "mn": "mkr", "": "tkr"}
 AMBIGUOUS = "?"  # an amount that reads two ways ("152,000", "152.000"): asked about, never guessed
 _NOTE = re.compile(r"(?::|\b(?:eftersom|därför att|because)\b)\s*(.+)$", re.IGNORECASE)
 
@@ -190,18 +192,19 @@ def _year_slots(folded: str) -> dict[str, Any]:
 
 
 def _amount(raw: str, year: int | None) -> tuple[str, str] | None:
-    """The one amount written (not a year): ("152000", "tkr"); the unit is tkr unless kr or mkr is written."""
-    text = raw.split(":")[0]
+    """The one amount written (not a year): ("152000", "tkr"); the unit is tkr unless kr or mkr ("miljoner")
+    is written. ``(AMBIGUOUS, unit)`` for one that reads two ways, and for several or one that is no number:
+    a prognosis the text meant to set is never shown as if it had been set."""
     found = []
-    for m in _AMOUNT.finditer(text):
+    for m in _AMOUNT.finditer(raw):
         number = m.group(1).replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("−", "-")
         unit = (m.group(2) or "").lower()
         if not unit and re.fullmatch(r"(19|20)\d{2}", number) and (year is None or int(number) == year):
             continue
-        value = _money(number)
-        if value is not None:
-            found.append((value, {"ksek": "tkr", "msek": "mkr", "sek": "kr", "": "tkr"}.get(unit, unit)))
-    return found[0] if len(found) == 1 else None
+        found.append((_money(number) or AMBIGUOUS, _UNITS.get(unit, unit)))
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else (AMBIGUOUS, found[0][1])
 
 
 def _money(number: str) -> str | None:
@@ -254,16 +257,23 @@ def budget(u: Utterance, catalog: Any) -> Intent | None:
     area_ids = list(dict.fromkeys(h.entry.id for h in areas))
 
     if lines and _has(folded, PROGNOSIS_WORDS) and "?" not in u.raw and not _has(folded, QUESTION_START):
-        amount = _amount(u.raw, slots.get("year"))
+        typed = clean(u.raw)  # the note as typed (mention and HTML gone); checked by the handler
+        found = _NOTE.search(typed)
+        note = found.group(1) if found else None
+        amount = _amount(typed[:found.start()] if found else typed, slots.get("year"))  # not the note's numbers
+        if amount is None and note:  # "prognos för äldreomsorg: 151,5 miljoner – fler platser": after the colon
+            lead = _AMOUNT.match(note)
+            if lead:
+                amount = _amount(lead.group(0), slots.get("year"))
+                note = note[lead.end():].strip(" -–—,;:.") or None
         if amount is not None:
             value, unit = amount
             labels = list(dict.fromkeys(h.entry.label for h in lines))
             candidates = cat.labelled("budget_line", labels)
             if area_ids:
                 candidates = [e for e in candidates if e.parent_id in area_ids] or candidates
-            note = _NOTE.search(clean(u.raw))  # the note as typed (mention and HTML gone); checked by the handler
             slots.update(line_ids=[e.id for e in candidates], labels=labels, area_ids=area_ids, amount=value,
-                         unit=unit, note=note.group(1) if note else None)
+                         unit=unit, note=note)
             return Intent("budget_prognosis_set", SCORE_CERTAIN, slots)
 
     if over and not lines:

@@ -188,7 +188,7 @@ async def test_an_amount_that_reads_two_ways_is_asked_about_and_nothing_is_saved
             asked = await only_card(h, typed, user=ERIK)
             assert "152 000 tkr eller 152,0 tkr" in asked.replace("\u00a0", " ") and "sparades inte" in asked
         english = await only_card(h, "forecast äldreomsorg 152,000 tkr", user=ERIK, locale="en-US")
-        assert "cannot tell thousands from decimals" in english and "was not saved" in english
+        assert "cannot read the amount for sure" in english and "was not saved" in english
         async with sqlite_store.session() as s:
             assert await s.scalar(select(func.count()).select_from(BudgetPrognosis)) == count
         for typed, saved in (("prognos äldreomsorg 150.853,2 tkr", "150 853,2 tkr"),
@@ -198,6 +198,15 @@ async def test_an_amount_that_reads_two_ways_is_asked_about_and_nothing_is_saved
             assert f"Helårsprognosen för Äldreomsorg är nu {saved}" in got[0].text.replace("\u00a0", " "), typed
         got = await h.ask("forecast äldreomsorg 151,000.0 tkr", user=ERIK, locale="en-US")
         assert "is now 151,000.0 tkr (was 1,234.6 tkr)" in got[0].text.replace("\u00a0", " ")
+        # "miljoner", and the amount after the colon: it was shown as a question, as if saved
+        got = await h.ask("prognos för äldreomsorg: 151,5 miljoner – fler platser från hösten", user=ERIK)
+        assert "Helårsprognosen för Äldreomsorg är nu 151 500,0 tkr" in got[0].text.replace("\u00a0", " ")
+        assert "fler platser från hösten" in card_text(got[0].cards[0])
+        got = await h.ask("prognos äldreomsorg 152 000 tkr eftersom 12 nya platser öppnar", user=ERIK)
+        assert "är nu 152 000,0 tkr" in got[0].text.replace("\u00a0", " ")  # the note's number is the note's
+        assert "12 nya platser öppnar" in card_text(got[0].cards[0])
+        asked = await only_card(h, "prognos äldreomsorg 150 000 och 2 tkr", user=ERIK)
+        assert "ett enda belopp" in asked and "sparades inte" in asked
 
 
 async def test_prognosis_note_is_cleaned_and_a_too_long_one_refused(store: Store) -> None:
