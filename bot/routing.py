@@ -62,6 +62,7 @@ INTENTS: dict[str, Handler] = {
     "help": help_handler.handle,
     "empty": help_handler.handle,
     "nothing_to_cancel": help_handler.nothing_to_cancel,
+    "thanks": help_handler.thanks,
     "unknown": unknown.handle,
     "file_received": file_received.handle,  # routed by bot.dispatch.route when a message carries a file
     "admin_grant": admin_grant.handle,

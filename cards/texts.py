@@ -39,6 +39,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "done": {"sv": "Klart.", "en": "Done."},
     "nothing_to_cancel": {"sv": "Det finns inget att avbryta just nu.", "en": "There is nothing to cancel right now."},
+    "thanks": {"sv": "Varsågod! Skriv ”hjälp” när du vill se vad du kan fråga.",
+               "en": "You're welcome! Write “help” to see what you can ask."},
     "bad_input": {"sv": "Det gick inte att läsa: {reason}", "en": "Could not read that: {reason}"},
     "foreign_tenant": {
         "sv": "Den här Tavla-installationen tillhör en annan organisation och kan inte användas härifrån.",

@@ -71,3 +71,11 @@ async def nothing_to_cancel(turn: Turn) -> Reply:
     from cards.texts import t
 
     return short_answer(turn, t("nothing_to_cancel", turn.lang))
+
+
+async def thanks(turn: Turn) -> Reply:
+    """'tack!', 'tusen tack', '👍': a short answer (the whole help card was the answer to a thumbs-up)."""
+    from bot.dispatch import short_answer
+    from cards.texts import t
+
+    return short_answer(turn, t("thanks", turn.lang))

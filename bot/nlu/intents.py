@@ -29,11 +29,15 @@ class Intent:
 Rule = Callable[[Utterance, Any], Intent | None]
 
 
+THANK_MARKS = frozenset({"\U0001f44d", "\U0001f64f", "\u2764\ufe0f", "\u2764", "\U0001f44d\U0001f3fb",
+                         "\U0001f44d\U0001f3fc", "\U0001f44d\U0001f3fd", "\U0001f44d\U0001f3fe", "\U0001f44d\U0001f3ff"})
+
+
 def recognize(text: str, catalog: Any, rules: Sequence[Rule]) -> Intent:
     """The best-scoring intent of all rules, or ``unknown`` (with the text) when none is sure enough."""
     utterance = Utterance(text)
-    if not utterance.text:
-        return Intent("empty")
+    if not utterance.text:  # nothing but marks: a thumbs-up is thanks, not a question (it got the help card)
+        return Intent("thanks", 1.0) if utterance.raw.strip() in THANK_MARKS else Intent("empty")
     best: Intent | None = None
     for rule in rules:
         intent = rule(utterance, catalog)

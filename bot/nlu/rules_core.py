@@ -17,6 +17,10 @@ UNDO_TEXTS = frozenset({"angra", "angra det", "angra den", "angra senaste", "ang
                         "undo the last change", "undo my last change"})
 
 
+THANKS = frozenset({"tack", "tack tack", "tack sa mycket", "tusen tack", "stort tack", "tackar", "tack ska du ha",
+                    "tack for hjalpen", "toppen tack", "bra tack", "thanks", "thank you", "thx", "ok tack", "okej tack"})
+
+
 def greeting_or_help(u: Utterance, _catalog: Any) -> Intent | None:
     """'hej', 'hjälp', 'help', 'vad kan du?' → help (a greeting alone, or with little else); 'avbryt' alone
     (an open dialog takes it before the recogniser, so here there is nothing to cancel); 'ångra' alone → undo
@@ -25,6 +29,8 @@ def greeting_or_help(u: Utterance, _catalog: Any) -> Intent | None:
         return Intent("nothing_to_cancel", 1.0)
     if u.folded.rstrip(" !.") in UNDO_TEXTS:
         return Intent("undo_last", 1.0)
+    if u.folded.rstrip(" !.") in THANKS:
+        return Intent("thanks", 1.0)
     if u.starts_with(*HELP_WORDS) or (u.has_any(*HELP_WORDS) and len(u.words) <= 4):
         return Intent("help", 1.0)
     if u.starts_with(*GREETINGS) and len(u.words) <= 3:

@@ -45,6 +45,16 @@ async def test_help_in_personal_chat_swedish_and_english(sqlite_store: Store) ->
         assert "What you can ask Tavla" in card_text(got[0].cards[0])
 
 
+async def test_thanks_gets_a_short_answer(sqlite_store: Store) -> None:
+    """"tack!" was "Jag förstod inte det här", and a thumbs-up got the whole help card."""
+    async with running(sqlite_store) as h:
+        for typed in ("tack!", "Tack så mycket", "👍"):
+            got = await h.ask(typed)
+            assert len(got) == 1 and "Varsågod!" in (got[0].text or "") + "".join(card_text(c) for c in got[0].cards), typed
+        got = await h.ask("thanks", locale="en-US")
+        assert "You're welcome!" in (got[0].text or "") + "".join(card_text(c) for c in got[0].cards)
+
+
 async def test_help_in_a_year_without_budget_lines_lists_each_example_once(sqlite_store: Store) -> None:
     """Shown on a date after the seed's year, the help card listed "budget totalt" twice."""
     settings = Settings(database_url="sqlite+aiosqlite:///unused", as_of="2026-11-27", scheduler=False)
