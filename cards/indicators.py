@@ -150,6 +150,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "overview_title_goal": {"sv": "Resultatindikatorer – {title}", "en": "Result indicators – {title}"},
     "overview_scope": {"sv": "Värden för {scope}", "en": "Values for {scope}"},
     "overview_counts": {"sv": "Sammanfattning: {items}", "en": "Summary: {items}"},
+    "overview_filtered": {"sv": "Bara indikatorer med status {statuses}.", "en": "Only indicators with status {statuses}."},
+    "overview_filtered_none": {"sv": "Ingen indikator har status {statuses} just nu.",
+                               "en": "No indicator has status {statuses} right now."},
     "overview_hint": {"sv": "Tryck på en rad för detaljer, trend och prognos.",
                       "en": "Press a row for details, trend and forecast."},
     "overview_goals_hint": {"sv": "Tryck på ett mål för att se dess indikatorer.",
@@ -375,6 +378,7 @@ class OverviewView:
     unknown_goal_query: str | None
     as_of: date
     pinned: bool
+    status_filter: tuple[Status, ...] | None = None  # only indicators with one of these statuses are listed
 
 
 @dataclass(frozen=True)
@@ -674,6 +678,10 @@ def overview_card(view: OverviewView, lang: str) -> core.Element:
     if view.unknown_goal_query:
         body.append(core.text(pick(TEXTS, "unknown_goal", lang), spacing="Small"))
         body.append(core.user_text(view.unknown_goal_query, limit=200, italic=True))
+    if view.status_filter:
+        statuses = " / ".join(status_words(s, lang) for s in view.status_filter)
+        key = "overview_filtered" if view.groups else "overview_filtered_none"
+        body.append(core.text(pick(TEXTS, key, lang, statuses=statuses), spacing="Small"))
     items = _counts_text([line for g in view.groups for line in g.lines], lang)
     if items:
         body.append(core.text(pick(TEXTS, "overview_counts", lang, items=items), spacing="Small"))

@@ -24,7 +24,7 @@ from cards.indicators import (
     refusal_text,
 )
 from followup.errors import Forbidden, UserError
-from followup.indicators import Target, assess, is_health_data, is_stale, may_record
+from followup.indicators import Status, Target, assess, is_health_data, is_stale, may_record
 from storage import indicators as repo
 from storage.catalogue import CatalogueReads
 from storage.indicators import IndicatorInfo, StoredValue, UnitInfo
@@ -114,9 +114,14 @@ def _status_view(info: IndicatorInfo, scope: UnitInfo, asked: str | None, values
     )
 
 
+STATUS_FILTERS = {"risk": (Status.RISK, Status.EJ_UPPNATT), "uppnatt": (Status.UPPNATT,), "pa_vag": (Status.PA_VAG,)}
+
+
 async def overview_view(turn: Turn, session: AsyncSession, goal_id: int | None, org_unit_id: int | None,
-                        goal_query: str | None) -> OverviewView:
-    """One line per indicator (grouped by goal) with its status for the unit, or the kommun where it has none."""
+                        goal_query: str | None, status: str | None = None) -> OverviewView:
+    """One line per indicator (grouped by goal) with its status for the unit, or the kommun where it has none;
+    only those whose status is one of ``STATUS_FILTERS[status]`` when ``status`` is given."""
+    wanted = STATUS_FILTERS.get(status or "")
     today = turn.clock.today()
     infos = await repo.indicators(session)
     chosen = [i for i in infos if i.goal_id == goal_id] if goal_id is not None else []
@@ -136,6 +141,8 @@ async def overview_view(turn: Turn, session: AsyncSession, goal_id: int | None, 
         own = by_key.get((info.id, unit.id), []) if unit else []
         series = own or by_key.get((info.id, root.id), [])
         a = assess(info.direction, info.targets, [v.point for v in series], today, unit=info.unit)
+        if wanted is not None and a.status not in wanted:
+            continue
         latest = next((measured(v, today) for v in reversed(series) if a.latest and v.period == a.latest.period), None)
         groups.setdefault(info.goal_id, []).append(OverviewLine(
             indicator_id=info.id, short_name=info.short_name, status=a.status, latest=latest, unit=info.unit,
@@ -147,7 +154,7 @@ async def overview_view(turn: Turn, session: AsyncSession, goal_id: int | None, 
         groups=ordered, scope_name=unit.name if unit else root.name, scope_unit_id=unit.id if unit else None,
         goal_title=chosen[0].goal_title if goal_id is not None else None,
         unknown_goal_query=goal_query if goal_id is None else None,
-        as_of=today, pinned=turn.clock.pinned,
+        as_of=today, pinned=turn.clock.pinned, status_filter=wanted,
     )
 
 

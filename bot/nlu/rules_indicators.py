@@ -98,6 +98,14 @@ RECORD_WORDS = frozenset(
 OVERVIEW_WORDS = frozenset(
     "indikatorer indikatorerna resultatindikatorer resultatindikatorerna indicators nyckeltal nyckeltalen "
     "kpi kpier kpis malnivaer".split())
+# "vilka indikatorer är röda?": the overview of those with that status (the colours are the statuses' own)
+STATUS_FILTERS = {
+    **dict.fromkeys("roda rod risk riskerar daliga samst varning varningar".split(), "risk"),
+    **dict.fromkeys("grona gron uppnadda uppnatt nadda klarade".split(), "uppnatt"),
+    **dict.fromkeys("gula gul".split(), "pa_vag"),
+    **dict.fromkeys("red failing".split(), "risk"), **dict.fromkeys("green achieved met".split(), "uppnatt"),
+}
+_WHICH = frozenset("vilka vilken vilket which are is".split())  # "vilka indikatorer är …": not a goal's name
 BUDGET_WORDS = frozenset(
     "budget budgeten budgetar tkr mkr kronor kr pengar nettokostnad kostnad kostnader forbrukat forbrukning "
     "forbrukningsgrad avvikelse budgetavvikelse underskott kvar money spent spend cost costs remaining left "
@@ -286,8 +294,12 @@ def indicators(u: Utterance, catalog: Any) -> Intent | None:
         slots: dict[str, Any] = dict(unit_slots)
         if reading.goals:
             slots["goal_id"] = reading.goals[0].entry.id
-        else:
-            leftover = [w for w in reading.rest if w not in FILLER and w not in OVERVIEW_WORDS]
+        filters = {STATUS_FILTERS[w] for w in reading.rest if w in STATUS_FILTERS}
+        if len(filters) == 1:
+            slots["status"] = filters.pop()
+        if not reading.goals:
+            leftover = [w for w in reading.rest if w not in FILLER and w not in OVERVIEW_WORDS
+                        and w not in QUESTION_WORDS and w not in STATUS_FILTERS and w not in _WHICH]
             if leftover:
                 slots["goal_query"] = " ".join(leftover)
         return Intent("indicator_overview", OVERVIEW_SCORE, slots)

@@ -181,6 +181,24 @@ async def test_overview_per_goal_with_status_in_words(sqlite_store: Store) -> No
         assert "Resultat på nationella prov i årskurs 3" in card_text(h.connector.received[-1].cards[0])
 
 
+async def test_which_indicators_are_red_lists_those_at_risk_or_not_reached(sqlite_store: Store) -> None:
+    """"vilka indikatorer är röda?" showed every indicator under "Jag hittar inget utmaningsområde … som heter så
+    här – visar alla: vilka roda". The colours are the statuses': röda = risk or not reached, gröna = reached."""
+    async with running(sqlite_store) as h:
+        everything = card_text(_one_card(await h.ask("visa indikatorer")))
+        red = _one_card(await h.ask("vilka indikatorer är röda?"))
+        text = card_text(red)
+        assert "Bara indikatorer med status" in text and "Risk" in text and "roda" not in text
+        assert "Jag hittar inget utmaningsområde" not in text
+        assert "✔ Uppnått" not in text and "○ Inga mätvärden än" not in text and "⚠ Risk" in text
+        rows = [e["title"] for e in _executes(red) if e["verb"] == "indicator_status"]
+        assert 0 < len(rows) < 16 and all(title in everything for title in rows)
+        green = card_text(_one_card(await h.ask("vilka indikatorer är gröna")))
+        assert "✔ Uppnått" in green and "⚠ Risk" not in green
+        assert not set(rows) & {e["title"] for e in _executes(_one_card(await h.ask("vilka indikatorer är gröna")))
+                                if e["verb"] == "indicator_status"}
+
+
 async def test_hr_records_a_value_confirms_and_undoes(store: Store) -> None:
     await _people(store)
     frisk = await _indicator_id(store, "frisknarvaro")
