@@ -55,6 +55,11 @@ TEXTS = {
     "last_comment": {"sv": "Senaste kommentar: ", "en": "Latest comment: "},
     "owner": {"sv": "Ansvarig", "en": "Owner"},
     "no_owner": {"sv": "ingen ansvarig än", "en": "no owner yet"},
+    "late_count_none": {"sv": "Inga försenade aktiviteter i {unit}.", "en": "No overdue activities in {unit}."},
+    "late_count_one": {"sv": "1 försenad aktivitet i {unit} – den står först i sin kolumn.",
+                    "en": "1 overdue activity in {unit} – it comes first in its column."},
+    "late_count_many": {"sv": "{count} försenade aktiviteter i {unit} – de står först i sina kolumner.",
+                     "en": "{count} overdue activities in {unit} – they come first in their columns."},
     # an activity's number: what "aktivitet 12 pågår" names (the guided report's "3." is only a place in its list)
     "number": {"sv": "nr {number}", "en": "no. {number}"},
     "deadline": {"sv": "Klart senast", "en": "Due"},
@@ -601,6 +606,13 @@ def _headline(h: HeadlineView, lang: str) -> list[core.Element]:
         text = f"{_t('budget', lang)}: {h.budget}" + (f", {h.utfall}" if h.utfall else "")
         lines.append(core.text(text, size="Small"))
     return [core.container(lines, style="emphasis", spacing="Small")] if lines else []
+
+
+def overdue_banner(count: int, unit_name: str, lang: str) -> Banner:
+    """Above the board when someone asked what is försenade."""
+    if count == 0:
+        return Banner("good", _t("late_count_none", lang, unit=unit_name))
+    return Banner("attention", _t("late_count_one" if count == 1 else "late_count_many", lang, count=count, unit=unit_name))
 
 
 def board_card(view: Board, lang: str) -> core.Element:

@@ -1,4 +1,5 @@
 """'tavla', 'tavelmöte', 'tavla Förskolan Humlan' (and the board's refresh/paging): the tavelmöte board.
+'vilka aktiviteter är försenade?' is the board too, with how many are försenade on top.
 
 Handlingsplaner are public in the organisation: anyone may view any enhet's board.
 """
@@ -42,7 +43,7 @@ async def handle(turn: Turn) -> Reply:
                                                          turn.lang))
             unit_id = resolved
         try:
-            card = await common.board_card(session, turn, unit_id, page)
+            card = await common.board_card(session, turn, unit_id, page, overdue_note=bool(turn.slots.get("overdue")))
         except common.BadCardData:
             raise await _unknown_unit(turn, str(turn.slots.get("unit_name") or unit_id)) from None
     return Reply.card(card)

@@ -367,8 +367,9 @@ def mine_card_of(views: list[ActivityView], turn: Turn, page: int, banner: cards
 
 
 async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int = 1,
-                     banner: cards.Banner | None = None) -> dict[str, Any]:
-    """The tavelmöte board of an enhet for the current year (anyone may view it)."""
+                     banner: cards.Banner | None = None, *, overdue_note: bool = False) -> dict[str, Any]:
+    """The tavelmöte board of an enhet for the current year (anyone may view it); ``overdue_note``: with how
+    many of its activities are försenade on top (they come first in their columns)."""
     unit = await plans.get_unit(session, unit_id)
     if unit is None or unit.kind != "enhet":
         raise BadCardData()
@@ -401,8 +402,12 @@ async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int 
     chefs_first = sorted(people, key=lambda row: row[1] != "chef")
     known = await plans.known_user_ids(session, [p.aad_object_id for p, _, _ in chefs_first if p.aad_object_id])
     user_ids += [known[p.aad_object_id] for p, _, _ in chefs_first if p.aad_object_id in known]
+    items = tuple(item(v, turn) for v in views)
+    if overdue_note and banner is None:
+        banner = cards.overdue_banner(sum(1 for i in items if i.overdue_days > 0 and i.status != KLAR), unit.name,
+                                      turn.lang)
     view = cards.Board(
-        unit_id=unit.id, unit_name=unit.name, year=year, items=tuple(item(v, turn) for v in views), page=page,
+        unit_id=unit.id, unit_name=unit.name, year=year, items=items, page=page,
         footer=footer(turn),
         meeting_now=(today_meeting.held_at.astimezone(turn.clock.tz), today_meeting.started_by_name) if today_meeting else None,
         meeting_last=(ref.held_at.astimezone(turn.clock.tz), ref.started_by_name) if ref else None,

@@ -133,6 +133,27 @@ def board(u: Utterance, catalog: Any) -> Intent | None:
     return Intent("board_show", 1.0 if "unit_id" in slots else 0.7, slots)
 
 
+OVERDUE_WORDS = frozenset("forsenade forsenad forsenat forsenda overdue".split())
+_OVERDUE_FILLER = frozenset("vilka vilken vad visa finns det ar har som aktiviteter aktiviteterna aktivitet vara "
+                            "nagra just nu i for pa hos which what are is show me any activities the in".split())
+
+
+def overdue(u: Utterance, catalog: Any) -> Intent | None:
+    """'vilka aktiviteter är försenade?', 'försenade aktiviteter i Förskolan Humlan', 'what is overdue' → the
+    board, which lists the försenade first in each column and says how many there are."""
+    words = [w.strip("?!.") for w in u.words]
+    at = next((i for i, w in enumerate(words) if w in OVERDUE_WORDS), None)
+    if at is None or any(w in OVERDUE_WORDS or w not in _OVERDUE_FILLER for w in words[:at]):
+        return None
+    rest = [w for w in words[at + 1:] if w not in _OVERDUE_FILLER]
+    slots: dict[str, Any] = {"overdue": True}
+    if rest:
+        slots.update(_unit(catalog, " ".join(rest)))
+        if "unit_id" not in slots and "unit_choices" not in slots:
+            return None  # "försenade leveranser": not about activities
+    return Intent("board_show", 0.95, slots)
+
+
 def board_start(u: Utterance, catalog: Any) -> Intent | None:
     """'starta tavelmöte', 'starta tavelmötet för Hemtjänst Knislinge', 'start board meeting'."""
     rest = _rest_after(u, u.raw, "starta tavelmotet", "starta tavelmote", "starta motet", "starta mote",
@@ -356,4 +377,4 @@ def report(u: Utterance, catalog: Any) -> Intent | None:
     return Intent("plan_report", REPORT_SCORE, slots)
 
 
-RULES = (report_start, mine, board_start, link_channel, propose, create, history, board, report)
+RULES = (report_start, mine, board_start, link_channel, propose, create, history, board, overdue, report)

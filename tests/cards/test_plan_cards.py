@@ -219,3 +219,11 @@ def test_the_boards_result_line_says_where_the_latest_value_stands(direction: st
                                     direction=direction, budget_area=None, budget_total=None, utfall=None,
                                     through_month=None, lang="en")
     assert english is not None and "target" in (english.against or "")
+
+
+def test_overdue_banner_counts_in_swedish_and_english() -> None:
+    assert cards.overdue_banner(0, "Förskolan Humlan", "sv") == cards.Banner("good", "Inga försenade aktiviteter i Förskolan Humlan.")
+    assert cards.overdue_banner(1, "Humlan", "sv").text == "1 försenad aktivitet i Humlan – den står först i sin kolumn."
+    assert cards.overdue_banner(3, "Humlan", "sv").style == "attention"
+    assert cards.overdue_banner(3, "Humlan", "en").text == "3 overdue activities in Humlan – they come first in their columns."
+

@@ -479,6 +479,20 @@ async def test_an_area_chefs_right_follows_the_enhet_when_it_moves_elsewhere(dem
 # --- The board ------------------------------------------------------------------------------
 
 
+async def test_which_activities_are_overdue_shows_the_board_with_the_count(demo: Store) -> None:
+    """"vilka aktiviteter är försenade?" and "när är nästa tavelmöte?" got "status Gymnasieexamen inom 4 år" as a
+    suggestion. The first is now the board (the försenade first in their columns) with how many there are."""
+    async with running(demo) as h:
+        for typed, user in (("vilka aktiviteter är försenade?", BO), ("försenade aktiviteter i Förskolan Humlan", ANNA)):
+            text = card_text(only_card(await h.ask(typed, user)))
+            count = re.search(r"(\d+) försenade aktiviteter i Förskolan Humlan – de står först", text)
+            assert count is not None, text[:300]
+            assert int(count.group(1)) == text.count("FÖRSENAD") > 0
+        english = card_text(only_card(await h.ask("what is overdue", BO, locale="en-US")))
+        assert "overdue activities in Förskolan Humlan" in english
+        assert "Tavelmöte" not in card_text(only_card(await h.ask("försenade leveranser", BO)))  # not activities
+
+
 async def test_board_in_a_linked_channel(demo: Store) -> None:
     async with running(demo) as h:
         await h.ask("hej", BO)  # Bo's personal chat is stored: his Teams id can get automatic refreshes
