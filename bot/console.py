@@ -51,7 +51,7 @@ TEXTS = {
                   "Skriv ”hjälp” för att se vad du kan fråga.)",
     "help": (
         "Konsolens kommandon (allt annat skickas till Tavla som ett meddelande):\n"
-        "  1, 2, …            tryck på knappen med det numret\n"
+        "  1, 2, …            tryck på knappen med det numret (ett tal utan knapp skickas som meddelande)\n"
         "  /knappar           visa knapparna du kan trycka på just nu\n"
         "  /jag               visa vem du är\n"
         "  /jag NAMN [AAD-ID] byt användare (utan AAD-id räknas ett fast id fram ur namnet)\n"
@@ -63,7 +63,6 @@ TEXTS = {
     "bye": "Hej då!",
     "unknown_command": "Okänt kommando {cmd}. Skriv /hjälp för konsolens kommandon.",
     "no_buttons": "Det finns inga knappar att trycka på just nu.",
-    "no_such_button": "Det finns ingen knapp {n}. Välj {range}.",
     "buttons": "Knappar du kan trycka på:",
     "pressed": "(du trycker på ”{title}”)",
     "disabled": "Knappen ”{title}” går inte att trycka på.",
@@ -396,8 +395,8 @@ class Console:
                 if not await self.command(line):
                     self.emit([say("bye")], indent=False)
                     return 0
-            elif line.isascii() and line.isdigit() and self.active:
-                await self.press(int(line))
+            elif line.isascii() and line.isdigit() and int(line) in self.active:
+                await self.press(int(line))  # any other number is a message: "50" (%), "7" (the 7th in a list)
             else:
                 await self.send_text(line)
 
@@ -464,13 +463,7 @@ class Console:
         await self._safely(message_activity(self.who, self.locale, self.service_url, self.tenant, text=text))
 
     async def press(self, number: int) -> None:
-        entry = self.active.get(number)
-        if entry is None:
-            numbers = sorted(self.active)
-            span = f"{numbers[0]}–{numbers[-1]}" if len(numbers) > 1 else str(numbers[0])
-            self.emit([say("no_such_button", n=number, range=span)], indent=False)
-            return
-        button, shown = entry
+        button, shown = self.active[number]
         if not button.enabled:
             self.emit([say("disabled", title=button.label)], indent=False)
             return
