@@ -9,7 +9,7 @@ from typing import Any
 
 from cards import core
 from cards.common import as_of_line, ask_button, demo_badge
-from cards.format import clock, day, month_name, number, percent, short_day
+from cards.format import clock, day, day_span, month_name, number, percent, short_day
 from cards.texts import pick
 from followup.digest import (
     ActivityLine,
@@ -21,6 +21,7 @@ from followup.digest import (
     Section,
     UpdateLine,
 )
+from followup.indicators import period_from_code
 from followup.schedule import weekday_name
 
 VERB_SETTINGS = "digest_settings"
@@ -33,8 +34,8 @@ VERB_PREVIEW = "digest_preview"
 
 TEXTS: dict[str, dict[str, str]] = {
     "title": {"sv": "Veckosammanfattning v. {week} – {scope}", "en": "Weekly digest week {week} – {scope}"},
-    "period": {"sv": "Det som hänt {start}–{end} jämfört med veckan innan.",
-               "en": "What happened {start}–{end} compared with the week before."},
+    "period": {"sv": "Det som hänt {span} jämfört med veckan innan.",
+               "en": "What happened {span} compared with the week before."},
     "quiet": {"sv": "Veckosammanfattning v. {week} – {scope}: inget nytt sedan förra veckan.",
               "en": "Weekly digest week {week} – {scope}: nothing new since last week."},
     "quiet_still": {"sv": " Fortfarande: {items}.", "en": " Still: {items}."},
@@ -269,9 +270,16 @@ def _indicator_line(line: IndicatorLine, lang: str, *, changed: bool) -> core.El
     figures = _indicator_figures(line, lang)
     if figures:
         runs.append(run(figures, subtle=True))
-    if line.period:
-        runs.append(run(f" ({line.period})", subtle=True))
+    if line.period:  # the stored code ("2018-04") as the cards write a period ("april 2018")
+        runs.append(run(f" ({_period_label(line.period, lang)})", subtle=True))
     return rich(*runs)
+
+
+def _period_label(code: str, lang: str) -> str:
+    try:
+        return period_from_code(code).label(lang)
+    except ValueError:
+        return code
 
 
 def _budget_line(line: BudgetDeviation, lang: str) -> core.Element:
@@ -320,7 +328,7 @@ def digest_card(content: DigestContent, lang: str, *, subscription_id: int | Non
     start = content.today - timedelta(days=7)
     body: list[core.Element] = [
         core.heading(pick(TEXTS, "title", lang, week=content.iso_week, scope=content.scope_name)),
-        core.text(pick(TEXTS, "period", lang, start=short_day(start, lang), end=day(content.today, lang)),
+        core.text(pick(TEXTS, "period", lang, span=day_span(start, content.today, lang)),
                   subtle=True, spacing="None"),
     ]
     if content.is_demo:

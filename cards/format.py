@@ -48,6 +48,16 @@ def day(value: date | datetime, lang: str = "sv") -> str:
     return f"{value.day} {month_name(value.month, lang)} {value.year}"
 
 
+def day_span(start: date, end: date, lang: str = "sv") -> str:
+    """``8–15 maj 2018``, ``30 april–6 maj 2018``, ``28 december 2017–4 januari 2018`` (one way of writing both
+    ends: the digest wrote ``8/5–15 maj 2018``)."""
+    if start.year != end.year:
+        return f"{day(start, lang)}–{day(end, lang)}"
+    if start.month != end.month:
+        return f"{start.day} {month_name(start.month, lang)}–{day(end, lang)}"
+    return f"{start.day}–{day(end, lang)}"
+
+
 def short_day(value: date, lang: str = "sv") -> str:
     """``30/4`` (sv, as Swedes write deadlines) or ``30 Apr`` (en: staff of a Swedish kommun reading English read
     ``5/1`` as the 5th of January, an American as May 1st — the month's name leaves no doubt)."""

@@ -65,3 +65,15 @@ def test_a_short_deadline_is_day_then_month_in_both_languages() -> None:
     assert short_day(date(2018, 5, 1), "sv") == "1/5"
     assert short_day(date(2018, 5, 1), "en") == f"1{NBSP}May"
     assert short_day(date(2018, 8, 31), "en") == f"31{NBSP}Aug"
+
+
+def test_day_span_writes_both_ends_one_way() -> None:
+    from datetime import date
+
+    from cards.format import day_span
+
+    assert day_span(date(2018, 5, 8), date(2018, 5, 15)) == "8–15 maj 2018"
+    assert day_span(date(2018, 4, 30), date(2018, 5, 6)) == "30 april–6 maj 2018"
+    assert day_span(date(2017, 12, 28), date(2018, 1, 4)) == "28 december 2017–4 januari 2018"
+    assert day_span(date(2018, 5, 8), date(2018, 5, 15), "en") == "8–15 May 2018"
+

@@ -85,7 +85,7 @@ def test_overdue_due_soon_and_new_ideas() -> None:
 def test_indicators_changed_or_off_target() -> None:
     indicators = (
         IndicatorFact(1, "Frisknärvaro", "uppnatt", "risk", True, Decimal("94.2"), "%", 1, "higher", Decimal("93"),
-                      None, "2018"),
+                      None, "2018-04"),
         IndicatorFact(2, "Nöjd medborgarindex", "ej_uppnatt", "ej_uppnatt", False, Decimal("52"), "index", 0, "higher",
                       Decimal("55")),
         IndicatorFact(3, "Andel behöriga", "uppnatt", "uppnatt", True),
@@ -98,7 +98,8 @@ def test_indicators_changed_or_off_target() -> None:
     card = digest_card(content, "sv")
     assert_valid_card(card)
     text = card_text(card)
-    assert "Frisknärvaro\n: Risk → Uppnått\n – 94,2 %, målnivå minst 93 %" in text
+    assert "Frisknärvaro\n: Risk → Uppnått\n – 94,2 %, målnivå minst 93 %\n (april 2018)" in text  # not (2018-04)
+    assert "Det som hänt 7–14 maj 2018 jämfört med veckan innan." in text  # not "7/5–14 maj 2018"
     assert "Nöjd medborgarindex\n: Ej uppnått\n – 52, målnivå minst 55" in text
     only_off = build_digest(data(indicators=indicators[1:3]))
     assert not only_off.has_news and only_off.still == {"indicators_off": 1}
