@@ -34,6 +34,11 @@ async def handle(turn: Turn) -> Reply:
         if unit_id is None:
             led = sorted(u for u in turn.caller.units_with("chef") if u in units and units[u].kind == "enhet")
             unit_id = led[0] if len(led) == 1 else None
+        if unit_id is None and not (turn.caller.has_role("admin") or turn.caller.units_with("chef")):
+            # no unit named and the caller leads none: "Vilken enhet?" would only lead to a refusal
+            own = sorted(units[u].name for u in turn.caller.units_with("medarbetare") if u in units)
+            name = own[0] if len(own) == 1 else ("enheten" if turn.lang == "sv" else "the unit")
+            raise Forbidden(ONLY_CHEF[0].format(name=name), ONLY_CHEF[1].format(name=name))
         if unit_id is None or unit_id not in units:
             raise UserError(*WHICH)
         unit = units[unit_id]

@@ -148,6 +148,8 @@ async def test_meeting_day_by_the_chef_only_and_reminder_opt_out(sqlite_store: S
     async with running(sqlite_store) as h:
         got = await h.ask("tavelmöte på torsdagar för Förskolan Humlan")
         assert "Bara chefen för Förskolan Humlan" in card_text(got[0].cards[0])
+        got = await h.ask("tavelmöte på onsdagar")  # Anna, medarbetare: told at once, not asked "Vilken enhet?"
+        assert "Bara chefen för Förskolan Humlan" in card_text(got[0].cards[0])
         got = await h.ask("tavelmöte på torsdagar", BO)
         assert "Förskolan Humlan har tavelmöte på torsdagar" in card_text(got[0].cards[0])
         assert "onsdag" in card_text(got[0].cards[0])  # reminders the day before
