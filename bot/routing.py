@@ -13,6 +13,7 @@ from bot import message_extension
 from bot.handlers import (
     digest_change,
     digest_meeting_day,
+    digest_meeting_next,
     digest_pause,
     digest_preview,
     digest_reminders_off,
@@ -77,6 +78,7 @@ INTENTS: dict[str, Handler] = {
     "digest_resume": digest_resume.handle,
     "digest_stop": digest_stop.handle,
     "digest_meeting_day": digest_meeting_day.handle,
+    "digest_meeting_next": digest_meeting_next.handle,
     "digest_reminders_off": digest_reminders_off.handle,
     "digest_reminders_on": digest_reminders_on.handle,
     "plan_report": plan_report.handle,

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from followup.schedule import meeting_weekday
 from storage.models import Conversation, DigestRun, DigestSubscription, OrgUnit, Person, ReminderRun, utcnow
 
 STOPPED = "stopped"  # paused_reason of a subscription someone stopped ("stoppa veckosammanfattning")
@@ -341,6 +342,20 @@ async def set_meeting_weekday(session: AsyncSession, org_unit_id: int, weekday: 
     return bool(result.rowcount)
 
 
+async def unit_meeting_weekday(session: AsyncSession, org_unit_id: int) -> tuple[str, int | None] | None:
+    """(the enhet's name, its tavelmöte weekday — its own, else its digest's, as the reminders take it — or None);
+    None when there is no such unit."""
+    row = (await session.execute(select(OrgUnit.name, OrgUnit.meeting_weekday)
+                                 .where(OrgUnit.id == org_unit_id))).first()
+    if row is None:
+        return None
+    days = [d for (d,) in (await session.execute(
+        select(DigestSubscription.weekday).join(Conversation, Conversation.id == DigestSubscription.conversation_pk)
+        .where(DigestSubscription.scope_org_unit_id == org_unit_id, DigestSubscription.active.is_(True),
+               Conversation.installed.is_(True)))).all()]
+    return row[0], meeting_weekday(row[1], days)
+
+
 async def set_reminders_opt_out(session: AsyncSession, person_id: int, opt_out: bool) -> bool:
     result = await session.execute(update(Person).where(Person.id == person_id).values(reminders_opt_out=opt_out))
     return bool(result.rowcount)
@@ -414,5 +429,5 @@ __all__ = [
     "claim_run", "claim_runs", "finish_run", "for_conversation", "get_reminder", "get_run", "get_subscription", "move_reminder",
     "pause_for_delivery", "reminders_opted_out", "runs_for_week", "set_active", "set_meeting_weekday",
     "set_quiet_weeks", "set_reminders_opt_out", "set_schedule", "stale", "subscribe", "take_over",
-    "uncertain_runs",
+    "uncertain_runs", "unit_meeting_weekday",
 ]

@@ -110,6 +110,18 @@ def digest(u: Utterance, catalog: Any) -> Intent | None:
     return Intent("digest_show", 1.0 if len(u.words) <= 4 else 0.8, slots)
 
 
+NEXT_MEETING = ("nar ar nasta", "nar ar vart", "nar ar tavelmotet", "nar har vi", "nasta tavelmote", "vilken dag",
+                "nar ar det tavelmote", "when is the next", "when is our", "next board meeting", "when do we")
+
+
+def next_meeting_question(u: Utterance, catalog: Any) -> Intent | None:
+    """"när är nästa tavelmöte?", "vilken dag har vi tavelmöte i Förskolan Humlan?" → the day and the date."""
+    if not u.has_any(*MEETING) or not u.has_any(*NEXT_MEETING) or weekday_in(u) is not None:
+        return None
+    scope = scope_in(u, catalog)
+    return Intent("digest_meeting_next", 1.0, {"unit": scope} if scope and scope.get("kind") == "enhet" else {})
+
+
 def meeting_day(u: Utterance, catalog: Any) -> Intent | None:
     """"tavelmöte på torsdagar", "vi har tavelmöte på tisdagar i Förskolan Humlan"."""
     if not u.has_any(*MEETING):
@@ -137,4 +149,4 @@ def reminders(u: Utterance, _catalog: Any) -> Intent | None:
     return None
 
 
-RULES_DIGEST = (digest, meeting_day, reminders)
+RULES_DIGEST = (digest, next_meeting_question, meeting_day, reminders)

@@ -150,9 +150,15 @@ async def test_meeting_day_by_the_chef_only_and_reminder_opt_out(sqlite_store: S
         assert "Bara chefen för Förskolan Humlan" in card_text(got[0].cards[0])
         got = await h.ask("tavelmöte på onsdagar")  # Anna, medarbetare: told at once, not asked "Vilken enhet?"
         assert "Bara chefen för Förskolan Humlan" in card_text(got[0].cards[0])
+        got = await h.ask("när är nästa tavelmöte?")  # was not understood
+        assert "Förskolan Humlan har ingen tavelmötesdag än" in card_text(got[0].cards[0])
         got = await h.ask("tavelmöte på torsdagar", BO)
         assert "Förskolan Humlan har tavelmöte på torsdagar" in card_text(got[0].cards[0])
         assert "onsdag" in card_text(got[0].cards[0])  # reminders the day before
+        got = await h.ask("när är nästa tavelmöte?")  # Tuesday 15 May 2018
+        assert "Förskolan Humlan har tavelmöte på torsdagar – nästa är torsdag 17 maj 2018." in card_text(got[0].cards[0])
+        got = await h.ask("when is the next board meeting for Förskolan Humlan?", BO, locale="en-US")
+        assert "holds its board meeting on Thursdays – the next is Thursday 17 May 2018" in card_text(got[0].cards[0])
         got = await h.ask("inga påminnelser")
         assert "inga fler påminnelser" in card_text(got[0].cards[0])
         got = await h.ask("påminnelser igen", locale="en-US")
