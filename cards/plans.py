@@ -55,6 +55,7 @@ TEXTS = {
     "last_comment": {"sv": "Senaste kommentar: ", "en": "Latest comment: "},
     "owner": {"sv": "Ansvarig", "en": "Owner"},
     "no_owner": {"sv": "ingen ansvarig än", "en": "no owner yet"},
+    "undone_mark": {"sv": "(ångrade en ändring)", "en": "(undid a change)"},
     "late_count_none": {"sv": "Inga försenade aktiviteter i {unit}.", "en": "No overdue activities in {unit}."},
     "late_count_one": {"sv": "1 försenad aktivitet i {unit} – den står först i sin kolumn.",
                     "en": "1 overdue activity in {unit} – it comes first in its column."},
@@ -606,6 +607,11 @@ def _headline(h: HeadlineView, lang: str) -> list[core.Element]:
         text = f"{_t('budget', lang)}: {h.budget}" + (f", {h.utfall}" if h.utfall else "")
         lines.append(core.text(text, size="Small"))
     return [core.container(lines, style="emphasis", spacing="Small")] if lines else []
+
+
+def undone_mark(lang: str) -> str:
+    """After a change on the board that undid an earlier one."""
+    return " " + _t("undone_mark", lang)
 
 
 def overdue_banner(count: int, unit_name: str, lang: str) -> Banner:

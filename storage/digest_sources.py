@@ -40,6 +40,7 @@ from storage.models import (
     OrgUnit,
     Person,
 )
+from storage.plans import UNDO_NOTES
 
 log = logging.getLogger("tavla.digest")
 
@@ -107,7 +108,8 @@ async def _activities(session: AsyncSession, scope: Scope, year: int, since: dat
             select(ActivityUpdate, Person.name).outerjoin(Person, Person.id == ActivityUpdate.person_id)
             .where(ActivityUpdate.activity_id.in_(part), ActivityUpdate.at >= since)
         )).all():
-            updates.append(UpdateFact(u.activity_id, who, u.at, dict(u.old or {}), dict(u.new or {}), u.comment))
+            comment = None if (u.comment or "").startswith(UNDO_NOTES) else u.comment  # the log's note, not a comment
+            updates.append(UpdateFact(u.activity_id, who, u.at, dict(u.old or {}), dict(u.new or {}), comment))
     return facts, tuple(updates)
 
 

@@ -366,6 +366,11 @@ def mine_card_of(views: list[ActivityView], turn: Turn, page: int, banner: cards
     return cards.mine_card(cards.Mine(tuple(items), page, year, footer(turn), banner, draft), turn.lang)
 
 
+def _is_undo(comment: str | None) -> bool:
+    """An undo's log row: its note (in the undoer's language) is the log's, shown as "(ångrat)" in the reader's."""
+    return (comment or "").startswith(plans.UNDO_NOTES)
+
+
 async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int = 1,
                      banner: cards.Banner | None = None, *, overdue_note: bool = False) -> dict[str, Any]:
     """The tavelmöte board of an enhet for the current year (anyone may view it); ``overdue_note``: with how
@@ -386,8 +391,9 @@ async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int 
     people = await plans.unit_people(session, await plans.unit_path(session, unit_id))
     owner_names = {p.id: p.name for p, _, _ in people}
     lines = tuple(cards.ChangeLine(u.person_name, u.activity_title,
-                                   cards.describe_change(u.old, u.new, turn.lang, owner_names=owner_names),
-                                   u.comment)
+                                   cards.describe_change(u.old, u.new, turn.lang, owner_names=owner_names)
+                                   + (cards.undone_mark(turn.lang) if _is_undo(u.comment) else ""),
+                                   None if _is_undo(u.comment) else u.comment)
                   for u in changes)
     headline = await plans.unit_headline(session, unit_id, year)
     headline_view = cards.format_headline(

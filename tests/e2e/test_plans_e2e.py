@@ -109,6 +109,17 @@ async def test_free_text_report_confirms_old_to_new_and_undo_puts_it_back(demo: 
         assert (await logs(demo, back.id))[-1].comment.startswith("Ångrar ändringen")  # the log says what happened
         mine = card_text(only_card(await h.ask("mina aktiviteter")))  # but the undo's note is not a comment
         assert "Senaste kommentar: \n”väntar på IT”" in mine and "Ångrar ändringen" not in mine
+        board = card_text(only_card(await h.ask("tavla Förskolan Humlan", BO)))  # nor on the board, in any language
+        assert "70 % → 60 % (ångrade en ändring)" in board and "Ångrar ändringen" not in board
+        english = card_text(only_card(await h.ask("board Förskolan Humlan", BO, locale="en-US")))
+        assert "(undid a change)" in english and "Ångrar" not in english
+        from followup.clock import Clock
+        from storage.digest_sources import digest_input  # the weekly digest: a change and its undo cancel out
+        async with demo.session() as s:
+            humlan = (await s.execute(select(OrgUnit.id).where(OrgUnit.name == "Förskolan Humlan"))).scalar_one()
+            week = await digest_input(s, humlan, date(2018, 5, 15), Clock(date(2018, 5, 15)).now())
+        facts = sorted((u for u in week.updates if u.activity_id == back.id), key=lambda u: u.at)[-2:]
+        assert [(u.new, u.comment) for u in facts] == [({"progress": 70}, "väntar på IT"), ({"progress": 60}, None)]
         # The same undo again is refused: its version is no longer current, nothing is overwritten.
         again = await h.press("activity.undo", undo[0]["data"])
         assert "din ändring sparades inte" in said(again)
