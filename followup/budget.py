@@ -384,3 +384,25 @@ def over_budget(lines: Iterable[LineFigures]) -> list[LineFigures]:
     """Lines whose utfall is above the periodised budget (avvikelse < 0), the largest underskott first."""
     return sorted((line for line in lines if line.over_budget),
                   key=lambda line: (line.avvikelse or ZERO, line.sort_order, line.line_id))
+
+
+PLAUSIBLE_FACTOR = Decimal(10)  # a helårsprognos a tenth of the budget or ten times it is a typo more often than not
+
+
+def prognosis_doubt(amount: Decimal, net_cost: Decimal, utfall: Decimal | None) -> str | None:
+    """Why a helårsprognos of ``amount`` tkr is probably mistyped, or None: ``far_below`` / ``far_above`` the
+    årsbudget (a tenth, ten times), ``sign`` (a cost line forecast as revenue or the other way round),
+    ``below_utfall`` (a cost line forecast below what is already spent). A line budgeted at 0 is never doubted."""
+    if net_cost == 0:
+        return None
+    if (amount < 0) != (net_cost < 0) and amount != 0:
+        return "sign"
+    size, budget = abs(amount), abs(net_cost)
+    if size * PLAUSIBLE_FACTOR < budget:
+        return "far_below"
+    if size > budget * PLAUSIBLE_FACTOR:
+        return "far_above"
+    if net_cost > 0 and utfall is not None and utfall > 0 and amount < utfall:
+        return "below_utfall"
+    return None
+

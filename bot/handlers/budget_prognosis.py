@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import select
 
@@ -17,7 +18,7 @@ from bot.nlu.rules_budget import AMBIGUOUS
 from bot.turn import Message, Reply, Turn
 from cards import budget as cards
 from cards.format import tkr
-from followup.budget import q_tkr
+from followup.budget import prognosis_doubt, q_tkr
 from followup.errors import Forbidden, UserError
 from storage import budget as repo
 from storage.models import OrgUnit
@@ -70,6 +71,25 @@ def _note(value: object) -> str | None:
     return text or None
 
 
+def _doubt_texts(doubt: str, amount: Decimal, line: Any) -> tuple[str, str]:
+    """Why the prognosis was not saved, and how to save it all the same (Swedish, English)."""
+    name, budget = line.verksamhet, tkr(line.net_cost)
+    sv = {"far_below": f"är under en tiondel av årsbudgeten för {name} ({budget})",
+          "far_above": f"är mer än tio gånger årsbudgeten för {name} ({budget})",
+          "sign": f"har motsatt tecken mot årsbudgeten för {name} ({budget}: "
+                  + ("intäkter" if line.net_cost < 0 else "kostnader") + ")",
+          "below_utfall": f"är lägre än utfallet hittills för {name} ({tkr(line.utfall)})"}[doubt]
+    en = {"far_below": f"is under a tenth of the annual budget for {name} ({tkr(line.net_cost, 'en')})",
+          "far_above": f"is more than ten times the annual budget for {name} ({tkr(line.net_cost, 'en')})",
+          "sign": f"has the opposite sign of the annual budget for {name} ({tkr(line.net_cost, 'en')})",
+          "below_utfall": f"is lower than the actuals so far for {name} ({tkr(line.utfall, 'en')})"}[doubt]
+    example = f"prognos {name.lower()} {tkr(amount).replace(' tkr', '')} tkr ändå"
+    return (f"Prognosen {tkr(amount)} {sv} – stämmer beloppet? Den sparades inte. Skriv ”ändå” sist för att spara "
+            f"den ändå, t.ex. ”{example}”.",
+            f"The forecast {tkr(amount, 'en')} {en} – is the amount right? It was not saved. Add “anyway” at the end "
+            "to save it all the same.")
+
+
 async def handle(turn: Turn) -> Reply:
     slots = turn.slots
     amount = _amount(slots)
@@ -92,6 +112,9 @@ async def handle(turn: Turn) -> Reply:
             raise Forbidden(f"Bara en ekonom eller controller för {line.area_name} kan lägga in en helårsprognos. "
                             f"Alla kan fråga om budgeten, t.ex. ”budget {line.verksamhet.lower()}”.",
                             f"Only a finance officer or controller for {line.area_name} can enter a forecast.")
+        doubt = None if slots.get("anyway") else prognosis_doubt(amount, line.net_cost, line.utfall)
+        if doubt is not None:
+            raise UserError(*_doubt_texts(doubt, amount, line))
         before = line.prognosis
         await repo.add_prognosis(session, line_id=line.line_id, year=year.year, amount=amount,
                                  note=note, person_id=turn.caller.person_id, via="chat",

@@ -272,8 +272,9 @@ def budget(u: Utterance, catalog: Any) -> Intent | None:
             candidates = cat.labelled("budget_line", labels)
             if area_ids:
                 candidates = [e for e in candidates if e.parent_id in area_ids] or candidates
+            head = key(typed[:found.start()] if found else typed).split()
             slots.update(line_ids=[e.id for e in candidates], labels=labels, area_ids=area_ids, amount=value,
-                         unit=unit, note=note)
+                         unit=unit, note=note, anyway=bool({"anda", "anyway"} & set(head)))
             return Intent("budget_prognosis_set", SCORE_CERTAIN, slots)
 
     if over and not lines:

@@ -121,7 +121,7 @@ def test_setting_a_prognosis(catalog: Catalog) -> None:
     assert (changed.name, changed.slots["amount"]) == ("budget_prognosis_set", "151000")
     assert ask("helårsprognos äldreomsorg 2019 150 000", catalog).slots == {
         "year": 2019, "line_ids": line(catalog, "Äldreomsorg"), "labels": ["Äldreomsorg"], "area_ids": [],
-        "amount": "150000", "unit": "tkr", "note": None}
+        "amount": "150000", "unit": "tkr", "note": None, "anyway": False}
     assert len(ask("prognos gymnasieskola 70 000", catalog).slots["line_ids"]) == 2  # the handler asks which
     for question in ("prognos äldreomsorg 2018", "prognos äldreomsorg?", "vad är prognosen för äldreomsorg 152 000?"):
         assert ask(question, catalog).name == "budget", question

@@ -193,7 +193,7 @@ async def test_an_amount_that_reads_two_ways_is_asked_about_and_nothing_is_saved
             assert await s.scalar(select(func.count()).select_from(BudgetPrognosis)) == count
         for typed, saved in (("prognos äldreomsorg 150.853,2 tkr", "150 853,2 tkr"),
                              ("prognos äldreomsorg 150,853.5 tkr", "150 853,5 tkr"),
-                             ("prognos äldreomsorg 1.234.567 kr", "1 234,6 tkr")):
+                             ("prognos äldreomsorg 1.234.567 kr ändå", "1 234,6 tkr")):  # far below: "ändå"
             got = await h.ask(typed, user=ERIK)
             assert f"Helårsprognosen för Äldreomsorg är nu {saved}" in got[0].text.replace("\u00a0", " "), typed
         got = await h.ask("forecast äldreomsorg 151,000.0 tkr", user=ERIK, locale="en-US")
@@ -207,6 +207,33 @@ async def test_an_amount_that_reads_two_ways_is_asked_about_and_nothing_is_saved
         assert "12 nya platser öppnar" in card_text(got[0].cards[0])
         asked = await only_card(h, "prognos äldreomsorg 150 000 och 2 tkr", user=ERIK)
         assert "ett enda belopp" in asked and "sparades inte" in asked
+
+
+async def test_a_prognosis_far_from_the_budget_is_questioned_until_confirmed(sqlite_store: Store) -> None:
+    """A newcomer's "prognos äldreomsorg 152 tkr" (a thousandth of the budget) was saved at once, and every chef's
+    "budget totalt" showed a surplus of 150 701,2 tkr. A tenth of the budget or ten times it, the opposite sign,
+    or a cost line below what is already spent, is questioned; "ändå" at the end saves it all the same."""
+    from sqlalchemy import func
+
+    from storage.models import BudgetPrognosis
+
+    assert await seed_demo(sqlite_store, date(2018, 5, 15))
+    async with running(sqlite_store) as h:
+        async with sqlite_store.session() as s:
+            count = await s.scalar(select(func.count()).select_from(BudgetPrognosis))
+        for typed, why in (("prognos äldreomsorg 152 tkr", "under en tiondel av årsbudgeten för Äldreomsorg (150 853,2 tkr)"),
+                           ("prognos äldreomsorg 2 000 mkr", "mer än tio gånger årsbudgeten"),
+                           ("prognos äldreomsorg -150 000 tkr", "motsatt tecken mot årsbudgeten"),
+                           ("prognos äldreomsorg 40 000 tkr", "lägre än utfallet hittills för Äldreomsorg")):
+            asked = (await only_card(h, typed, user=ERIK)).replace("\u00a0", " ")
+            assert why in asked and "Den sparades inte" in asked and "ändå" in asked, asked
+        english = await only_card(h, "forecast äldreomsorg 152 tkr", user=ERIK, locale="en-US")
+        assert "under a tenth of the annual budget" in english and "anyway" in english
+        async with sqlite_store.session() as s:
+            assert await s.scalar(select(func.count()).select_from(BudgetPrognosis)) == count
+        got = await h.ask("prognos äldreomsorg 152 tkr ändå: en rättelse kommer", user=ERIK)
+        assert "Helårsprognosen för Äldreomsorg är nu 152,0 tkr" in got[0].text.replace("\u00a0", " ")
+        assert "en rättelse kommer" in card_text(got[0].cards[0])
 
 
 async def test_prognosis_note_is_cleaned_and_a_too_long_one_refused(store: Store) -> None:

@@ -244,3 +244,20 @@ def test_no_utfall_figures() -> None:
     assert line.avvikelse is None and line.year_share_pct is None and not line.over_budget
     t = totals([line])
     assert t.utfall is None and t.prognosis is None and t.status == STATUS_NO_UTFALL
+
+
+def test_a_prognosis_far_from_its_budget_is_doubted() -> None:
+    from decimal import Decimal as D
+
+    from followup.budget import prognosis_doubt
+
+    budget, spent = D("150853.2"), D("50489.0")
+    assert prognosis_doubt(D("152"), budget, spent) == "far_below"
+    assert prognosis_doubt(D("15085.32"), budget, spent) is None or prognosis_doubt(D("15085.32"), budget, spent) == "below_utfall"
+    assert prognosis_doubt(D("1508532.1"), budget, spent) == "far_above"
+    assert prognosis_doubt(D("-5"), budget, spent) == "sign"
+    assert prognosis_doubt(D("40000"), budget, spent) == "below_utfall"
+    assert prognosis_doubt(D("152000"), budget, spent) is None
+    assert prognosis_doubt(D("-30000"), D("-33048.0"), D("-12000")) is None  # a revenue line, forecast as revenue
+    assert prognosis_doubt(D("30000"), D("-33048.0"), None) == "sign"
+    assert prognosis_doubt(D("5"), D("0"), None) is None  # a line budgeted at 0: nothing to compare with
