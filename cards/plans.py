@@ -170,8 +170,8 @@ TEXTS = {
     "commented": {"sv": "kommentar", "en": "comment"},
     "title_field": {"sv": "Titel", "en": "Title"},
     # The guided report (dialogs/report_progress.py)
-    "d_pick": {"sv": "Vilken aktivitet vill du rapportera på? Svara med numret eller namnet.",
-               "en": "Which activity do you want to report on? Answer with the number or the name."},
+    "d_pick": {"sv": "Vilken aktivitet vill du rapportera på? Svara med dess nummer (t.ex. ”{example}”) eller namnet.",
+               "en": "Which activity do you want to report on? Answer with its number (e.g. “{example}”) or the name."},
     "d_status": {"sv": "Vilken status har ”{title}” nu? (nu: {status})", "en": "What is the status of “{title}” now? (now: {status})"},
     "d_not_yours": {"sv": "Klar kan bara ansvarig eller chefen för {unit} markera.",
                     "en": "Only the owner or the manager of {unit} can mark it done."},
@@ -188,8 +188,10 @@ TEXTS = {
     "d_cancel_hint": {"sv": "Skriv ”avbryt” när du vill sluta.", "en": "Write “cancel” to stop."},
     "d_cancelled": {"sv": "Avbrutet – inget ändrades.", "en": "Cancelled – nothing was changed."},
     "d_none": {"sv": "Du har inga aktiviteter att rapportera på {year}.", "en": "You have no activities to report on in {year}."},
-    "d_retry_pick": {"sv": "Jag hittade ingen sådan aktivitet i listan. Svara med numret, eller skriv ”avbryt”.",
-                     "en": "I can't find that activity in the list. Answer with its number, or write “cancel”."},
+    "d_retry_pick": {"sv": "Jag hittade ingen sådan aktivitet i listan. Svara med dess nummer (t.ex. ”{example}”) eller "
+                            "namnet, eller skriv ”avbryt”.",
+                     "en": "I can't find that activity in the list. Answer with its number (e.g. “{example}”) or the "
+                           "name, or write “cancel”."},
     "d_retry_status": {"sv": "Svara med en status: Idé, Ej påbörjad, Pågår, Klar eller Pausad – eller ”avbryt”.",
                        "en": "Answer with a status: Idea, Not started, In progress, Done or Paused – or “cancel”."},
     "d_retry_progress": {"sv": "Svara med ett heltal 0–100 (t.ex. 60) eller ”samma” – eller ”avbryt”.",
@@ -315,7 +317,7 @@ def _meta(item: Item, lang: str, *, with_unit: bool = False, with_status: bool =
         parts.append(("s", " · " + _status_words(item.status, item.progress, lang)))
     if item.overdue_days > 0:
         parts.append(("w", " · " + _overdue(item, lang)))
-    parts.append(("s", " · " + _t("number", lang, number=item.id)))
+    parts.append(("s", " · " + number_label(item.id, lang)))
     return _runs(*parts)
 
 
@@ -913,9 +915,14 @@ def prompt_text(key: str, lang: str, **values: object) -> str:
 
 
 def pick_lines(items: list[Item], lang: str) -> list[tuple[str, str]]:
-    return [(f"{n}. ", f"{item.title} ({_t('number', lang, number=item.id)}) – {_status_words(item.status, item.progress, lang)}"
+    return [(number_label(item.id, lang) + " ", f"{item.title} – {_status_words(item.status, item.progress, lang)}"
              + (f" – {_overdue(item, lang)}" if item.overdue_days else ""))
-            for n, item in enumerate(items, start=1)]
+            for item in items]
+
+
+def number_label(activity_id: int, lang: str) -> str:
+    """"nr 12": an activity's number, as every listing shows it and "aktivitet 12" names it."""
+    return _t("number", lang, number=activity_id)
 
 
 def status_answers(lang: str) -> list[tuple[str, str]]:

@@ -9,6 +9,8 @@ State lives in the SQL store: a restart between two answers loses nothing.
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from typing import Any
 
@@ -50,13 +52,22 @@ def _folded(text: str) -> str:
 # --- Validators (the answer must be usable; otherwise the step asks again) ------------------
 
 
+_NUMBER = re.compile(r"(?:nr\.?|no\.?|nummer|number|#)?\s*(\d{1,9})", re.IGNORECASE)
+
+
 async def _pick_ok(prompt: PromptValidatorContext) -> bool:
+    """The activity's own number ("12", "nr 12" — the one every listing shows and "aktivitet 12" names; the list
+    has no numbers of its own, so there is one number per activity) or its name."""
     options: list[dict[str, Any]] = prompt.options.validations or []
     text = _answer(prompt.context)
-    if text.isdigit() and 1 <= int(text) <= len(options):
-        prompt.recognized.value = text
+    number = _NUMBER.fullmatch(text.strip())
+    if number:
+        chosen = next((o for o in options if o["id"] == int(number.group(1))), None)
+        if chosen is None:
+            return False
+        prompt.recognized.value = str(chosen["id"])
         return True
-    views = [(i, option["title"]) for i, option in enumerate(options, start=1)]
+    views = [(option["id"], option["title"]) for option in options]
     scored = sorted(((common.score(text, title), i) for i, title in views), reverse=True)
     if scored and scored[0][0] >= common.MATCH_CUTOFF and (len(scored) == 1 or scored[0][0] - scored[1][0] >= 5):
         prompt.recognized.value = str(scored[0][1])
@@ -151,16 +162,18 @@ async def pick_step(step: WaterfallStepContext) -> DialogTurnResult:
     step.values["options"] = options
     lang = turn.lang
     lines = cards.pick_lines(_items(options), lang)
-    answers = [(f"{n}. {o['title']}"[:60], str(n)) for n, o in enumerate(options[:5], start=1)]
-    prompt = cards.prompt_card(cards.prompt_text("d_pick", lang), lines=lines, answers=answers, lang=lang)
-    retry = cards.prompt_card(cards.prompt_text("d_retry_pick", lang), lines=lines, answers=answers, lang=lang)
+    answers = [(f"{cards.number_label(o['id'], lang)} {o['title']}"[:60], str(o["id"])) for o in options[:5]]
+    example = str(options[0]["id"])
+    prompt = cards.prompt_card(cards.prompt_text("d_pick", lang, example=example), lines=lines, answers=answers, lang=lang)
+    retry = cards.prompt_card(cards.prompt_text("d_retry_pick", lang, example=example), lines=lines, answers=answers,
+                              lang=lang)
     return await step.prompt(PICK, PromptOptions(prompt=_card(prompt), retry_prompt=_card(retry), validations=options))
 
 
 async def status_step(step: WaterfallStepContext) -> DialogTurnResult:
     turn = tavla_turn(step.context)
     if "chosen" not in step.values:
-        step.values["chosen"] = step.values["options"][int(step.result) - 1]
+        step.values["chosen"] = next(o for o in step.values["options"] if str(o["id"]) == str(step.result))
     chosen = step.values["chosen"]
     lang = turn.lang
     now = label(chosen["status"], lang) + (f", {chosen['progress']} %" if chosen["status"] not in (IDE, EJ_PABORJAD, KLAR) else "")

@@ -184,7 +184,7 @@ def test_texts_exist_in_both_languages(lang: str) -> None:
         assert cards.prompt_text(key, lang, **{k: "x" for k in ("date", "days", "unit", "year", "page", "pages", "time",
                                                                 "who", "count", "when", "title", "status",
                                                                 "progress", "label", "value", "low", "high",
-                                                                "period", "area", "total", "month", "amount", "number",
+                                                                "period", "area", "total", "month", "amount", "number", "example",
                                                                 "share")})
 
 

@@ -219,7 +219,7 @@ async def test_dialog_with_cancel_changes_nothing(demo: Store) -> None:
     before = await snapshot(demo)
     async with running(demo) as h:
         pick = card_text(only_card(await h.ask("rapportera")))
-        assert "Vilken aktivitet" in pick and "1. " in pick and "Digital introduktion för nyanställda" in pick
+        assert "Vilken aktivitet" in pick and "nr 1" in pick and "Digital introduktion för nyanställda" in pick
         assert "Skriv ”avbryt”" in pick
         assert "Vilken status" in card_text(only_card(await h.ask("1")))
         assert "Svara med en status" in card_text(only_card(await h.ask("kanske")))  # asks again
@@ -237,13 +237,17 @@ async def test_dialog_with_cancel_changes_nothing(demo: Store) -> None:
 
 async def test_the_number_shown_is_the_one_aktivitet_n_names(demo: Store) -> None:
     """A newcomer saw "3. Introduktionsfilm …" in the guided report's list, typed "aktivitet 3 80 %" and changed
-    activity number 3, another person's. The list's "3." is only a place in it: every listing now shows the
-    activity's own number, and that number is what "aktivitet N" changes."""
+    activity number 3, another person's. The list had numbers of its own; now every listing shows only the
+    activity's own number, the guided report takes it ("nr 4", "4"), and that number is what "aktivitet N"
+    changes."""
     film = await activity(demo, "Introduktionsfilm om Göingemodellen")
     async with running(demo) as h:
         pick = card_text(only_card(await h.ask("rapportera")))
-        place = re.search(r"(\d+)\.\s+Introduktionsfilm om Göingemodellen \(nr (\d+)\)", pick)
-        assert place is not None and int(place.group(2)) == film.id and place.group(1) != place.group(2)
+        assert re.search(rf"nr {film.id}\s+Introduktionsfilm om Göingemodellen", pick) and "3. " not in pick
+        assert "Vilken status har ”Introduktionsfilm om Göingemodellen”" in card_text(only_card(await h.ask(f"nr {film.id}")))
+        await h.ask("avbryt")
+        await h.ask("rapportera")
+        assert "Jag hittade ingen sådan aktivitet" in card_text(only_card(await h.ask("999")))  # not in the list
         await h.ask("avbryt")
         mine = card_text(only_card(await h.ask("mina aktiviteter")))
         assert f"nr {film.id}" in mine
