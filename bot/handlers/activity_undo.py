@@ -26,7 +26,8 @@ def _value(name: str, value: object) -> object:
     return value
 
 
-async def handle(turn: Turn) -> Reply:
+async def handle(turn: Turn, *, via: str = "card") -> Reply:
+    """The card's Ångra (``via="card"``), or "ångra" typed (``bot.handlers.undo_last``, ``via="chat"``)."""
     person_id = common.require_known(turn)
     activity_id = common.int_field(turn.data, "id")
     version = common.int_field(turn.data, "version")
@@ -47,7 +48,7 @@ async def handle(turn: Turn) -> Reply:
                             "record). Write a new comment if something went wrong.")
         when = logged.at.astimezone(turn.clock.tz)
         note = (f"{UNDO_NOTES[0]} {when:%d/%m kl. %H:%M}" if turn.lang == "sv" else f"{UNDO_NOTES[1]} of {when:%d/%m %H:%M}")
-        outcome = await plans.update_activity(session, activity_id, version, fields, person_id=person_id, via="card",
+        outcome = await plans.update_activity(session, activity_id, version, fields, person_id=person_id, via=via,
                                               at=turn.clock.utcnow(), comment=note)
         if not outcome.applied:
             fresh = common.item(outcome.activity, turn) if outcome.activity else None

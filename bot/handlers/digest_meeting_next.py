@@ -30,8 +30,9 @@ async def handle(turn: Turn) -> Reply:
     if found is None:
         raise UserError(*WHICH)
     name, weekday = found
-    if weekday is None:
-        return Reply.card(notice(pick(TEXTS, "meeting_unknown", turn.lang, unit=name)))
+    if weekday is None:  # the chef asking is told it is theirs to set
+        key = "meeting_unknown_yours" if unit_id in turn.caller.units_with("chef") else "meeting_unknown"
+        return Reply.card(notice(pick(TEXTS, key, turn.lang, unit=name)))
     meeting = next_meeting(turn.clock.today(), weekday)
     when = pick(TEXTS, "meeting_today", turn.lang) if meeting == turn.clock.today() else \
         f"{weekday_name(weekday, turn.lang)} {day(meeting, turn.lang)}"

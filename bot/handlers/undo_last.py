@@ -36,7 +36,7 @@ async def handle(turn: Turn) -> Reply:
                             "Your latest change undid another; it is not undone in turn. Change the activity again "
                             "if something went wrong.")
         reply = await activity_undo.handle(replace(turn, data={"id": update.activity_id, "version": update.version,
-                                                               "update": update.id}))
+                                                               "update": update.id}), via="chat")
     else:
         raise UserError("Det finns ingen ändring av dig från den senaste timmen att ångra. Äldre ändringar syns i "
                         "aktivitetens historik.",

@@ -11,6 +11,8 @@ text names an indicator, the report rule scores only ``REPORT_NEAR_INDICATOR`` s
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
+
 import re
 from datetime import date
 from typing import Any
@@ -108,7 +110,15 @@ def mine(u: Utterance, _catalog: Any) -> Intent | None:
         return Intent("plan_mine", 1.0)
     if u.folded in ("vad ska jag gora", "vad har jag for aktiviteter", "vilka aktiviteter har jag"):
         return Intent("plan_mine", 0.9)
+    words = u.folded.split()
+    if 2 <= len(words) <= 3 and words[0] in ("mina", "my") and _like(words[1], ("aktiviteter", "uppgifter", "activities")):
+        return Intent("plan_mine", 0.9)  # "mina aktivitter", "mina aktivteter"
     return None
+
+
+def _like(word: str, targets: tuple[str, ...]) -> bool:
+    """One typo away, about: a letter missing, doubled, swapped or wrong in a word of eight letters or more."""
+    return any(SequenceMatcher(None, word, target).ratio() >= 0.88 for target in targets)
 
 
 BOARD_WORDS = ("visa tavlan for", "visa tavlan", "visa tavla", "tavlan for", "tavla for", "tavelmote for",

@@ -205,3 +205,14 @@ async def test_angra_alone_is_the_undo_of_the_latest_change(catalog: Catalog, te
 @pytest.mark.parametrize("text", ["ångra aktivitet 12 till 40 %", "kan jag ångra en ändring?", "ångrade mig"])
 async def test_angra_with_more_words_is_not_the_undo(catalog: Catalog, text: str) -> None:
     assert recognize(text, catalog, RULES).name != "undo_last"
+
+
+def test_mina_aktiviteter_with_a_typo() -> None:
+    from bot.nlu.normalize import Utterance
+    from bot.nlu.rules_plans import mine
+
+    for typed in ("mina aktivitter", "Mina aktivteter", "my activites", "mina uppgiter"):
+        assert mine(Utterance(typed), None) is not None, typed
+    for other in ("mina aktier", "mina anteckningar", "mina"):
+        assert mine(Utterance(other), None) is None, other
+

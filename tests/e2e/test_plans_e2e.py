@@ -140,6 +140,7 @@ async def test_typed_angra_undoes_the_callers_latest_change_once(demo_both: Stor
         assert "Ångrat" in card_text(undone) and "75 % → 60 %" in card_text(undone)
         assert not actions(undone, "activity.undo")
         back = await activity(demo_both, title)
+        assert (await logs(demo_both, back.id))[-1].via == "chat"  # typed, not a card's button
         assert (back.progress, back.version) == (60, before.version + 2)
         assert "ångras inte i sin tur" in card_text(only_card(await h.ask("ångra")))
         assert (await activity(demo_both, title)).version == before.version + 2
