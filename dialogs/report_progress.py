@@ -45,6 +45,11 @@ def _answer(ctx: Any) -> str:
     return tavla_turn(ctx).text.strip()
 
 
+def _pct(value: int, lang: str) -> str:
+    """"70 %" (Swedish writes a space before %), "70%" in English."""
+    return f"{value} %" if lang == "sv" else f"{value}%"
+
+
 def _folded(text: str) -> str:
     return text.strip().lower().rstrip(".!")
 
@@ -176,7 +181,7 @@ async def status_step(step: WaterfallStepContext) -> DialogTurnResult:
         step.values["chosen"] = next(o for o in step.values["options"] if str(o["id"]) == str(step.result))
     chosen = step.values["chosen"]
     lang = turn.lang
-    now = label(chosen["status"], lang) + (f", {chosen['progress']} %" if chosen["status"] not in (IDE, EJ_PABORJAD, KLAR) else "")
+    now = label(chosen["status"], lang) + (f", {_pct(chosen['progress'], lang)}" if chosen["status"] not in (IDE, EJ_PABORJAD, KLAR) else "")
     answers = cards.status_answers(lang) + [(cards.prompt_text("d_same", lang), "samma" if lang == "sv" else "same")]
     question = cards.prompt_text("d_status", lang, title=chosen["title"], status=now)
     retry_text = cards.prompt_text("d_retry_status", lang)
@@ -201,8 +206,8 @@ async def progress_step(step: WaterfallStepContext) -> DialogTurnResult:
         return await step.next(SAME)
     lang = turn.lang
     answers = [(cards.prompt_text("d_same", lang), "samma" if lang == "sv" else "same")] + [
-        (f"{p} %", str(p)) for p in (25, 50, 75) if effective != KLAR]
-    question = cards.prompt_text("d_progress", lang, progress=f"{chosen['progress']} %")
+        (_pct(p, lang), str(p)) for p in (25, 50, 75) if effective != KLAR]
+    question = cards.prompt_text("d_progress", lang, progress=_pct(chosen["progress"], lang))
     prompt = cards.prompt_card(question, answers=answers, lang=lang)
     retry = cards.prompt_card(cards.prompt_text("d_retry_progress", lang), answers=answers, lang=lang)
     return await step.prompt(PROGRESS, PromptOptions(prompt=_card(prompt), retry_prompt=_card(retry)))
@@ -240,7 +245,8 @@ async def confirm_step(step: WaterfallStepContext) -> DialogTurnResult:
     new = next_state(State(chosen["status"], chosen["progress"]), step.values["status"], step.values["progress"])
     parts = [f"{label(chosen['status'], lang)} → {label(new.status, lang)}" if new.status != chosen["status"]
              else label(new.status, lang),
-             f"{chosen['progress']} % → {new.progress} %" if new.progress != chosen["progress"] else f"{new.progress} %"]
+             f"{_pct(chosen['progress'], lang)} → {_pct(new.progress, lang)}" if new.progress != chosen["progress"]
+             else _pct(new.progress, lang)]
     lines = [("", chosen["title"]), ("", ", ".join(parts))]
     if step.values["comment"]:
         lines.append((cards.prompt_text("comment", lang) + ": ", step.values["comment"]))

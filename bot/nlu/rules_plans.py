@@ -127,8 +127,15 @@ BOARD_WORDS = ("visa tavlan for", "visa tavlan", "visa tavla", "tavlan for", "ta
                "show board", "board")
 
 
+HOW_IS_MY_UNIT = ("hur gar det for min enhet", "hur gar det for oss", "hur gar det for var enhet", "hur ligger vi till",
+                  "hur gar det pa min enhet", "how is my unit doing", "how are we doing")
+
+
 def board(u: Utterance, catalog: Any) -> Intent | None:
-    """'tavla', 'tavelmöte', 'tavla Förskolan Humlan', 'handlingsplaner Humlan' → the board card."""
+    """'tavla', 'tavelmöte', 'tavla Förskolan Humlan', 'handlingsplaner Humlan' → the board card; 'hur går det för
+    min enhet?' too (the board has the enhet's result indicator, its budget, what changed and what is late)."""
+    if u.folded.rstrip(" ?!.") in HOW_IS_MY_UNIT:
+        return Intent("board_show", 0.95)
     if u.starts_with("starta", "start"):
         return None
     rest = _rest_after(u, u.raw, *BOARD_WORDS)

@@ -216,3 +216,12 @@ def test_mina_aktiviteter_with_a_typo() -> None:
     for other in ("mina aktier", "mina anteckningar", "mina"):
         assert mine(Utterance(other), None) is None, other
 
+
+def test_how_is_my_unit_doing_is_the_board() -> None:
+    from bot.nlu.normalize import Utterance
+    from bot.nlu.rules_plans import board
+
+    for typed in ("Hur går det för min enhet?", "hur ligger vi till", "How is my unit doing?"):
+        intent = board(Utterance(typed), None)
+        assert intent is not None and intent.name == "board_show" and not intent.slots, typed
+

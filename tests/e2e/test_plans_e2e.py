@@ -507,6 +507,7 @@ async def test_which_activities_are_overdue_shows_the_board_with_the_count(demo:
         english = card_text(only_card(await h.ask("what is overdue", BO, locale="en-US")))
         assert "overdue activities in Förskolan Humlan" in english
         assert "Tavelmöte" not in card_text(only_card(await h.ask("försenade leveranser", BO)))  # not activities
+        assert "Tavla – Förskolan Humlan" in card_text(only_card(await h.ask("Hur går det för min enhet?", BO)))
 
 
 async def test_board_in_a_linked_channel(demo: Store) -> None:
