@@ -18,7 +18,7 @@ from bot.nlu.rules_budget import AMBIGUOUS
 from bot.turn import Message, Reply, Turn
 from cards import budget as cards
 from cards.format import tkr
-from followup.budget import prognosis_doubt, q_tkr
+from followup.budget import METHOD_PROFILE, METHOD_TREND, prognosis_doubt, q_tkr
 from followup.errors import Forbidden, UserError
 from storage import budget as repo
 from storage.models import OrgUnit
@@ -121,11 +121,14 @@ async def handle(turn: Turn) -> Reply:
                                  at=turn.clock.utcnow())
         await repo.recompute_status(session, year.year)
         updated = (await repo.line_figures(session, year.year, line_ids=[line.line_id]))[0]
+    # what it was: an ekonom's earlier prognosis, or Tavla's own estimate from the utfall (said so)
+    estimated = line.method in (METHOD_TREND, METHOD_PROFILE)
     if turn.lang == "en":
-        was = f" (was {tkr(before, 'en')})" if before is not None else ""
+        was = (f" (was {tkr(before, 'en')}{', estimated from the actuals' if estimated else ''})"
+               if before is not None else "")
         text = f"The full-year forecast for {line.verksamhet} is now {tkr(amount, 'en')}{was}."
     else:
-        was = f" (var {tkr(before)})" if before is not None else ""
+        was = f" (var {tkr(before)}{', beräknat från utfallet' if estimated else ''})" if before is not None else ""
         text = f"Helårsprognosen för {line.verksamhet} är nu {tkr(amount)}{was}."
     card = cards.line_card(cards.LineView(updated, common.shown(turn, year.note)), turn.lang)
     return Reply(messages=[Message(text=text, card=card)])

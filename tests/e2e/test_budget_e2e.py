@@ -162,6 +162,7 @@ async def test_ekonom_sets_a_prognosis_in_chat_others_may_not(store: Store) -> N
         assert "Bara en ekonom eller controller för Hälsa och omsorg" in refused
         got = await h.ask("prognos äldreomsorg 152 000 tkr: fler platser från hösten", user=ERIK)
         assert len(got) == 1 and "Helårsprognosen för Äldreomsorg är nu 152 000,0 tkr (var " in got[0].text.replace("\u00a0", " ")
+        assert "beräknat från utfallet)" in got[0].text  # the trend's estimate, not a prognosis someone entered
         card = card_text(got[0].cards[0])
         assert "152 000,0 tkr (prognos från ekonom)" in card and "Prognosen lades in av Erik Ek 15 maj 2018" in card
         assert "fler platser från hösten" in card
