@@ -56,6 +56,14 @@ TEXTS = {
     "owner": {"sv": "Ansvarig", "en": "Owner"},
     "no_owner": {"sv": "ingen ansvarig än", "en": "no owner yet"},
     "undone_mark": {"sv": "(ångrade en ändring)", "en": "(undid a change)"},
+    "due_count_none": {"sv": "Inga aktiviteter i {unit} ska vara klara till och med {date}.",
+                       "en": "No activities in {unit} are due by {date}."},
+    "due_count_one": {"sv": "1 aktivitet i {unit} ska vara klar till och med {date} – den står efter de försenade.",
+                      "en": "1 activity in {unit} is due by {date} – it comes after the overdue ones."},
+    "due_count_many": {"sv": "{count} aktiviteter i {unit} ska vara klara till och med {date} – de står efter de "
+                             "försenade i sina kolumner.",
+                       "en": "{count} activities in {unit} are due by {date} – they come after the overdue ones in "
+                             "their columns."},
     "late_count_none": {"sv": "Inga försenade aktiviteter i {unit}.", "en": "No overdue activities in {unit}."},
     "late_count_one": {"sv": "1 försenad aktivitet i {unit} – den står först i sin kolumn.",
                     "en": "1 overdue activity in {unit} – it comes first in its column."},
@@ -621,6 +629,14 @@ def overdue_banner(count: int, unit_name: str, lang: str) -> Banner:
     if count == 0:
         return Banner("good", _t("late_count_none", lang, unit=unit_name))
     return Banner("attention", _t("late_count_one" if count == 1 else "late_count_many", lang, count=count, unit=unit_name))
+
+
+def due_soon_banner(count: int, unit_name: str, until: date, lang: str) -> Banner:
+    """Above the board when someone asked what is due soon."""
+    if count == 0:
+        return Banner("good", _t("due_count_none", lang, unit=unit_name, date=day(until, lang)))
+    return Banner("emphasis", _t("due_count_one" if count == 1 else "due_count_many", lang, count=count,
+                                 unit=unit_name, date=day(until, lang)))
 
 
 def board_card(view: Board, lang: str) -> core.Element:

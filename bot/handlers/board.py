@@ -1,5 +1,5 @@
 """'tavla', 'tavelmöte', 'tavla Förskolan Humlan' (and the board's refresh/paging): the tavelmöte board.
-'vilka aktiviteter är försenade?' is the board too, with how many are försenade on top.
+'vilka aktiviteter är försenade?' and 'vad ska vara klart snart?' are the board too, with how many on top.
 
 Handlingsplaner are public in the organisation: anyone may view any enhet's board.
 """
@@ -43,7 +43,8 @@ async def handle(turn: Turn) -> Reply:
                                                          turn.lang))
             unit_id = resolved
         try:
-            card = await common.board_card(session, turn, unit_id, page, overdue_note=bool(turn.slots.get("overdue")))
+            note = "overdue" if turn.slots.get("overdue") else "due_soon" if turn.slots.get("due_soon") else None
+            card = await common.board_card(session, turn, unit_id, page, note=note)
         except common.BadCardData:
             raise await _unknown_unit(turn, str(turn.slots.get("unit_name") or unit_id)) from None
     return Reply.card(card)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -366,15 +366,19 @@ def mine_card_of(views: list[ActivityView], turn: Turn, page: int, banner: cards
     return cards.mine_card(cards.Mine(tuple(items), page, year, footer(turn), banner, draft), turn.lang)
 
 
+DUE_SOON_DAYS = 7  # "ska vara klara snart": within a week, as the weekly digest counts them
+
+
 def _is_undo(comment: str | None) -> bool:
     """An undo's log row: its note (in the undoer's language) is the log's, shown as "(ångrat)" in the reader's."""
     return (comment or "").startswith(plans.UNDO_NOTES)
 
 
 async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int = 1,
-                     banner: cards.Banner | None = None, *, overdue_note: bool = False) -> dict[str, Any]:
-    """The tavelmöte board of an enhet for the current year (anyone may view it); ``overdue_note``: with how
-    many of its activities are försenade on top (they come first in their columns)."""
+                     banner: cards.Banner | None = None, *, note: str | None = None) -> dict[str, Any]:
+    """The tavelmöte board of an enhet for the current year (anyone may view it); ``note``: with how many of its
+    activities are försenade ("overdue": they come first in their columns) or due within a week ("due_soon")
+    on top."""
     unit = await plans.get_unit(session, unit_id)
     if unit is None or unit.kind != "enhet":
         raise BadCardData()
@@ -409,9 +413,14 @@ async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int 
     known = await plans.known_user_ids(session, [p.aad_object_id for p, _, _ in chefs_first if p.aad_object_id])
     user_ids += [known[p.aad_object_id] for p, _, _ in chefs_first if p.aad_object_id in known]
     items = tuple(item(v, turn) for v in views)
-    if overdue_note and banner is None:
+    if note == "overdue" and banner is None:
         banner = cards.overdue_banner(sum(1 for i in items if i.overdue_days > 0 and i.status != KLAR), unit.name,
                                       turn.lang)
+    elif note == "due_soon" and banner is None:
+        today = turn.clock.today()
+        until = today + timedelta(days=DUE_SOON_DAYS)
+        banner = cards.due_soon_banner(sum(1 for i in items if i.status != KLAR and i.deadline is not None
+                                           and today <= i.deadline <= until), unit.name, until, turn.lang)
     view = cards.Board(
         unit_id=unit.id, unit_name=unit.name, year=year, items=items, page=page,
         footer=footer(turn),

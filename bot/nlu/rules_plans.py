@@ -171,6 +171,30 @@ def overdue(u: Utterance, catalog: Any) -> Intent | None:
     return Intent("board_show", 0.95, slots)
 
 
+DUE_SOON = ("ska vara klara snart", "ska vara klart snart", "ska bli klara snart", "ska bli klart snart",
+            "ska vara klara den har veckan", "ska vara klart den har veckan", "ska vara klara i veckan",
+            "ska vara klart i veckan", "har slutdatum snart", "slutdatum snart", "due soon", "what is due")
+
+
+def due_soon(u: Utterance, catalog: Any) -> Intent | None:
+    """'vilka aktiviteter ska vara klara snart?', 'vad ska vara klart i veckan i Förskolan Humlan?' → the board,
+    with how many are due within a week (they come right after the försenade in their columns)."""
+    folded = u.folded.rstrip(" ?!.")
+    phrase = next((p for p in DUE_SOON if p in folded), None)
+    if phrase is None:
+        return None
+    before, after = folded.split(phrase, 1)
+    if any(w not in _OVERDUE_FILLER and w not in ("ska", "vara", "som") for w in before.split()):
+        return None  # "lärplattor ska vara klara snart": a report, not a question
+    slots: dict[str, Any] = {"due_soon": True}
+    rest = [w for w in after.split() if w not in _OVERDUE_FILLER]
+    if rest:
+        slots.update(_unit(catalog, " ".join(rest)))
+        if "unit_id" not in slots and "unit_choices" not in slots:
+            return None
+    return Intent("board_show", 0.95, slots)
+
+
 def board_start(u: Utterance, catalog: Any) -> Intent | None:
     """'starta tavelmöte', 'starta tavelmötet för Hemtjänst Knislinge', 'start board meeting'."""
     rest = _rest_after(u, u.raw, "starta tavelmotet", "starta tavelmote", "starta motet", "starta mote",
@@ -394,4 +418,4 @@ def report(u: Utterance, catalog: Any) -> Intent | None:
     return Intent("plan_report", REPORT_SCORE, slots)
 
 
-RULES = (report_start, mine, board_start, link_channel, propose, create, history, board, overdue, report)
+RULES = (report_start, mine, board_start, link_channel, propose, create, history, board, overdue, due_soon, report)

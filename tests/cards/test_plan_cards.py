@@ -227,3 +227,12 @@ def test_overdue_banner_counts_in_swedish_and_english() -> None:
     assert cards.overdue_banner(3, "Humlan", "sv").style == "attention"
     assert cards.overdue_banner(3, "Humlan", "en").text == "3 overdue activities in Humlan – they come first in their columns."
 
+
+def test_due_soon_banner() -> None:
+    from datetime import date
+
+    until = date(2018, 5, 22)
+    assert cards.due_soon_banner(0, "Humlan", until, "sv").text == "Inga aktiviteter i Humlan ska vara klara till och med 22 maj 2018."
+    assert cards.due_soon_banner(1, "Humlan", until, "sv").text.startswith("1 aktivitet i Humlan ska vara klar till och med")
+    assert cards.due_soon_banner(2, "Humlan", until, "en").text.startswith("2 activities in Humlan are due by 22 May 2018")
+

@@ -508,6 +508,20 @@ async def test_which_activities_are_overdue_shows_the_board_with_the_count(demo:
         assert "overdue activities in Förskolan Humlan" in english
         assert "Tavelmöte" not in card_text(only_card(await h.ask("försenade leveranser", BO)))  # not activities
         assert "Tavla – Förskolan Humlan" in card_text(only_card(await h.ask("Hur går det för min enhet?", BO)))
+        async with demo.session() as s:  # due 15–22 May 2018 and not klar: none in the example data, then one
+            humlan = (await s.execute(select(OrgUnit.id).where(OrgUnit.name == "Förskolan Humlan"))).scalar_one()
+            plan_id = (await s.execute(select(ActionPlan.id).where(ActionPlan.org_unit_id == humlan,
+                                                                   ActionPlan.year == 2018))).scalars().first()
+        due = card_text(only_card(await h.ask("vilka aktiviteter ska vara klara snart?", BO)))  # 15 May 2018
+        assert "Inga aktiviteter i Förskolan Humlan ska vara klara till och med 22 maj 2018." in due
+        async with demo.session() as s:
+            s.add(Activity(plan_id=plan_id, title="Sommarschema", status="pagar", progress=10, version=1,
+                           deadline=date(2018, 5, 20)))
+        due = card_text(only_card(await h.ask("vilka aktiviteter ska vara klara snart?", BO)))
+        assert "1 aktivitet i Förskolan Humlan ska vara klar till och med 22 maj 2018" in due
+        assert "Tavla – Förskolan Humlan" in due and "Sommarschema" in due
+        english = card_text(only_card(await h.ask("what is due soon in Förskolan Humlan", ANNA, locale="en-US")))
+        assert "due by 22 May 2018" in english
 
 
 async def test_board_in_a_linked_channel(demo: Store) -> None:
