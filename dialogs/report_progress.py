@@ -10,7 +10,6 @@ State lives in the SQL store: a restart between two answers loses nothing.
 from __future__ import annotations
 
 import re
-
 from datetime import date
 from typing import Any
 

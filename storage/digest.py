@@ -349,11 +349,22 @@ async def unit_meeting_weekday(session: AsyncSession, org_unit_id: int) -> tuple
                                  .where(OrgUnit.id == org_unit_id))).first()
     if row is None:
         return None
-    days = [d for (d,) in (await session.execute(
-        select(DigestSubscription.weekday).join(Conversation, Conversation.id == DigestSubscription.conversation_pk)
-        .where(DigestSubscription.scope_org_unit_id == org_unit_id, DigestSubscription.active.is_(True),
-               Conversation.installed.is_(True)))).all()]
-    return row[0], meeting_weekday(row[1], days)
+    days = await subscription_weekdays(session, org_unit_id)
+    return row[0], meeting_weekday(row[1], days.get(org_unit_id, []))
+
+
+async def subscription_weekdays(session: AsyncSession, org_unit_id: int | None = None) -> dict[int, list[int]]:
+    """The weekdays of the active digests (in installed conversations) per enhet they are for — of one enhet, or
+    of all: without a tavelmöte day of its own, an enhet meets on its digest's weekday."""
+    query = (select(DigestSubscription.scope_org_unit_id, DigestSubscription.weekday)
+             .join(Conversation, Conversation.id == DigestSubscription.conversation_pk)
+             .where(DigestSubscription.active.is_(True), Conversation.installed.is_(True)))
+    if org_unit_id is not None:
+        query = query.where(DigestSubscription.scope_org_unit_id == org_unit_id)
+    days: dict[int, list[int]] = {}
+    for unit_id, weekday in (await session.execute(query)).all():
+        days.setdefault(unit_id, []).append(weekday)
+    return days
 
 
 async def set_reminders_opt_out(session: AsyncSession, person_id: int, opt_out: bool) -> bool:
@@ -429,5 +440,5 @@ __all__ = [
     "claim_run", "claim_runs", "finish_run", "for_conversation", "get_reminder", "get_run", "get_subscription", "move_reminder",
     "pause_for_delivery", "reminders_opted_out", "runs_for_week", "set_active", "set_meeting_weekday",
     "set_quiet_weeks", "set_reminders_opt_out", "set_schedule", "stale", "subscribe", "take_over",
-    "uncertain_runs", "unit_meeting_weekday",
+    "subscription_weekdays", "uncertain_runs", "unit_meeting_weekday",
 ]

@@ -36,11 +36,11 @@ from storage.models import (
     BudgetStatus,
     CalendarStep,
     Conversation,
-    DigestSubscription,
     OrgUnit,
     Person,
 )
-from storage.plans import UNDO_NOTES
+from storage.digest import subscription_weekdays
+from storage.plans import is_undo_note
 
 log = logging.getLogger("tavla.digest")
 
@@ -108,7 +108,7 @@ async def _activities(session: AsyncSession, scope: Scope, year: int, since: dat
             select(ActivityUpdate, Person.name).outerjoin(Person, Person.id == ActivityUpdate.person_id)
             .where(ActivityUpdate.activity_id.in_(part), ActivityUpdate.at >= since)
         )).all():
-            comment = None if (u.comment or "").startswith(UNDO_NOTES) else u.comment  # the log's note, not a comment
+            comment = None if is_undo_note(u.comment) else u.comment  # the log's note, not a comment
             updates.append(UpdateFact(u.activity_id, who, u.at, dict(u.old or {}), dict(u.new or {}), comment))
     return facts, tuple(updates)
 
@@ -197,13 +197,7 @@ async def reminder_units(session: AsyncSession, year: int) -> list[ReminderUnit]
         select(OrgUnit).where(OrgUnit.kind == "enhet", OrgUnit.valid_from <= year,
                               (OrgUnit.valid_to.is_(None)) | (OrgUnit.valid_to >= year))
     )).scalars().all()
-    sub_days: dict[int, list[int]] = {}
-    for unit_id, weekday in (await session.execute(
-        select(DigestSubscription.scope_org_unit_id, DigestSubscription.weekday)
-        .join(Conversation, Conversation.id == DigestSubscription.conversation_pk)
-        .where(DigestSubscription.active.is_(True), Conversation.installed.is_(True))
-    )).all():
-        sub_days.setdefault(unit_id, []).append(weekday)
+    sub_days = await subscription_weekdays(session)
     out = []
     for unit in units:
         day = meeting_weekday(unit.meeting_weekday, sub_days.get(unit.id, []))

@@ -189,6 +189,12 @@ _ACTIVITY_COLUMNS = (Activity.id, Activity.plan_id, Activity.title, Activity.des
 
 UNDO_NOTES = ("Ångrar ändringen", "Undoes the change")  # how an undo's log row begins its comment
 
+
+def is_undo_note(comment: str | None) -> bool:
+    """Whether a log row's comment is an undo's note (the log's own words, in the undoer's language), not a
+    comment someone wrote."""
+    return (comment or "").startswith(UNDO_NOTES)
+
 # the latest comment a person wrote: an undo's note is the log's, not a comment ("Senaste kommentar" showed
 # "Ångrar ändringen 15/05 kl. 21:40" instead of what was written before)
 _LAST_COMMENT = (select(ActivityUpdate.comment)  # the activity_update.activity_id index: one short walk per row

@@ -369,11 +369,6 @@ def mine_card_of(views: list[ActivityView], turn: Turn, page: int, banner: cards
 DUE_SOON_DAYS = 7  # "ska vara klara snart": within a week, as the weekly digest counts them
 
 
-def _is_undo(comment: str | None) -> bool:
-    """An undo's log row: its note (in the undoer's language) is the log's, shown as "(ångrat)" in the reader's."""
-    return (comment or "").startswith(plans.UNDO_NOTES)
-
-
 async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int = 1,
                      banner: cards.Banner | None = None, *, note: str | None = None) -> dict[str, Any]:
     """The tavelmöte board of an enhet for the current year (anyone may view it); ``note``: with how many of its
@@ -396,8 +391,8 @@ async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int 
     owner_names = {p.id: p.name for p, _, _ in people}
     lines = tuple(cards.ChangeLine(u.person_name, u.activity_title,
                                    cards.describe_change(u.old, u.new, turn.lang, owner_names=owner_names)
-                                   + (cards.undone_mark(turn.lang) if _is_undo(u.comment) else ""),
-                                   None if _is_undo(u.comment) else u.comment)
+                                   + (cards.undone_mark(turn.lang) if plans.is_undo_note(u.comment) else ""),
+                                   None if plans.is_undo_note(u.comment) else u.comment)
                   for u in changes)
     headline = await plans.unit_headline(session, unit_id, year)
     headline_view = cards.format_headline(

@@ -16,7 +16,6 @@ from bot.handlers import plan_common as common
 from bot.turn import Reply, Turn
 from followup.errors import UserError
 from storage import indicators, plans
-from storage.plans import UNDO_NOTES
 
 UNDO_WINDOW = timedelta(hours=1)
 
@@ -30,7 +29,7 @@ async def handle(turn: Turn) -> Reply:
     if recording is not None and (update is None or recording.at > update.at):
         reply = await indicator_record_undo.handle(replace(turn, data={"log_id": recording.id}))
     elif update is not None:
-        if (update.comment or "").startswith(UNDO_NOTES):
+        if plans.is_undo_note(update.comment):
             raise UserError("Din senaste ändring var att ångra en ändring; den ångras inte i sin tur. Ändra aktiviteten "
                             "igen om något blev fel.",
                             "Your latest change undid another; it is not undone in turn. Change the activity again "

@@ -11,11 +11,11 @@ text names an indicator, the report rule scores only ``REPORT_NEAR_INDICATOR`` s
 
 from __future__ import annotations
 
-from difflib import SequenceMatcher
-
 import re
 from datetime import date
 from typing import Any
+
+from rapidfuzz import fuzz
 
 from bot.nlu.catalog import key, other_number
 from bot.nlu.intents import Intent
@@ -118,7 +118,7 @@ def mine(u: Utterance, _catalog: Any) -> Intent | None:
 
 def _like(word: str, targets: tuple[str, ...]) -> bool:
     """One typo away, about: a letter missing, doubled, swapped or wrong in a word of eight letters or more."""
-    return any(SequenceMatcher(None, word, target).ratio() >= 0.88 for target in targets)
+    return any(fuzz.ratio(word, target) >= 88 for target in targets)
 
 
 BOARD_WORDS = ("visa tavlan for", "visa tavlan", "visa tavla", "tavlan for", "tavla for", "tavelmote for",
@@ -162,12 +162,18 @@ def overdue(u: Utterance, catalog: Any) -> Intent | None:
     at = next((i for i, w in enumerate(words) if w in OVERDUE_WORDS), None)
     if at is None or any(w in OVERDUE_WORDS or w not in _OVERDUE_FILLER for w in words[:at]):
         return None
-    rest = [w for w in words[at + 1:] if w not in _OVERDUE_FILLER]
-    slots: dict[str, Any] = {"overdue": True}
+    return _board_with(catalog, words[at + 1:], "overdue")
+
+
+def _board_with(catalog: Any, after: list[str], note: str) -> Intent | None:
+    """The board with a count on top (``note``: overdue / due_soon), of the enhet named in the words after the
+    question's phrase — or None when they name something that is no enhet ("försenade leveranser")."""
+    rest = [w for w in after if w not in _OVERDUE_FILLER]
+    slots: dict[str, Any] = {note: True}
     if rest:
         slots.update(_unit(catalog, " ".join(rest)))
         if "unit_id" not in slots and "unit_choices" not in slots:
-            return None  # "försenade leveranser": not about activities
+            return None
     return Intent("board_show", 0.95, slots)
 
 
@@ -186,13 +192,7 @@ def due_soon(u: Utterance, catalog: Any) -> Intent | None:
     before, after = folded.split(phrase, 1)
     if any(w not in _OVERDUE_FILLER and w not in ("ska", "vara", "som") for w in before.split()):
         return None  # "lärplattor ska vara klara snart": a report, not a question
-    slots: dict[str, Any] = {"due_soon": True}
-    rest = [w for w in after.split() if w not in _OVERDUE_FILLER]
-    if rest:
-        slots.update(_unit(catalog, " ".join(rest)))
-        if "unit_id" not in slots and "unit_choices" not in slots:
-            return None
-    return Intent("board_show", 0.95, slots)
+    return _board_with(catalog, after.split(), "due_soon")
 
 
 def board_start(u: Utterance, catalog: Any) -> Intent | None:
