@@ -16,6 +16,10 @@ on the connection (the read runs inside it). Whatever else happens — an expand
 SQLAlchemy will not cache, an error of any kind — the statement runs through SQLAlchemy as before: a read may
 run twice, and then SQLAlchemy raises what it always raised and replaces a dead connection as it always did.
 
+Spara's one write (an activity's versioned update with its log row, in autocommit: ``write``) takes the same
+path, but a write may not run twice: only what certainly did not run goes to SQLAlchemy (see ``write``). It
+saved ≈ 0.2 ms CPU of a PostgreSQL Spara turn (A/B, alternated: 1.56 → 1.30 ms at one user, 1.29 → 1.16 at 20).
+
 On SQLite (``fetch_sqlite``, the synchronous reads of ``storage.inline``) the same split saves ≈ 40 µs of a
 read's ≈ 90 (one caller-and-stamps read, one process, medians of 7 × 2 000): SQLAlchemy's execution context
 and cursor result around a query that takes SQLite itself a few µs. The statement runs on the connection
@@ -36,6 +40,8 @@ import logging
 from collections import namedtuple
 from typing import Any
 
+import asyncpg
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import compiler
 
@@ -99,9 +105,10 @@ async def _plan(plans: dict[str, _Plan], raw: Any, compiled: Any, sql: str, dial
     return plan
 
 
-async def fetch(connection: AsyncConnection, statement: Any, params: dict[str, Any] | None) -> list[Any] | None:
-    """The rows of ``statement`` on ``connection`` (in autocommit), as named tuples keyed as SQLAlchemy keys its
-    rows; or None: run it through SQLAlchemy instead."""
+async def _prepared(connection: AsyncConnection, statement: Any, params: dict[str, Any] | None
+                    ) -> tuple[_Plan, list[Any], dict[str, _Plan], str] | None:
+    """``statement`` prepared on ``connection``'s asyncpg connection, with its arguments (and where its plan is
+    kept, by SQL); or None: SQLAlchemy runs it. Nothing has run yet, whatever happens here."""
     sync = connection.sync_connection
     if sync is None or statement._execution_options or _listened(sync):  # noqa: SLF001
         return None
@@ -117,14 +124,56 @@ async def fetch(connection: AsyncConnection, statement: Any, params: dict[str, A
         pooled = sync._dbapi_connection or await connection.get_raw_connection()  # noqa: SLF001
         plans = pooled.info.setdefault(_PLANS_KEY, {})
         plan = await _plan(plans, pooled.driver_connection, compiled, sql, sync.dialect)
-        if plan is None:
-            return None
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy runs it and says what is wrong
+        _forget(plans, sql, exc)
+        return None
+    return None if plan is None else (plan, args, plans, sql)
+
+
+def _forget(plans: dict[str, _Plan] | None, sql: str | None, exc: BaseException) -> None:
+    if plans is not None and sql is not None:
+        plans.pop(sql, None)  # prepared anew next time (a table may have changed)
+    log.debug("a statement went to SQLAlchemy after %s", type(exc).__name__)
+
+
+async def fetch(connection: AsyncConnection, statement: Any, params: dict[str, Any] | None) -> list[Any] | None:
+    """The rows of ``statement`` on ``connection`` (in autocommit), as named tuples keyed as SQLAlchemy keys its
+    rows; or None: run it through SQLAlchemy instead."""
+    prepared = await _prepared(connection, statement, params)
+    if prepared is None:
+        return None
+    plan, args, plans, sql = prepared
+    try:
         records = await plan.prepared.fetch(*args)
     except Exception as exc:  # noqa: BLE001 - SQLAlchemy runs it again and says what is wrong
-        if plans is not None and sql is not None:
-            plans.pop(sql, None)  # prepared anew next time (a table may have changed)
-        log.debug("a read went to SQLAlchemy after %s", type(exc).__name__)
+        _forget(plans, sql, exc)
         return None
+    return _rows(records, plan.processors, plan.row)
+
+
+async def write(connection: AsyncConnection, statement: Any, params: dict[str, Any]) -> list[Any] | None:
+    """The rows an INSERT, UPDATE or DELETE with RETURNING gives, run once on ``connection`` — in autocommit
+    (``usable``), where the statement commits as it runs; or None: it has not run, run it through SQLAlchemy.
+
+    A write may not run twice, so only what certainly did not run goes to SQLAlchemy: anything before the
+    statement is sent, and an error the server answered with (in autocommit the statement is then rolled back as
+    a whole — a constraint, a plan gone stale; SQLAlchemy runs it again and raises what it always raised).
+    When the connection fails while the statement runs, whether it committed is unknown: the connection is
+    invalidated, as SQLAlchemy would, and the failure raised as SQLAlchemy's ``OperationalError`` with
+    ``connection_invalidated`` (a turn answers "tillfälligt fel", ``bot.dispatch.is_transient``)."""
+    prepared = await _prepared(connection, statement, params)
+    if prepared is None:
+        return None
+    plan, args, plans, sql = prepared
+    try:
+        records = await plan.prepared.fetch(*args)
+    except asyncpg.PostgresError as exc:
+        _forget(plans, sql, exc)
+        return None
+    except Exception as exc:
+        plans.pop(sql, None)
+        await connection.invalidate(exc)
+        raise OperationalError(sql, args, exc, connection_invalidated=True) from exc
     return _rows(records, plan.processors, plan.row)
 
 

@@ -192,7 +192,12 @@ class CoreReads:
             if self._writes <= 0:
                 raise RuntimeError("a read session may not write, a one-write session only once")
             self._writes -= 1
-            return await (await self.ensure()).execute(statement, params, **kwargs)
+            connection = await self.ensure()
+            if self._driver and statement._returning and isinstance(params, dict) and not kwargs:  # noqa: SLF001
+                rows = await driver.write(connection, statement, params)  # once, or not at all
+                if rows is not None:
+                    return _Rows(rows)
+            return await connection.execute(statement, params, **kwargs)
         shape = select_shape(statement) if not kwargs else None
         if shape is None:
             return await (await self._orm()).execute(statement, params, **kwargs)

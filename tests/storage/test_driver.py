@@ -6,6 +6,7 @@ what it cannot or should not run goes to SQLAlchemy, errors included."""
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -240,3 +241,113 @@ async def test_a_closed_connections_prepared_statements_go_with_it() -> None:
             pooled = await (await reads.ensure()).get_raw_connection()
             assert pooled.driver_connection is kept
             assert list(pooled.info[driver._PLANS_KEY]) == [str(statement.compile(store.engine.sync_engine))]
+
+
+# --- writes: Spara's one statement, run once or not at all -------------------------------------------------
+
+
+@pytest.fixture
+def written(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    return count_answers(monkeypatch, "write")
+
+
+@pytest.fixture
+def sqlalchemy_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The writes SQLAlchemy ran (an engine listener would keep every statement from the driver)."""
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    seen: list[str] = []
+    execute = AsyncConnection.execute
+
+    async def recorded(self: AsyncConnection, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(statement, "is_dml", False):
+            seen.append(str(statement).split()[0])
+        return await execute(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncConnection, "execute", recorded)
+    return seen
+
+
+async def _spara(store: Store, progress: int, *, person_id: int | None = None) -> plans.Outcome:
+    """Spara on "Lärplattor på varje avdelning", as the card's handler runs it (``Store.one_write_session``)."""
+    async with store.read_session() as s:
+        view = await _spara_view(s)
+    async with store.one_write_session() as s:
+        return await plans.update_activity(s, view.id, view.version, {"progress": progress}, person_id=person_id,
+                                           via="card", at=datetime(2018, 5, 15, 7, 14).astimezone(),
+                                           current=view, editor_name=None if person_id is None else "?")
+
+
+async def _logged(store: Store, update_id: int) -> Any:
+    async with store.read_session() as s:
+        return await plans.get_update(s, update_id)
+
+
+async def test_spara_writes_through_the_driver_once(pg_store: Store, written: list[bool],
+                                                    sqlalchemy_writes: list[str]) -> None:
+    await seed_demo(pg_store, date(2018, 5, 15))
+    logs = await _log_count(pg_store)
+    outcome = await _spara(pg_store, 65)
+    assert outcome.applied and outcome.update is not None
+    assert written == [True] and sqlalchemy_writes == []
+    assert isinstance(outcome.update.id, int)
+    stored = await _logged(pg_store, outcome.update.id)  # the log row the driver's RETURNING named
+    assert stored is not None and stored.new == {"progress": 65} and stored.activity_id == outcome.activity.id
+    stale = await _spara_at(pg_store, outcome.activity.id, outcome.activity.version - 1)
+    assert not stale.applied and stale.activity == outcome.activity
+    assert written == [True, True] and await _log_count(pg_store) == logs + 1  # no row back, nothing written
+
+
+async def _spara_at(store: Store, activity_id: int, version: int) -> plans.Outcome:
+    """Spara of a card at ``version``, as if the card had that version (its values are not read first)."""
+    async with store.read_session() as s:
+        view = await plans.get_activity(s, activity_id)
+    assert view is not None
+    async with store.one_write_session() as s:
+        return await plans.update_activity(s, activity_id, version, {"progress": 10}, person_id=None, via="card",
+                                           at=datetime(2018, 5, 15, 7, 15).astimezone(),
+                                           current=replace(view, version=version))
+
+
+async def _log_count(store: Store) -> int:
+    async with store.read_session() as s:
+        return len(await plans.history(s, (await _spara_view(s)).id, limit=1000))
+
+
+async def _spara_view(s: Any) -> plans.ActivityView:
+    return next(v for v in await plans.list_activities(s, year=2018) if v.title == "Lärplattor på varje avdelning")
+
+
+async def test_a_write_the_server_refuses_goes_to_sqlalchemy_which_raises_as_before(
+        pg_store: Store, written: list[bool], sqlalchemy_writes: list[str]) -> None:
+    """A constraint broken (an editor who does not exist): in autocommit the server rolled the statement back,
+    so SQLAlchemy may run it again — and raises the IntegrityError it always raised. Nothing is written."""
+    from sqlalchemy.exc import IntegrityError
+
+    await seed_demo(pg_store, date(2018, 5, 15))
+    before = (await _spara(pg_store, 40)).activity
+    with pytest.raises(IntegrityError):
+        await _spara(pg_store, 41, person_id=987_654)
+    assert written == [True, False] and sqlalchemy_writes == ["WITH"]
+    async with pg_store.read_session() as s:
+        assert await plans.get_activity(s, before.id) == before
+
+
+async def test_a_connection_lost_during_a_write_is_not_run_again(pg_store: Store, written: list[bool],
+                                                                 sqlalchemy_writes: list[str]) -> None:
+    """The server's process killed under a prepared write: whether it committed is unknown, so it is not run
+    again; the turn gets SQLAlchemy's OperationalError with ``connection_invalidated`` (a transient failure:
+    "tillfälligt fel"), and the next write, on a new connection, works."""
+    from bot.dispatch import is_transient
+
+    await seed_demo(pg_store, date(2018, 5, 15))
+    first = await _spara(pg_store, 30)  # prepares the statement on the pool's connection
+    async with pg_store.read_session() as s:
+        pid = await _pid(s)
+    await _kill(pid)
+    with pytest.raises(DBAPIError) as raised:  # the pool hands out the same connection (idle < 5 s: not pinged)
+        await _spara_at(pg_store, first.activity.id, first.activity.version)
+    assert raised.value.connection_invalidated and is_transient(raised.value)
+    assert sqlalchemy_writes == []  # not run a second time
+    again = await _spara_at(pg_store, first.activity.id, first.activity.version)
+    assert again.applied and written[-1] is True
