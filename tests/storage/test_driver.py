@@ -351,3 +351,15 @@ async def test_a_connection_lost_during_a_write_is_not_run_again(pg_store: Store
     assert sqlalchemy_writes == []  # not run a second time
     again = await _spara_at(pg_store, first.activity.id, first.activity.version)
     assert again.applied and written[-1] is True
+
+
+async def test_statements_alike_but_for_their_values_keep_their_own_values(pg_store: Store) -> None:
+    """The driver keeps a statement's compiled form by the statement object: two statements that differ only in
+    a literal value compile to the same SQL, and each runs with its own value."""
+    async with pg_store.read_session() as s:
+        ids = [r.id for r in (await s.execute(select(OrgUnit.id).order_by(OrgUnit.id))).all()]
+        assert len(ids) >= 2
+        for wanted in (ids[0], ids[1], ids[0]):
+            statement = select(OrgUnit.id).where(OrgUnit.id == wanted)  # the value is a literal, not a bindparam
+            rows = await driver.fetch(await s.ensure(), statement, None)
+            assert rows is not None and [r.id for r in rows] == [wanted]
