@@ -129,6 +129,12 @@ TEXTS: dict[str, dict[str, str]] = {
                            "eller ”budget Hälsa och omsorg”.",
                      "en": "Write the name of a line or an area, e.g. “budget elderly care” or “budget Hälsa och omsorg”."},
     "did_you_mean": {"sv": "Menade du något av detta?", "en": "Did you mean one of these?"},
+    "month_shown": {"sv": "Visar läget efter {month}; senaste utfall är t.o.m. {latest}. Helårsprognosen gäller "
+                          "läget nu: fråga utan månad för den.",
+                    "en": "Shows the position after {month}; the latest actuals are through {latest}. The full-year "
+                          "forecast is today's: ask without a month for it."},
+    "month_not_yet": {"sv": "Utfall för {asked} finns inte än – visar t.o.m. {latest}.",
+                      "en": "There are no actuals for {asked} yet – showing through {latest}."},
     "older_year": {"sv": "Det finns ingen budget för {asked} i Tavla – visar {shown}.",
                    "en": "There is no budget for {asked} in Tavla – showing {shown}."},
 }

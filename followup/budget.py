@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -384,6 +384,21 @@ def over_budget(lines: Iterable[LineFigures]) -> list[LineFigures]:
     """Lines whose utfall is above the periodised budget (avvikelse < 0), the largest underskott first."""
     return sorted((line for line in lines if line.over_budget),
                   key=lambda line: (line.avvikelse or ZERO, line.sort_order, line.line_id))
+
+
+def as_of_month(line: LineFigures, month: int, monthly: dict[str, str], shares: dict[int, Decimal] | None
+                ) -> LineFigures:
+    """``line`` as it stood after ``month`` ("budget äldreomsorg mars" in May): utfall of months 1..``month``
+    (``monthly``, the stored utfall per month), and the periodised budget by the same rule as
+    ``compute_status`` (the profile's ``shares`` of months 1..``month``, or ``month``/12). Its helårsprognos is
+    today's, made from later months or entered since: not shown (None). ``line`` unchanged when ``month`` is
+    not before its utfall month."""
+    if line.through_month is None or month >= line.through_month:
+        return line
+    utfall = sum((_decimal(v) for k, v in monthly.items() if int(k) <= month), ZERO)
+    share = sum((v for m, v in shares.items() if m <= month), ZERO) if shares else Decimal(month) / TWELVE
+    return replace(line, through_month=month, utfall=q_tkr(utfall), periodised=q_tkr(line.net_cost * share),
+                   prognosis=None, method=None, prognosis_note=None, prognosis_by=None, prognosis_at=None)
 
 
 PLAUSIBLE_FACTOR = Decimal(10)  # a helårsprognos a tenth of the budget or ten times it is a typo more often than not

@@ -216,6 +216,24 @@ async def line_figures(session: AsyncSession, year: int, *, area_id: int | None 
     return out
 
 
+async def months_of(session: AsyncSession, year: int, line_ids: Sequence[int]
+                    ) -> dict[int, tuple[dict[str, str], dict[int, Decimal] | None]]:
+    """Per line: its stored utfall per month (``budget_status.monthly``) and its monthly profile's shares (None
+    without one) — what ``followup.budget.as_of_month`` needs to show a line as it stood after an earlier month."""
+    ids = [int(i) for i in line_ids]
+    if not ids:
+        return {}
+    monthly = dict((await session.execute(
+        select(BudgetStatus.budget_line_id, BudgetStatus.monthly)
+        .where(BudgetStatus.year == year, BudgetStatus.budget_line_id.in_(ids)))).all())
+    shares: dict[int, dict[int, Decimal]] = {}
+    for line_id, month, share in (await session.execute(
+            select(BudgetProfile.budget_line_id, BudgetProfile.month, BudgetProfile.share)
+            .where(BudgetProfile.budget_line_id.in_(ids)))).all():
+        shares.setdefault(line_id, {})[month] = Decimal(share)
+    return {i: (dict(monthly.get(i) or {}), shares.get(i)) for i in ids}
+
+
 async def add_prognosis(session: AsyncSession, *, line_id: int, year: int, amount: Decimal, note: str | None,
                         person_id: int | None, via: str, import_id: int | None = None,
                         at: datetime | None = None) -> int:

@@ -8,7 +8,7 @@ Card data is user input: the ``budget_show`` verb re-checks kind, year and id he
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.card_data import MAX_ID
 from bot.turn import Turn
 from cards import budget as cards
-from followup.budget import by_area, over_budget, totals
+from cards.format import month_name
+from followup.budget import LineFigures, as_of_month, by_area, over_budget, totals
 from followup.errors import UserError
 from storage import budget as repo
 
@@ -34,6 +35,7 @@ class BadCardData(UserError):
 class Year:
     year: int
     note: str | None  # said on the card when another year than asked is shown
+    month: int | None = None  # a month named: the figures as they stood after it ("budget äldreomsorg mars")
 
 
 def _years_text(years: list[int]) -> str:
@@ -44,6 +46,12 @@ async def choose_year(turn: Turn, session: AsyncSession, slots: dict[str, Any]) 
     """The year named (or "i fjol"), else this year — or the latest earlier year with a budget, said on the card.
 
     The common case (this year, which has a budget) is answered from the cached catalog: no query."""
+    chosen = await _year(turn, session, slots)
+    month = slots.get("month")
+    return replace(chosen, month=month) if isinstance(month, int) and 1 <= month <= 12 else chosen
+
+
+async def _year(turn: Turn, session: AsyncSession, slots: dict[str, Any]) -> Year:
     today = turn.clock.today().year
     asked = slots.get("year")
     if asked is None and slots.get("year_offset"):
@@ -72,6 +80,26 @@ def shown(turn: Turn, note: str | None = None) -> cards.Shown:
     return cards.Shown(as_of=turn.clock.today(), pinned=turn.clock.pinned, note=note)
 
 
+async def figures(turn: Turn, session: AsyncSession, year: Year, **where: Any) -> tuple[list[LineFigures], cards.Shown]:
+    """The lines asked about (``where``: ``area_id``, ``line_ids``) and what the card says it shows. With a month
+    named that is before the latest utfall month, each line as it stood after that month
+    (``followup.budget.as_of_month``); a month without utfall yet shows the latest, and says so."""
+    lines = await turn.budget_figures.line_figures(session, year.year, **where)
+    notes = [year.note]
+    latest = lines[0].through_month if lines else None
+    if year.month is not None and latest is not None and year.month != latest:
+        lang = turn.lang
+        if year.month > latest:
+            notes.append(cards.pick_text("month_not_yet", lang, asked=f"{month_name(year.month, lang)} {year.year}",
+                                         latest=f"{month_name(latest, lang)} {year.year}"))
+        else:
+            inputs = await repo.months_of(session, year.year, [line.line_id for line in lines])
+            lines = [as_of_month(line, year.month, *inputs[line.line_id]) for line in lines]
+            notes.append(cards.pick_text("month_shown", lang, month=f"{month_name(year.month, lang)} {year.year}",
+                                         latest=f"{month_name(latest, lang)} {year.year}"))
+    return lines, shown(turn, " ".join(n for n in notes if n) or None)
+
+
 async def line_ids_for(turn: Turn, session: AsyncSession, slots: dict[str, Any], year: int) -> list[int]:
     """The recognised line ids, re-found by name when the question is about another year than the catalog's."""
     catalog = await turn.catalog()
@@ -87,39 +115,40 @@ async def line_ids_for(turn: Turn, session: AsyncSession, slots: dict[str, Any],
 
 
 async def line_reply(turn: Turn, session: AsyncSession, year: Year, ids: list[int], name: str) -> dict[str, Any]:
-    figures = await turn.budget_figures.line_figures(session, year.year, line_ids=ids) if ids else ()
-    if not figures:
+    found, seen = await figures(turn, session, year, line_ids=ids) if ids else ([], shown(turn))
+    if not found:
         raise UserError(f"{name} finns inte i budgeten för {year.year}.", f"{name} is not in the budget for {year.year}.")
-    if len(figures) == 1:
-        return cards.line_card(cards.LineView(figures[0], shown(turn, year.note)), turn.lang)
-    label = " / ".join(dict.fromkeys(f.verksamhet for f in figures))
-    return cards.choice_card(cards.ChoiceView(label, tuple(figures), shown(turn, year.note)), turn.lang)
+    if len(found) == 1:
+        return cards.line_card(cards.LineView(found[0], seen), turn.lang)
+    label = " / ".join(dict.fromkeys(f.verksamhet for f in found))
+    return cards.choice_card(cards.ChoiceView(label, tuple(found), seen), turn.lang)
 
 
 async def area_reply(turn: Turn, session: AsyncSession, year: Year, area_id: int, *, detail: bool,
                      name: str | None = None) -> dict[str, Any]:
-    grouped = by_area(await turn.budget_figures.line_figures(session, year.year, area_id=area_id))
+    lines, seen = await figures(turn, session, year, area_id=area_id)
+    grouped = by_area(lines)
     area = grouped[0] if grouped else None
     if area is None:
         what = name or "Verksamhetsområdet"
         raise UserError(f"{what} har ingen budget för {year.year}.", f"{what} has no budget for {year.year}.")
-    return cards.area_card(cards.AreaView(area, detail, shown(turn, year.note)), turn.lang)
+    return cards.area_card(cards.AreaView(area, detail, seen), turn.lang)
 
 
 async def total_reply(turn: Turn, session: AsyncSession, year: Year) -> dict[str, Any]:
-    lines = await turn.budget_figures.line_figures(session, year.year)
+    lines, seen = await figures(turn, session, year)
     areas = by_area(lines)
-    return cards.total_card(cards.TotalView(year.year, tuple(areas), totals(lines), shown(turn, year.note)), turn.lang)
+    return cards.total_card(cards.TotalView(year.year, tuple(areas), totals(lines), seen), turn.lang)
 
 
 async def over_reply(turn: Turn, session: AsyncSession, year: Year, area_id: int | None) -> dict[str, Any]:
-    lines = await turn.budget_figures.line_figures(session, year.year, area_id=area_id)
+    lines, seen = await figures(turn, session, year, area_id=area_id)
     if area_id is not None and not lines:
         raise UserError(f"Verksamhetsområdet har ingen budget för {year.year}.", f"The area has no budget for {year.year}.")
     through = lines[0].through_month if lines else None
     over = over_budget(lines)
     view = cards.OverView(year.year, tuple(over), len(lines), through, lines[0].area_name if area_id and lines else None,
-                          area_id, any(line.is_demo for line in lines), shown(turn, year.note))
+                          area_id, any(line.is_demo for line in lines), seen)
     return cards.over_card(view, turn.lang)
 
 

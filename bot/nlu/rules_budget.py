@@ -17,7 +17,8 @@ One rule (``budget``) reads the text once and proposes:
 - ``budget_prognosis_set`` — "prognos äldreomsorg 152 000 tkr: fler platser från hösten": a budget line,
   a prognosis word and one amount (tkr unless kr/mkr is written), not a question. Only an ekonom or
   controller may store it (the handler checks).
-- Slots ``year`` (a year written in the text) or ``year_offset`` (−1 for "i fjol", "förra året").
+- Slots ``year`` (a year written in the text) or ``year_offset`` (−1 for "i fjol", "förra året"), and
+  ``month`` (a month named: "budget kvar äldreomsorg i mars" — the figures as they stood after it).
 
 A budget word is needed: budget* (also misspelt: "budegt", "bugdet"), förbrukningsgrad, nettokostnad,
 helårsprognos — or "kvar"/"utfall"/"prognos"/"left"/"spent" together with a budget line or area. Texts that
@@ -34,6 +35,7 @@ from rapidfuzz import fuzz
 from bot.nlu.catalog import Catalog, Entry, Located, key
 from bot.nlu.intents import Intent
 from bot.nlu.normalize import Utterance, clean, fold, normalize
+from followup.indicators import find_month
 
 # Extra names of budget lines (by verksamhet as in the budget) and areas (by name): colloquial and English.
 LINE_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -179,16 +181,22 @@ def _rest(raw: str, hits: list[Located]) -> list[str]:
     for hit in hits:
         masked[hit.start:hit.end] = " " * (hit.end - hit.start)
     words = _YEAR.sub(" ", "".join(masked)).split()
-    return [w for w in words if fold(w) not in FILLER and not w.isdigit() and len(w) > 1]
+    return [w for w in words if fold(w) not in FILLER and not w.isdigit() and len(w) > 1 and find_month(w) is None]
 
 
 def _year_slots(folded: str) -> dict[str, Any]:
+    """``year`` (written) or ``year_offset`` ("i fjol"), and ``month`` — "budget äldreomsorg mars", "utfall
+    förskola t.o.m. mars 2017": the figures as they stood after that month of the year shown."""
+    slots: dict[str, Any] = {}
     found = _YEAR.search(folded)
     if found:
-        return {"year": int(found.group(1))}
-    if _has(folded, LAST_YEAR):
-        return {"year_offset": -1}
-    return {}
+        slots["year"] = int(found.group(1))
+    elif _has(folded, LAST_YEAR):
+        slots["year_offset"] = -1
+    month = find_month(folded)
+    if month is not None:
+        slots["month"] = month[0]
+    return slots
 
 
 def _amount(raw: str, year: int | None) -> tuple[str, str] | None:

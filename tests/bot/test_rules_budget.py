@@ -159,3 +159,14 @@ def test_not_budget(text: str, catalog: Catalog) -> None:
                                   "budget äldreomsorg 2019", "budget gymnasieskola"])
 def test_the_whole_recogniser_routes_budget_questions_here(text: str, catalog: Catalog) -> None:
     assert recognize(text, catalog, RULES).name in ("budget", "budget_over"), text
+
+
+@pytest.mark.parametrize("text, month, year", [
+    ("budget kvar äldreomsorg i mars", 3, None), ("utfall förskola mars", 3, None),
+    ("budget totalt t.o.m. februari 2017", 2, 2017), ("budget left elderly care march", 3, None),
+    ("vilka verksamheter låg över budget i maj?", 5, None), ("budget äldreomsorg", None, None),
+])
+def test_a_month_named_is_a_slot(catalog: Catalog, text: str, month: int | None, year: int | None) -> None:
+    intent = ask(text, catalog)
+    assert intent.slots.get("month") == month and intent.slots.get("year") == year
+    assert intent.slots.get("target") != "unknown"  # the month is no name Tavla fails to find

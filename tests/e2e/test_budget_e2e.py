@@ -289,3 +289,33 @@ async def test_a_budget_question_asked_again_shows_every_change_made_in_between(
                                  "(SELECT id FROM budget_line WHERE verksamhet = 'Äldreomsorg')"))
         zeroed = await only_card(h, questions[0])
         assert zeroed != renamed and "150 853,2 tkr" in zeroed.split("Utfall")[1], zeroed
+
+
+async def test_a_month_named_shows_the_figures_as_they_stood_after_it(store: Store) -> None:
+    """"budget kvar äldreomsorg i mars" in May, with utfall through April: the utfall of January–March and the
+    budget periodised to March; the helårsprognos (made from April too) is not shown, and the card says why. A
+    month without utfall yet shows the latest and says so; the area, the total and the over-budget list follow."""
+    report = await import_utfall(store, UTFALL, file_name="utfall.csv")
+    assert report.written, report.text()
+    async with running(store) as h:
+        march = await only_card(h, "budget kvar äldreomsorg i mars")
+        # utfall 12,6 + 12,4 + 13,0 = 38 000,0 tkr; periodised 150 853,2 × 3/12 = 37 713,3; avvikelse −286,7
+        assert "utfall t.o.m. mars 2018" in march and "38 000,0 tkr" in march and "37 713,3 tkr" in march
+        assert "112 853,2 tkr" in march  # kvar = 150 853,2 − 38 000,0
+        assert "−286,7 tkr (underskott)" in march
+        assert "Helårsprognos:" not in march and "152 700,0" not in march
+        assert "Visar läget efter mars 2018; senaste utfall är t.o.m. april 2018" in march
+        same = await only_card(h, "utfall äldreomsorg mars")
+        assert "38 000,0 tkr" in same
+        later = await only_card(h, "budget äldreomsorg december")
+        assert "50 900,0 tkr" in later and "Utfall för december 2018 finns inte än – visar t.o.m. april 2018" in later
+        now = await only_card(h, "budget äldreomsorg april")
+        assert "50 900,0 tkr" in now and "152 700,0 tkr" in now and "Visar läget efter" not in now
+        area = await only_card(h, "budget hälsa och omsorg februari")
+        assert "utfall t.o.m. februari 2018" in area and "25 000,0 tkr" in area  # 12,6 + 12,4
+        total = await only_card(h, "budget totalt t.o.m. mars")
+        assert "utfall t.o.m. mars 2018" in total and "38 000,0 tkr" in total  # Flykting and Lokalvård: April only
+        over = await only_card(h, "vilka verksamheter låg över budget i mars?")
+        assert "Över budget t.o.m. mars 2018" in over and "Äldreomsorg" in over
+        english = await only_card(h, "budget left elderly care march", locale="en-US")
+        assert "38,000.0 tkr" in english and "Shows the position after March 2018" in english

@@ -30,6 +30,7 @@ from followup.budget import (
     STATUS_SURPLUS,
     BudgetDataError,
     LineFigures,
+    as_of_month,
     by_area,
     compute_status,
     largest_deviations,
@@ -261,3 +262,29 @@ def test_a_prognosis_far_from_its_budget_is_doubted() -> None:
     assert prognosis_doubt(D("-30000"), D("-33048.0"), D("-12000")) is None  # a revenue line, forecast as revenue
     assert prognosis_doubt(D("30000"), D("-33048.0"), None) == "sign"
     assert prognosis_doubt(D("5"), D("0"), None) is None  # a line budgeted at 0: nothing to compare with
+
+
+def test_as_of_month_is_compute_status_through_that_month() -> None:
+    """A line shown as it stood after an earlier month equals ``compute_status(through=month)``'s utfall and
+    periodised budget — linear and with a profile — without today's helårsprognos."""
+    lines = pd.DataFrame({"budget_line_id": [1, 2], "net_cost": [D("1200"), D("-600")]})
+    utfall = pd.DataFrame({"budget_line_id": [1, 1, 1, 2, 2], "month": [1, 2, 3, 1, 3],
+                           "amount": [D("90"), D("110.5"), D("130"), D("-40"), D("-70")]})
+    shares = {m: D("0.05") if m <= 6 else D("0.7") / 6 for m in range(1, 13)}
+    profiles = pd.DataFrame({"budget_line_id": [1] * 12, "month": list(range(1, 13)), "share": list(shares.values())})
+    latest = {r.budget_line_id: r for r in compute_status(lines, utfall, profiles)}
+    for month in (1, 2):
+        expected = {r.budget_line_id: r for r in compute_status(lines, utfall, profiles, through=month)}
+        for line_id, line_shares in ((1, shares), (2, None)):
+            row = latest[line_id]
+            shown = LineFigures(line_id=line_id, year=2018, verksamhet="X", area_id=1, area_name="Y",
+                                net_cost=lines["net_cost"][line_id - 1], through_month=row.through_month,
+                                utfall=row.utfall_to_date, periodised=row.periodised_budget, prognosis=row.prognosis,
+                                method=row.prognosis_method, has_profile=line_shares is not None)
+            then = as_of_month(shown, month, row.monthly, line_shares)
+            assert then.through_month == month
+            assert then.utfall == expected[line_id].utfall_to_date
+            assert then.periodised == expected[line_id].periodised_budget
+            assert then.prognosis is None and then.method is None
+            assert as_of_month(shown, 3, row.monthly, line_shares) is shown  # the latest month: as stored
+            assert as_of_month(shown, 7, row.monthly, line_shares) is shown  # no utfall yet for July
