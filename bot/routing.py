@@ -33,6 +33,7 @@ from bot.handlers import (  # indicators
     indicator_status,
 )
 from bot.handlers import budget_over, budget_prognosis, budget_show, budget_status  # budget
+from bot.handlers import arshjul_show  # the årshjul
 from bot.handlers import unknown
 from bot.handlers import (  # handlingsplaner and the tavelmöte
     activity_create,
@@ -97,6 +98,7 @@ INTENTS: dict[str, Handler] = {
     "budget": budget_status.handle,
     "budget_over": budget_over.handle,
     "budget_prognosis_set": budget_prognosis.handle,
+    "arshjul": arshjul_show.handle,
 }
 
 VERBS: dict[str, Handler] = {

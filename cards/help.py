@@ -21,7 +21,7 @@ TEXTS = {
     "indicators": {"sv": "Indikatorer", "en": "Indicators"},
     "budget": {"sv": "Budget", "en": "Budget"},
     "plans": {"sv": "Handlingsplaner och tavelmöte", "en": "Action plans and board meetings"},
-    "digest": {"sv": "Veckosammanfattning", "en": "Weekly digest"},
+    "digest": {"sv": "Veckosammanfattning och årshjulet", "en": "Weekly digest and the annual cycle"},
     "admin": {"sv": "Roller och filer", "en": "Roles and files"},
     "admin_hint": {
         "sv": "Ekonomer, HR och chefer kan skicka en Excel- eller CSV-fil (utfall, budget, indikatorvärden, "

@@ -34,11 +34,11 @@ from storage.models import (
     ActivityUpdate,
     BudgetLine,
     BudgetStatus,
-    CalendarStep,
     Conversation,
     OrgUnit,
     Person,
 )
+from storage import arshjul
 from storage.digest import subscription_weekdays
 from storage.plans import is_undo_note
 
@@ -129,8 +129,7 @@ async def _budget(session: AsyncSession, scope: Scope, year: int) -> tuple[Budge
 
 
 async def _calendar(session: AsyncSession) -> tuple[CalendarFact, ...]:
-    rows = (await session.execute(select(CalendarStep).order_by(CalendarStep.month, CalendarStep.day))).scalars()
-    return tuple(CalendarFact(s.month, s.day, s.title) for s in rows)
+    return tuple(CalendarFact(s.month, s.day, s.title) for s in await arshjul.steps(session))
 
 
 async def _indicators(session: AsyncSession, scope: Scope, today: date, now: datetime) -> tuple[IndicatorFact, ...] | None:

@@ -31,7 +31,7 @@ async def help_view(turn: Turn, *, welcome: bool = False) -> HelpView:
     if "budget totalt" not in budget:  # a year without budget lines already has it first
         budget.append("budget totalt")
     plans = ["mina aktiviteter", "rapportera", f"tavla {enheter[0]}" if enheter else "tavla", "nytt förslag"]
-    digest = ["veckosammanfattning", "stoppa veckosammanfattning"]
+    digest = ["veckosammanfattning", "stoppa veckosammanfattning", "vad händer i september?"]
     workplace = next((n for n in enheter if n.lower().startswith(WORKPLACES)), None)
     named_area = next((a for a in areas if a.lower() != "kommunchef"), "Hälsa och omsorg")  # not "chef i Kommunchef"
     admin = ["mina roller", f"vem är chef i {workplace or named_area}"]

@@ -7,6 +7,7 @@ from typing import Any
 from bot.nlu.intents import Rule, recognize
 from bot.nlu.rules_admin import RULES_ADMIN
 from bot.nlu.rules_budget import RULES_BUDGET
+from bot.nlu.rules_calendar import RULES_CALENDAR
 from bot.nlu.rules_core import greeting_or_help
 from bot.nlu.rules_digest import RULES_DIGEST
 from bot.nlu.rules_indicators import RULES_INDICATORS
@@ -19,6 +20,7 @@ RULES: list[Rule] = [
     *RULES_PLANS,
     *RULES_INDICATORS,
     *RULES_BUDGET,
+    *RULES_CALENDAR,
 ]
 
 # Questions of every kind, for ``warm``: each makes the rules build the name indexes they look names up in.
