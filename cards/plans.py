@@ -55,6 +55,8 @@ TEXTS = {
     "last_comment": {"sv": "Senaste kommentar: ", "en": "Latest comment: "},
     "owner": {"sv": "Ansvarig", "en": "Owner"},
     "no_owner": {"sv": "ingen ansvarig än", "en": "no owner yet"},
+    "owner_is": {"sv": "Ansvarig: {name}", "en": "Owner: {name}"},
+    "owner_none": {"sv": "Ingen ansvarig är satt för aktiviteten.", "en": "No owner is set for this activity."},
     "undone_mark": {"sv": "(ångrade en ändring)", "en": "(undid a change)"},
     "due_count_none": {"sv": "Inga aktiviteter i {unit} ska vara klara till och med {date}.",
                        "en": "No activities in {unit} are due by {date}."},
@@ -316,11 +318,14 @@ def _overdue(item: Item, lang: str) -> str:
     return _t("overdue_one" if item.overdue_days == 1 else "overdue", lang, days=item.overdue_days)
 
 
-def _meta(item: Item, lang: str, *, with_unit: bool = False, with_status: bool = True) -> core.Element:
+def _meta(item: Item, lang: str, *, with_unit: bool = False, with_status: bool = True, with_owner: bool = True
+          ) -> core.Element:
     parts: list[tuple[str, str]] = []
     if with_unit:
         parts.append(("s", item.unit_name + " · "))
-    parts.append(("s", (item.owner_name or _t("no_owner", lang)) + " · " + _due(item, lang)))
+    if with_owner:
+        parts.append(("s", (item.owner_name or _t("no_owner", lang)) + " · "))
+    parts.append(("s", _due(item, lang)))
     if with_status:
         parts.append(("s", " · " + _status_words(item.status, item.progress, lang)))
     if item.overdue_days > 0:
@@ -421,6 +426,23 @@ def not_found_card(said: str, footer: Footer, lang: str) -> core.Element:
     _footer(body, footer, lang)
     return core.card(body, [core.execute(_t("my_activities", lang), V_MINE, {"page": 1}),
                             ask_button(_t("show_board", lang), "tavla" if lang == "sv" else "board")])
+
+
+def owner_card(items: list[Item], footer: Footer, lang: str) -> core.Element:
+    """'vem är ansvarig för …?': each activity the question names with its owner first, then where it is, its
+    deadline, status and number; buttons to its history and its enhet's board (the first one's)."""
+    body: list[core.Element] = []
+    if any(item.is_demo for item in items):
+        body.append(demo_badge(lang))
+    for item in items:
+        owner = _t("owner_is", lang, name=item.owner_name) if item.owner_name else _t("owner_none", lang)
+        body.append(core.container([_runs(("b", item.title)), _runs(("u", owner)),
+                                    _meta(item, lang, with_unit=True, with_owner=False)],
+                                   separator=len(body) > 0, spacing="Small"))
+    _footer(body, footer, lang)
+    first = items[0]
+    return core.card(body, [core.execute(_t("history", lang), V_HISTORY, {"id": first.id}),
+                            core.execute(_t("show_board", lang), V_BOARD, {"unit": first.unit_id, "page": 1})])
 
 
 # --- Conflict -------------------------------------------------------------------------------

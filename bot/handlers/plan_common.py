@@ -40,6 +40,7 @@ from storage import plans
 from storage.plans import ActivityView, Outcome
 
 MATCH_CUTOFF = 75.0  # below this a title does not name the activity
+WIDE_MATCH_CUTOFF = 85.0  # among a whole year's activities: a chance likeness is likelier ("blomkål" ~ "lokala")
 MATCH_MARGIN = 8.0  # candidates this close to the best are shown as a choice
 MAX_CANDIDATES = 5
 
@@ -219,10 +220,10 @@ def score(query: str, title: str) -> float:
     return mean if min(scores) >= 60 else min(mean, 60.0)
 
 
-def best_matches(query: str, views: list[ActivityView]) -> list[ActivityView]:
+def best_matches(query: str, views: list[ActivityView], cutoff: float = MATCH_CUTOFF) -> list[ActivityView]:
     """The activities ``query`` names: the best one and any within ``MATCH_MARGIN`` of it (open ones first)."""
     scored = [(score(query, v.title) + (0.5 if v.status != KLAR else 0.0), v) for v in views]
-    scored = [(s, v) for s, v in scored if s >= MATCH_CUTOFF]
+    scored = [(s, v) for s, v in scored if s >= cutoff]
     if not scored:
         return []
     best = max(s for s, _ in scored)

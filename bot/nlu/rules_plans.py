@@ -237,13 +237,27 @@ def history(u: Utterance, _catalog: Any) -> Intent | None:
     """'historik digital introduktion', 'historik aktivitet 12', 'history …'."""
     rest = _rest_after(u, u.raw, "visa historik for", "visa historiken for", "historiken for", "historik for",
                        "visa historik", "historik", "history of", "history")
-    if rest is None:
-        return None
+    return None if rest is None else _about_activity("activity_history", rest)
+
+
+def _about_activity(name: str, rest: str) -> Intent:
+    """``name`` about the activity ``rest`` names: by its number ("aktivitet 12", "nr 12", "12") or its words."""
     _, low = _folded(rest)
     match = _ACTIVITY_ID.search(low) or re.fullmatch(r"\s*#?(\d{1,9})\s*", low)
     if match:
-        return Intent("activity_history", 1.0, {"activity_id": int(match.group(1))})
-    return Intent("activity_history", 1.0, {"query": rest} if rest else {})
+        return Intent(name, 1.0, {"activity_id": int(match.group(1))})
+    return Intent(name, 1.0, {"query": rest} if rest else {})
+
+
+RESPONSIBLE = ("vem ar ansvarig for", "vem ar ansvariga for", "vem ansvarar for", "vem har ansvaret for",
+               "vem har ansvar for", "vem har hand om", "vem ager", "vem jobbar med", "vem gor",
+               "vilka ar ansvariga for", "who is responsible for", "who is in charge of", "who owns", "who is doing")
+
+
+def responsible(u: Utterance, _catalog: Any) -> Intent | None:
+    """'vem är ansvarig för lärplattor?', 'who owns the digital introduction?' → the activity's owner."""
+    rest = _rest_after(u, u.raw, *RESPONSIBLE)
+    return None if rest is None else _about_activity("activity_owner", rest.strip(" ?!."))
 
 
 # --- New activity ----------------------------------------------------------------------------
@@ -418,4 +432,5 @@ def report(u: Utterance, catalog: Any) -> Intent | None:
     return Intent("plan_report", REPORT_SCORE, slots)
 
 
-RULES = (report_start, mine, board_start, link_channel, propose, create, history, board, overdue, due_soon, report)
+RULES = (report_start, mine, board_start, link_channel, propose, create, history, responsible, board, overdue,
+         due_soon, report)

@@ -225,3 +225,15 @@ def test_how_is_my_unit_doing_is_the_board() -> None:
         intent = board(Utterance(typed), None)
         assert intent is not None and intent.name == "board_show" and not intent.slots, typed
 
+
+
+@pytest.mark.parametrize("text, slots", [
+    ("vem är ansvarig för lärplattor?", {"query": "lärplattor"}),
+    ("Vem ansvarar för digital introduktion", {"query": "digital introduktion"}),
+    ("vem har hand om introduktionsfilmen?", {"query": "introduktionsfilmen"}),
+    ("vem äger nr 12", {"activity_id": 12}), ("who is responsible for activity 7?", {"activity_id": 7}),
+    ("vem är ansvarig för", {}),
+])
+def test_who_is_responsible(catalog: Catalog, text: str, slots: dict[str, object]) -> None:
+    intent = recognize(text, catalog, RULES)
+    assert intent.name == "activity_owner" and intent.slots == slots, (text, intent)

@@ -738,3 +738,24 @@ async def test_english_locale(demo: Store) -> None:
         assert "My activities" in text and "sensitive personal details" in text
         text = card_text(only_card(await h.ask("board Förskolan Humlan", locale="en-US")))
         assert "Board – Förskolan Humlan" in text and "To do (" in text and "OVERDUE" in text
+
+
+async def test_who_is_responsible_for_an_activity(demo_both: Store) -> None:
+    """"vem är ansvarig för lärplattor?" names the owner, where the activity is and how it goes — for anyone
+    (handlingsplaner are public): Anna finds it among her enhet's, Fatima (another enhet) in the whole year. A
+    chance likeness in the whole year is no answer; a number names the activity; English answers in English."""
+    tablets = await activity(demo_both, "Lärplattor på varje avdelning")
+    async with running(demo_both) as h:
+        for who in (ANNA, FATIMA, STRANGER):
+            card = only_card(await h.ask("vem är ansvarig för lärplattor?", who))
+            text = card_text(card)
+            assert "Lärplattor på varje avdelning" in text and "Ansvarig: Bo Berg" in text, who
+            assert "Förskolan Humlan" in text and f"nr {tablets.id}" in text and "Exempeldata" in text
+            verbs = {a["verb"]: a["data"] for a in card["actions"]}
+            assert verbs["activity.history"] == {"id": tablets.id} and verbs["board.show"]["unit"]
+        by_number = card_text(only_card(await h.ask(f"vem äger nr {tablets.id}", FATIMA)))
+        assert "Ansvarig: Bo Berg" in by_number
+        assert "hittade ingen aktivitet" in card_text(only_card(await h.ask("vem är ansvarig för blomkål?", FATIMA)))
+        assert "ingen aktivitet med nummer 99999" in card_text(only_card(await h.ask("vem äger nr 99999")))
+        english = card_text(only_card(await h.ask("who is responsible for lärplattor?", locale="en-US")))
+        assert "Owner: Bo Berg" in english and "in progress" in english.lower()
