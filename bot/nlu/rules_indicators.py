@@ -98,6 +98,9 @@ RECORD_WORDS = frozenset(
 OVERVIEW_WORDS = frozenset(
     "indikatorer indikatorerna resultatindikatorer resultatindikatorerna indicators nyckeltal nyckeltalen "
     "kpi kpier kpis malnivaer".split())
+# "vad har vi för mål?": Göingemodellens goals are what the overview shows — unless a number is written ("sätta
+# mål 60 %" reports on an activity)
+GOAL_WORDS = frozenset("mal malen malet resultatmal resultatmalen maluppfyllelse maluppfyllelsen goals".split())
 # "vilka indikatorer är röda?": the overview of those with that status (the colours are the statuses' own)
 STATUS_FILTERS = {
     **dict.fromkeys("roda rod risk riskerar daliga samst varning varningar".split(), "risk"),
@@ -105,7 +108,9 @@ STATUS_FILTERS = {
     **dict.fromkeys("gula gul".split(), "pa_vag"),
     **dict.fromkeys("red failing".split(), "risk"), **dict.fromkeys("green achieved met".split(), "uppnatt"),
 }
-_WHICH = frozenset("vilka vilken vilket which are is".split())  # "vilka indikatorer är …": not a goal's name
+# "vilka indikatorer är …", "vad har vi för mål?", "vilka är våra mål": not a goal's name
+_WHICH = frozenset("vilka vilken vilket which are is har vi vara vart ni era ert de dom ser ut our we have do what "
+                   "whats".split())
 BUDGET_WORDS = frozenset(
     "budget budgeten budgetar tkr mkr kronor kr pengar nettokostnad kostnad kostnader forbrukat forbrukning "
     "forbrukningsgrad avvikelse budgetavvikelse underskott kvar money spent spend cost costs remaining left "
@@ -290,7 +295,7 @@ def indicators(u: Utterance, catalog: Any) -> Intent | None:
         unit_slots = {"org_unit_id": reading.units[0].entry.id, "org_unit_name": reading.units[0].entry.label}
     all_indicators = extended(catalog).of_kind("indicator")
 
-    if rest & OVERVIEW_WORDS and not reading.indicators:
+    if (rest & OVERVIEW_WORDS or rest & GOAL_WORDS and not reading.numbers) and not reading.indicators:
         slots: dict[str, Any] = dict(unit_slots)
         if reading.goals:
             slots["goal_id"] = reading.goals[0].entry.id
@@ -298,7 +303,7 @@ def indicators(u: Utterance, catalog: Any) -> Intent | None:
         if len(filters) == 1:
             slots["status"] = filters.pop()
         if not reading.goals:
-            leftover = [w for w in reading.rest if w not in FILLER and w not in OVERVIEW_WORDS
+            leftover = [w for w in reading.rest if w not in FILLER and w not in OVERVIEW_WORDS and w not in GOAL_WORDS
                         and w not in QUESTION_WORDS and w not in STATUS_FILTERS and w not in _WHICH]
             if leftover:
                 slots["goal_query"] = " ".join(leftover)

@@ -146,6 +146,10 @@ def test_nothing_close_is_a_not_found_status(catalog: Catalog) -> None:
         ("visa indikatorerna för attraktiv arbetsgivare", "Attraktiv arbetsgivare", None),
         ("indikatorer åldrande", "Åldrande", None),
         ("visa indikatorer Hälsa och omsorg", None, "Hälsa och omsorg"),
+        # the goals of Göingemodellen are what the overview shows, each with its indicators
+        ("vad har vi för mål?", None, None), ("vilka mål har vi?", None, None), ("vilka är våra mål", None, None),
+        ("hur går det med målen?", None, None), ("what are our goals?", None, None),
+        ("målen för boende", "Boende", None),
     ],
 )
 def test_overview(catalog: Catalog, text: str, goal: str | None, area: str | None) -> None:
@@ -235,3 +239,9 @@ def test_activity_report_with_a_percentage_is_left_to_the_activity_rule(catalog:
 
 def test_no_catalog_no_intent() -> None:
     assert indicators(Utterance("status frisknärvaro"), None) is None
+
+
+def test_a_goal_word_with_a_number_stays_a_report(catalog: Catalog) -> None:
+    """"sätta mål 60 %" reports on an activity with "mål" in its title, as before "mål" asked for the goals."""
+    intent = recognize("sätta mål 60 %", catalog, RULES)
+    assert intent.name == "plan_report" and intent.slots["progress"] == "60"
