@@ -17,13 +17,13 @@ class Clock:
     tz: ZoneInfo = STOCKHOLM
 
     def now(self) -> datetime:
-        real = datetime.now(timezone.utc).astimezone(self.tz)
+        real = datetime.now(self.tz)
         if self.as_of is None:
             return real
-        return datetime.combine(self.as_of, real.timetz().replace(tzinfo=None), tzinfo=self.tz)
+        return real.replace(year=self.as_of.year, month=self.as_of.month, day=self.as_of.day)
 
     def today(self) -> date:
-        return self.now().date()
+        return self.as_of if self.as_of is not None else datetime.now(self.tz).date()
 
     def utcnow(self) -> datetime:
         return self.now().astimezone(timezone.utc)
