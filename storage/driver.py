@@ -159,16 +159,7 @@ def _forget(plans: dict[str, _Plan] | None, sql: str | None, exc: BaseException)
 async def fetch(connection: AsyncConnection, statement: Any, params: dict[str, Any] | None) -> list[Any] | None:
     """The rows of ``statement`` on ``connection`` (in autocommit), as named tuples keyed as SQLAlchemy keys its
     rows; or None: run it through SQLAlchemy instead."""
-    prepared = await _prepared(connection, statement, params)
-    if prepared is None:
-        return None
-    plan, args, plans, sql = prepared
-    try:
-        records = await plan.prepared.fetch(*args)
-    except Exception as exc:  # noqa: BLE001 - SQLAlchemy runs it again and says what is wrong
-        _forget(plans, sql, exc)
-        return None
-    return _rows(records, plan.processors, plan.row)
+    return await _run(connection, statement, params, once=False)
 
 
 async def write(connection: AsyncConnection, statement: Any, params: dict[str, Any]) -> list[Any] | None:
@@ -181,19 +172,24 @@ async def write(connection: AsyncConnection, statement: Any, params: dict[str, A
     When the connection fails while the statement runs, whether it committed is unknown: the connection is
     invalidated, as SQLAlchemy would, and the failure raised as SQLAlchemy's ``OperationalError`` with
     ``connection_invalidated`` (a turn answers "tillfälligt fel", ``bot.dispatch.is_transient``)."""
+    return await _run(connection, statement, params, once=True)
+
+
+async def _run(connection: AsyncConnection, statement: Any, params: dict[str, Any] | None, *, once: bool
+               ) -> list[Any] | None:
     prepared = await _prepared(connection, statement, params)
     if prepared is None:
         return None
     plan, args, plans, sql = prepared
     try:
         records = await plan.prepared.fetch(*args)
-    except asyncpg.PostgresError as exc:
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy runs it (again) and says what is wrong
+        if once and not isinstance(exc, asyncpg.PostgresError):  # it may have committed: never run it again
+            plans.pop(sql, None)
+            await connection.invalidate(exc)
+            raise OperationalError(sql, args, exc, connection_invalidated=True) from exc
         _forget(plans, sql, exc)
         return None
-    except Exception as exc:
-        plans.pop(sql, None)
-        await connection.invalidate(exc)
-        raise OperationalError(sql, args, exc, connection_invalidated=True) from exc
     return _rows(records, plan.processors, plan.row)
 
 
