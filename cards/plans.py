@@ -114,7 +114,7 @@ TEXTS = {
     "since_one": {"sv": "Sedan förra mötet ({date}): 1 ändring", "en": "Since the last meeting ({date}): 1 change"},
     "since_year": {"sv": "Ändringar i år: {count}", "en": "Changes this year: {count}"},
     "no_changes": {"sv": "Inga ändringar sedan förra mötet.", "en": "No changes since the last meeting."},
-    "more_changes": {"sv": "… och {count} till (skriv ”historik <aktivitet>”)", "en": "… and {count} more"},
+    "more_changes": {"sv": "… och {count} till (skriv ”historik <aktivitet>”)", "en": "… and {count} more (write “history <activity>”)"},
     "empty_column": {"sv": "Inget här just nu.", "en": "Nothing here right now."},
     "done_more": {"sv": "… och {count} till som är klara", "en": "… and {count} more done"},
     "results": {"sv": "Resultat", "en": "Results"},
