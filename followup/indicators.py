@@ -511,6 +511,33 @@ def value_problem(value: Decimal, unit: str, *, code: str = "", allow_negative: 
     return None
 
 
+SICK_LEAVE_NAMES = frozenset({"sjukfranvaro", "sjukfranvaron", "sjukfranvaro procent", "sick leave",
+                              "sickness absence"})  # names of frisknärvaro's complement, folded
+HUNDRED = Decimal(100)
+
+
+def frisknarvaro_from_sick_leave(sick_leave: Decimal) -> Decimal:
+    """Tavla's definition (storage/seed/indicators.yaml): frisknärvaro = 100 − sjukfrånvaro, in %."""
+    return HUNDRED - sick_leave
+
+
+DOUBT_POINTS = Decimal(25)  # a share this many percentage points from the latest value is asked about
+DOUBT_FACTOR = Decimal(10)  # any other value ten times the latest, or a tenth of it
+
+
+def value_doubt(value: Decimal, latest: Decimal | None, unit: str) -> bool:
+    """Whether ``value`` is so far from the latest value recorded (``latest``) that it is more likely a slip —
+    sjukfrånvaro typed as frisknärvaro, a misplaced decimal — than a change: the card says so before Spara."""
+    if latest is None:
+        return False
+    if unit == "%":
+        return abs(value - latest) > DOUBT_POINTS
+    if latest == 0 or value == 0:
+        return False
+    ratio = abs(value / latest)
+    return ratio >= DOUBT_FACTOR or ratio * DOUBT_FACTOR <= 1
+
+
 def allows_negative(code: str, unit: str, values: Iterable[Decimal] = ()) -> bool:
     """Only result-type percentages (kommunens resultat) can be below zero — or a series that already is."""
     return unit == "%" and (code in NEGATIVE_ALLOWED_CODES or any(v < 0 for v in values))

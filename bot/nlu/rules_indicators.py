@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 from bot.nlu.catalog import Catalog, Entry, Located, key
 from bot.nlu.intents import Intent
 from bot.nlu.normalize import Utterance, clean, parse_decimal
-from followup.indicators import find_month, find_period
+from followup.indicators import SICK_LEAVE_NAMES, find_month, find_period
 
 # Extra names by indicator code (the seed's own names, short names and synonyms come from the catalog).
 EXTRA_NAMES: dict[str, tuple[str, ...]] = {
@@ -320,6 +320,8 @@ def indicators(u: Utterance, catalog: Any) -> Intent | None:
         if values and not asks and not (rest - RECORD_WORDS - FILLER):
             slots = {"indicator_ids": ids, "value": str(values[0][0]), "percent": values[0][1],
                      "period": reading.period, "month": reading.month, "source": reading.source, **unit_slots}
+            if len(hits) == 1 and hits[0].name in SICK_LEAVE_NAMES:  # "sjukfrånvaro 5,8 %": frisknärvaro's complement
+                slots["sick_leave"] = True
             if len(values) > 1:
                 slots["problem"] = "many_numbers"
             certain = (reading.period is not None or reading.month is not None or values[0][1]

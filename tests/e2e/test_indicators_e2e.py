@@ -456,3 +456,26 @@ async def test_an_indicator_added_elsewhere_is_known_at_the_next_turn(store: Sto
                             unit="%", direction="higher", goal_id=goal_id, sort_order=99))
         text = card_text(_one_card(await h.ask(asked, ANNA)))
         assert "Andel chefer med ledarutbildning" in text and "Jag hittar ingen indikator" not in text
+
+
+async def test_sick_leave_is_read_as_frisknarvaro_and_a_far_value_is_questioned(store: Store) -> None:
+    """HR reports sjukfrånvaro: "sjukfrånvaro 5,8 % april" was offered as frisknärvaro 5,8 % (and, saved, showed
+    Risk at 5,8 %). Tavla's frisknärvaro is 100 − sjukfrånvaro: the card proposes 94,2 % and says why. A value
+    far from the latest one ("frisknärvaro 5,8 %" after 94,2 %) is questioned on the card before Spara."""
+    await _people(store)
+    async with running(store) as h:
+        card = _one_card(await h.ask("sjukfrånvaro 5,8 % mars 2018", CECILIA))
+        text = card_text(card)
+        assert "Sjukfrånvaro 5,8 % är frisknärvaro 94,2 % (frisknärvaro = 100 − sjukfrånvaro)." in text
+        inputs = {e["id"]: e.get("value") for e in _walk(card) if str(e.get("type", "")).startswith("Input.")}
+        assert inputs["value"] == "94,2" and inputs["period"] == "mars 2018"
+        assert "Långt från" not in text  # nothing recorded before: nothing to be far from
+        save = next(b for b in _executes(card) if b["verb"] == "indicator_record_confirm")
+        await h.press(save["verb"], {**save["data"], "value": "94,2", "period": "mars 2018", "source": "Heroma"},
+                      CECILIA)
+        far = card_text(_one_card(await h.ask("frisknärvaro 5,8 % april 2018", CECILIA)))
+        assert "⚠ Långt från senaste värdet, 94,2 % (mars 2018) – stämmer det?" in far
+        near = card_text(_one_card(await h.ask("frisknärvaro 93,9 % april 2018", CECILIA)))
+        assert "Långt från" not in near and "Sjukfrånvaro" not in near
+        english = card_text(_one_card(await h.ask("sick leave 6 % april 2018", CECILIA, locale="en-US")))
+        assert "Sick leave 6.0% is frisknärvaro 94.0%" in english

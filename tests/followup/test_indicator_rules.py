@@ -320,3 +320,13 @@ def test_a_bare_month_is_found_and_read_as_the_latest_one_that_has_begun() -> No
     assert latest_month(5, date(2018, 5, 1)).code == "2018-05"  # has begun today
     assert latest_month(6, date(2018, 5, 31)).code == "2017-06"
     assert latest_month(12, date(2019, 1, 2)).code == "2018-12"
+
+
+def test_a_value_far_from_the_latest_is_doubted() -> None:
+    from followup.indicators import frisknarvaro_from_sick_leave, value_doubt
+
+    assert frisknarvaro_from_sick_leave(Decimal("5.8")) == Decimal("94.2")
+    assert value_doubt(Decimal("5.8"), Decimal("94.4"), "%") and not value_doubt(Decimal("90"), Decimal("94.4"), "%")
+    assert not value_doubt(Decimal("5.8"), None, "%")  # nothing recorded yet
+    assert value_doubt(Decimal("61470"), Decimal("6147"), "antal") and value_doubt(Decimal("614"), Decimal("6147"), "antal")
+    assert not value_doubt(Decimal("6300"), Decimal("6147"), "antal") and not value_doubt(Decimal("3"), Decimal("0"), "antal")
