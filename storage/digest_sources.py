@@ -40,7 +40,7 @@ from storage.models import (
 )
 from storage import arshjul
 from storage.digest import subscription_weekdays
-from storage.plans import is_undo_note
+from storage.plans import is_undo_note, undone_by_next
 
 log = logging.getLogger("tavla.digest")
 
@@ -104,11 +104,13 @@ async def _activities(session: AsyncSession, scope: Scope, year: int, since: dat
     updates: list[UpdateFact] = []
     for chunk in range(0, len(ids), 500):
         part = ids[chunk:chunk + 500]
-        for u, who in (await session.execute(
-            select(ActivityUpdate, Person.name).outerjoin(Person, Person.id == ActivityUpdate.person_id)
+        for u, who, undone in (await session.execute(
+            select(ActivityUpdate, Person.name, undone_by_next(ActivityUpdate))
+            .outerjoin(Person, Person.id == ActivityUpdate.person_id)
             .where(ActivityUpdate.activity_id.in_(part), ActivityUpdate.at >= since)
         )).all():
-            comment = None if is_undo_note(u.comment) else u.comment  # the log's note, not a comment
+            # the log's note is not a comment, and a comment written with a change that was undone went with it
+            comment = None if undone or is_undo_note(u.comment) else u.comment
             updates.append(UpdateFact(u.activity_id, who, u.at, dict(u.old or {}), dict(u.new or {}), comment))
     return facts, tuple(updates)
 

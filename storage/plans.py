@@ -195,11 +195,24 @@ def is_undo_note(comment: str | None) -> bool:
     comment someone wrote."""
     return (comment or "").startswith(UNDO_NOTES)
 
+_Undo = aliased(ActivityUpdate, name="undo")
+
+
+def undone_by_next(update: Any) -> Any:
+    """Whether the log row ``update`` (ActivityUpdate or an alias) was undone: an undo is a versioned update at
+    the version the change produced, so its row is the very next one, and it carries an undo's note."""
+    return (select(_Undo.id).where(_Undo.activity_id == update.activity_id, _Undo.version == update.version + 1,
+                                   or_(*(_Undo.comment.like(note + "%") for note in UNDO_NOTES)))
+            .exists())
+
+
 # the latest comment a person wrote: an undo's note is the log's, not a comment ("Senaste kommentar" showed
-# "Ångrar ändringen 15/05 kl. 21:40" instead of what was written before)
+# "Ångrar ändringen 15/05 kl. 21:40" instead of what was written before), and a comment written with a change
+# that was undone went with it ("fyra av fem klara" stayed beside the 40 % the undo put back)
 _LAST_COMMENT = (select(ActivityUpdate.comment)  # the activity_update.activity_id index: one short walk per row
                  .where(ActivityUpdate.activity_id == Activity.id, ActivityUpdate.comment.is_not(None),
-                        *(ActivityUpdate.comment.not_like(note + "%") for note in UNDO_NOTES))
+                        *(ActivityUpdate.comment.not_like(note + "%") for note in UNDO_NOTES),
+                        ~undone_by_next(ActivityUpdate))
                  .order_by(ActivityUpdate.id.desc()).limit(1).scalar_subquery().label("last_comment"))
 
 

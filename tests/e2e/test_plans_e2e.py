@@ -108,8 +108,9 @@ async def test_free_text_report_confirms_old_to_new_and_undo_puts_it_back(demo: 
         assert (back.progress, back.version) == (60, before.version + 2)
         assert (await logs(demo, back.id))[-1].new == {"progress": 60}
         assert (await logs(demo, back.id))[-1].comment.startswith("Ångrar ändringen")  # the log says what happened
-        mine = card_text(only_card(await h.ask("mina aktiviteter")))  # but the undo's note is not a comment
-        assert "Senaste kommentar: \n”väntar på IT”" in mine and "Ångrar ändringen" not in mine
+        # the undo's note is not a comment, and the comment written with the undone change went with it
+        mine = card_text(only_card(await h.ask("mina aktiviteter")))
+        assert "väntar på IT" not in mine and "Ångrar ändringen" not in mine
         board = card_text(only_card(await h.ask("tavla Förskolan Humlan", BO)))  # nor on the board, in any language
         assert "70 % → 60 % (ångrade en ändring)" in board and "Ångrar ändringen" not in board
         english = card_text(only_card(await h.ask("board Förskolan Humlan", BO, locale="en-US")))
@@ -120,7 +121,9 @@ async def test_free_text_report_confirms_old_to_new_and_undo_puts_it_back(demo: 
             humlan = (await s.execute(select(OrgUnit.id).where(OrgUnit.name == "Förskolan Humlan"))).scalar_one()
             week = await digest_input(s, humlan, date(2018, 5, 15), Clock(date(2018, 5, 15)).now())
         facts = sorted((u for u in week.updates if u.activity_id == back.id), key=lambda u: u.at)[-2:]
-        assert [(u.new, u.comment) for u in facts] == [({"progress": 70}, "väntar på IT"), ({"progress": 60}, None)]
+        assert [(u.new, u.comment) for u in facts] == [({"progress": 70}, None), ({"progress": 60}, None)]
+        history = card_text(only_card(await h.ask("historik digital introduktion")))
+        assert "väntar på IT" in history  # the log keeps what was written
         # The same undo again is refused: its version is no longer current, nothing is overwritten.
         again = await h.press("activity.undo", undo[0]["data"])
         assert "din ändring sparades inte" in said(again)
@@ -761,3 +764,16 @@ async def test_who_is_responsible_for_an_activity(demo_both: Store) -> None:
         assert "ingen aktivitet med nummer 99999" in card_text(only_card(await h.ask("vem äger nr 99999")))
         english = card_text(only_card(await h.ask("who is responsible for lärplattor?", locale="en-US")))
         assert "Owner: Bo Berg" in english and "in progress" in english.lower()
+
+
+async def test_an_undone_change_takes_its_comment_with_it(demo_both: Store) -> None:
+    """Anna reported "lärplattor 60 % fyra av fem klara" and undid it: the % went back, but "Senaste kommentar"
+    still said "fyra av fem klara" beside 40 %, hiding Bo's own comment. It is Bo's again (both databases)."""
+    async with running(demo_both) as h:
+        before = card_text(only_card(await h.ask("mina aktiviteter", BO)))
+        assert "Tre av fem avdelningar klara." in before
+        assert "fyra av fem klara" in card_text(only_card(await h.ask("lärplattor 60 % fyra av fem klara")))
+        assert "fyra av fem klara" in card_text(only_card(await h.ask("mina aktiviteter", BO)))
+        await h.ask("ångra")
+        after = card_text(only_card(await h.ask("mina aktiviteter", BO)))
+        assert "fyra av fem klara" not in after and "Tre av fem avdelningar klara." in after
