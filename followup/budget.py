@@ -37,6 +37,7 @@ import pandas as pd
 
 TKR = Decimal("0.001")  # what the store keeps (Numeric(18, 3) tkr = whole kronor)
 PCT = Decimal("0.1")
+SHOWN_TKR = Decimal("0.1")  # what a card shows (cards.format.tkr)
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 TWELVE = Decimal(12)
@@ -60,6 +61,12 @@ class BudgetDataError(ValueError):
 
 def q_tkr(value: Decimal) -> Decimal:
     return value.quantize(TKR, rounding=ROUND_HALF_UP)
+
+
+def q_shown(value: Decimal) -> Decimal:
+    """A figure as a card shows it (0,1 tkr, half up): a difference of two shown figures is what a reader who
+    checks the card gets (150 853,2 − 38 005,0 = 112 848,2, not the 112 848,3 of the unrounded utfall)."""
+    return value.quantize(SHOWN_TKR, rounding=ROUND_HALF_UP)
 
 
 def q_pct(value: Decimal) -> Decimal:
@@ -226,8 +233,8 @@ class _Figures:
 
     @property
     def kvar(self) -> Decimal | None:
-        """Årsbudget − utfall (for a net-revenue line: minus the revenue still to come)."""
-        return None if self.utfall is None else self.net_cost - self.utfall
+        """Årsbudget − utfall (for a net-revenue line: minus the revenue still to come), of the figures as shown."""
+        return None if self.utfall is None else q_shown(self.net_cost) - q_shown(self.utfall)
 
     @property
     def revenue_to_come(self) -> Decimal | None:
@@ -267,12 +274,12 @@ class _Figures:
         """Periodiserad budget − utfall: + = överskott, − = underskott."""
         if self.utfall is None or self.periodised is None:
             return None
-        return self.periodised - self.utfall
+        return q_shown(self.periodised) - q_shown(self.utfall)
 
     @property
     def prognosis_avvikelse(self) -> Decimal | None:
         """Årsbudget − helårsprognos: + = överskott at year end."""
-        return None if self.prognosis is None else self.net_cost - self.prognosis
+        return None if self.prognosis is None else q_shown(self.net_cost) - q_shown(self.prognosis)
 
     @property
     def status(self) -> str:

@@ -288,3 +288,14 @@ def test_as_of_month_is_compute_status_through_that_month() -> None:
             assert then.prognosis is None and then.method is None
             assert as_of_month(shown, 3, row.monthly, line_shares) is shown  # the latest month: as stored
             assert as_of_month(shown, 7, row.monthly, line_shares) is shown  # no utfall yet for July
+
+
+def test_differences_are_of_the_figures_as_shown() -> None:
+    """An ekonom checks the card: 150 853,2 − 38 005,0 must be the 112 848,2 it shows as kvar, although the
+    utfall stored is 38 004,950 tkr (which, unrounded, gives 112 848,25 → 112 848,3)."""
+    line = LineFigures(line_id=1, year=2018, verksamhet="Äldreomsorg", area_id=1, area_name="Hälsa och omsorg",
+                       net_cost=D("150853.2"), through_month=3, utfall=D("38004.950"), periodised=D("37713.300"),
+                       prognosis=D("152019.800"))
+    assert line.kvar == D("112848.2")
+    assert line.avvikelse == D("37713.3") - D("38005.0")
+    assert line.prognosis_avvikelse == D("150853.2") - D("152019.8")
