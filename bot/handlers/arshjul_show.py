@@ -13,6 +13,8 @@ async def handle(turn: Turn) -> Reply:
     async with turn.store.read_session() as session:
         steps = await repo.steps(session)
     month = turn.slots.get("month")
+    if turn.slots.get("next_month"):  # "vad händer nästa månad?"
+        month = turn.clock.today().month % 12 + 1
     query = turn.slots.get("query")
     shown = wheel(steps, turn.clock.today(), month=month if isinstance(month, int) and 1 <= month <= 12 else None,
                   query=query if isinstance(query, str) else None)

@@ -131,6 +131,10 @@ SCORE_WEAK_NAMED = 0.85
 SCORE_UNKNOWN = 0.6
 _YEAR = re.compile(r"(?<!\d)(20\d{2}|19\d{2})(?!\d)")
 _KIND_ORDER = {"budget_line": 0, "area": 1, "enhet": 2}
+_YEAR_MONTH = re.compile(r"(?<!\d)(20\d{2})-(0[1-9]|1[0-2])(?!\d)")
+_SHORT_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "aug": 8, "sep": 9, "sept": 9, "okt": 10,
+                 "oct": 10, "nov": 11, "dec": 12}  # not "jul": Christmas
+_SHORT_MONTH = re.compile(r"(?<![\w-])(" + "|".join(sorted(_SHORT_MONTHS, key=len, reverse=True)) + r")\.?(?![\w-])")
 
 def _extra_names(entry: Entry) -> tuple[str, ...]:
     if entry.kind == "budget_line":
@@ -181,7 +185,8 @@ def _rest(raw: str, hits: list[Located]) -> list[str]:
     for hit in hits:
         masked[hit.start:hit.end] = " " * (hit.end - hit.start)
     words = _YEAR.sub(" ", "".join(masked)).split()
-    return [w for w in words if fold(w) not in FILLER and not w.isdigit() and len(w) > 1 and find_month(w) is None]
+    return [w for w in words if fold(w) not in FILLER and not w.isdigit() and len(w) > 1 and find_month(w) is None
+            and fold(w).rstrip(".") not in _SHORT_MONTHS and not _YEAR_MONTH.fullmatch(w)]
 
 
 def _year_slots(folded: str) -> dict[str, Any]:
@@ -194,8 +199,14 @@ def _year_slots(folded: str) -> dict[str, Any]:
     elif _has(folded, LAST_YEAR):
         slots["year_offset"] = -1
     month = find_month(folded)
+    numbered = _YEAR_MONTH.search(folded)
+    short = _SHORT_MONTH.search(folded)
     if month is not None:
         slots["month"] = month[0]
+    elif numbered is not None:  # "utfall förskola 2018-03"
+        slots["month"] = int(numbered.group(2))
+    elif short is not None:  # "budget äldreomsorg jan": abbreviated as in a ledger (not "jul", which is Christmas)
+        slots["month"] = _SHORT_MONTHS[short.group(1)]
     return slots
 
 

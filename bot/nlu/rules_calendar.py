@@ -20,16 +20,27 @@ STEP_VERBS = ("faststalls", "faststalla", "faststaller", "beslutas", "beslutar",
               "budgetbeslutet", "adopted", "decided", "sent out")
 
 
+# what the steps are about: "när ska VP vara klar?"
+STEP_NOUNS = ("vp", "verksamhetsplan", "verksamhetsplanen", "verksamhetsplanerna", "verksamhetsrapport",
+              "verksamhetsrapporten", "verksamhetsrapporterna", "budgetbeslut", "budgetbeslutet", "kf")
+NEXT_MONTH = ("nasta manad", "i nasta manad", "next month")
+SOON = ("harnast", "snart", "framover", "next", "soon", "coming up")
+
+
 def arshjul(u: Utterance, _catalog: Any) -> Intent | None:
     slots: dict[str, Any] = {}
     month = find_month(u.folded)
+    if month is None and u.has_any("in may"):  # "may" alone is a verb too
+        month = (5, 0, 0)
     if month is not None:
         slots["month"] = month[0]
+    elif u.has_any(*NEXT_MONTH):
+        slots["next_month"] = True
     if u.has_any(*WHEEL):
         return Intent("arshjul", 1.0, slots)
-    if u.has_any(*HAPPENS) and month is not None:
+    if u.has_any(*HAPPENS) and (slots or u.has_any(*SOON)):
         return Intent("arshjul", 0.95, slots)
-    if u.starts_with(*WHEN) and u.has_any(*STEP_VERBS) and month is None:
+    if u.starts_with(*WHEN) and u.has_any(*STEP_VERBS, *STEP_NOUNS) and month is None:
         return Intent("arshjul", 0.9, {"query": u.text})
     return None
 

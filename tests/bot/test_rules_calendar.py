@@ -16,6 +16,8 @@ from tests.bot.test_rules_budget import catalog  # noqa: F401 - the seeded catal
     ("vad sker i december?", {"month": 12}), ("what happens in september?", {"month": 9}), ("annual cycle", {}),
     ("när fastställs budgeten?", {"query": "när fastställs budgeten"}),
     ("När beslutar KF om budgeten?", {"query": "när beslutar kf om budgeten"}),
+    ("när ska VP vara klar?", {"query": "när ska vp vara klar"}), ("what happens in may?", {"month": 5}),
+    ("vad händer härnäst?", {}), ("vad händer nästa månad?", {"next_month": True}),
 ])
 def test_arshjul_questions(catalog: Catalog, text: str, slots: dict[str, object]) -> None:  # noqa: F811
     intent = recognize(text, catalog, RULES)

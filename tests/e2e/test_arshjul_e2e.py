@@ -32,5 +32,9 @@ async def test_the_year_a_month_and_a_step_asked_about(store: Store) -> None:
         assert "30" in when and "Slutlig budget på VO- och enhetsnivå fastställs" in when and "Juni" not in when
         unknown = card_text(await _card(h, "när fastställs lönerevisionen?"))
         assert "Hittar inget steg i årshjulet om ”när fastställs lönerevisionen”" in unknown
+        june = card_text(await _card(h, "vad händer nästa månad?"))  # as of 15 May 2018
+        assert "Årshjulet i juni" in june and "Beslut KF om budget" in june
+        vp = card_text(await _card(h, "när ska VP vara klar?"))
+        assert "VP på VO-nivå fastställs" in vp and "Instruktioner för VP skickas ut" in vp and "Juni" not in vp
         english = card_text(await _card(h, "what happens in november?", locale="en-US"))
         assert "Annual cycle in November" in english and "Slutlig budget" in english
