@@ -7,6 +7,7 @@ the nearest indicators) and maybe ``org_unit_id``. From a button the data carrie
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot import jsonio
 from bot.handlers.indicator_views import STATUS_VIEWS_KEPT, as_id, choices, optional_id, status_view
 from bot.turn import Reply, Turn
 from cards.indicators import StatusView, choice_card, not_found_card, status_card
+from followup.indicators import latest_month, period_from_code
 from storage import indicators as repo
 
 
@@ -41,8 +43,21 @@ async def handle(turn: Turn) -> Reply:
             infos = await repo.indicators(session, ids)
             infos.sort(key=lambda i: ids.index(i.id))
             return Reply.card(choice_card(turn.text, choices(infos), org_unit_id, turn.lang))
-        view = await status_view(turn, session, ids[0], org_unit_id)
+        view = await status_view(turn, session, ids[0], org_unit_id, _asked_day(turn))
     return Reply.card(_status_card(view, turn.lang))
+
+
+def _asked_day(turn: Turn) -> date | None:
+    """The last day of the period a question names ("status frisknärvaro i mars", "… 2017"), or None."""
+    code, month = turn.slots.get("period"), turn.slots.get("month")
+    if isinstance(code, str):
+        try:
+            return period_from_code(code).end
+        except ValueError:
+            return None
+    if isinstance(month, int) and not isinstance(month, bool) and 1 <= month <= 12:
+        return latest_month(month, turn.clock.today()).end
+    return None
 
 
 @lru_cache(maxsize=STATUS_VIEWS_KEPT)

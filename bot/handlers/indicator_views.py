@@ -71,9 +71,11 @@ async def require_unit(session: AsyncSession, unit_id: int, catalogue: Catalogue
     return unit
 
 
-async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_unit_id: int | None) -> StatusView:
-    """The status card's view: the unit's own values when it has any, else the whole kommun's."""
-    today = turn.clock.today()
+async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_unit_id: int | None,
+                      as_of: date | None = None) -> StatusView:
+    """The status card's view: the unit's own values when it has any, else the whole kommun's; with ``as_of``
+    (an earlier day: "status frisknärvaro i mars"), as it stood then."""
+    today = turn.clock.today() if as_of is None else min(as_of, turn.clock.today())
     catalogue = turn.catalogue  # a read session: indicator and units as kept at the turn's stamps
     kept = turn.indicator_values
     info = await require_indicator(session, indicator_id, catalogue)

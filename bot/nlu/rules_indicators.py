@@ -328,8 +328,9 @@ def indicators(u: Utterance, catalog: Any) -> Intent | None:
                        or bool(rest & RECORD_WORDS))
             return Intent("indicator_record", RECORD_SCORE if certain else 0.8, slots)
         score = STATUS_SCORE_MIN + (STATUS_SCORE_MAX - STATUS_SCORE_MIN) * _coverage(reading, FILLER)
+        when = {"period": reading.period} if reading.period else {"month": reading.month} if reading.month else {}
         return Intent("indicator_status", round(score, 3),
-                      {"indicator_ids": ids, "ambiguous": len(ids) > 1, "query": reading.folded, **unit_slots})
+                      {"indicator_ids": ids, "ambiguous": len(ids) > 1, "query": reading.folded, **unit_slots, **when})
 
     if reading.goals and not reading.numbers:
         leftover = [w for w in reading.rest if w not in FILLER]

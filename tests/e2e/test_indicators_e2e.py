@@ -479,3 +479,19 @@ async def test_sick_leave_is_read_as_frisknarvaro_and_a_far_value_is_questioned(
         assert "Långt från" not in near and "Sjukfrånvaro" not in near
         english = card_text(_one_card(await h.ask("sick leave 6 % april 2018", CECILIA, locale="en-US")))
         assert "Sick leave 6.0% is frisknärvaro 94.0%" in english
+
+
+async def test_a_month_named_shows_the_status_as_it_stood_then(sqlite_store: Store) -> None:
+    """"status frisknärvaro i februari" showed April's value without a word; now the card is as of the end of
+    February (values up to it, the status and prognosis from them), and says so."""
+    from storage.demo import seed_demo
+
+    assert await seed_demo(sqlite_store, date(2018, 5, 15))
+    async with running(sqlite_store) as h:
+        now = card_text(_one_card(await h.ask("status frisknärvaro")))
+        assert "mätt april 2018" in now and "Visar läget 15 maj 2018" in now
+        then = card_text(_one_card(await h.ask("status frisknärvaro i februari")))
+        assert "mätt februari 2018" in then and "Visar läget 28 februari 2018" in then
+        assert "mars 2018:" not in then and "april 2018:" not in then
+        year = card_text(_one_card(await h.ask("status frisknärvaro 2017")))
+        assert "mätt december 2017" in year and "Visar läget 31 december 2017" in year
