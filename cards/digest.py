@@ -126,6 +126,7 @@ TEXTS: dict[str, dict[str, str]] = {
                         "en": "{unit} has no board meeting day yet. Its manager sets it with “tavelmöte på torsdagar”."},
     "meeting_unknown_yours": {"sv": "{unit} har ingen tavelmötesdag än. Du sätter den med ”tavelmöte på torsdagar”.",
                               "en": "{unit} has no board meeting day yet. You set it with “tavelmöte på torsdagar”."},
+    "meeting_last": {"sv": "Förra tavelmötet var {when}.", "en": "The last board meeting was on {when}."},
     "meeting_set": {"sv": "{unit} har tavelmöte på {weekday}ar. Påminnelser går ut arbetsdagen före ({reminder}).",
                     "en": "{unit} holds its board meeting on {weekday}s. Reminders go out the working day before ({reminder})."},
     "reminders_off": {"sv": "Du får inga fler påminnelser inför tavelmöten. Skriv ”påminnelser igen” om du ångrar dig.",

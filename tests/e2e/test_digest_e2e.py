@@ -152,6 +152,7 @@ async def test_meeting_day_by_the_chef_only_and_reminder_opt_out(sqlite_store: S
         assert "Bara chefen för Förskolan Humlan" in card_text(got[0].cards[0])
         got = await h.ask("när är nästa tavelmöte?")  # was not understood
         assert "Förskolan Humlan har ingen tavelmötesdag än. Chefen sätter den" in card_text(got[0].cards[0])
+        assert "Förra tavelmötet var tisdag 8 maj 2018." in card_text(got[0].cards[0])  # the demo's last one
         got = await h.ask("när är nästa tavelmöte?", BO)  # the chef is told it is his to set
         assert "Du sätter den med ”tavelmöte på torsdagar”" in card_text(got[0].cards[0])
         got = await h.ask("tavelmöte på torsdagar", BO)
