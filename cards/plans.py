@@ -202,8 +202,10 @@ TEXTS = {
                             "namnet, eller skriv ”avbryt”.",
                      "en": "I can't find that activity in the list. Answer with its number (e.g. “{example}”) or the "
                            "name, or write “cancel”."},
-    "d_retry_status": {"sv": "Svara med en status: Idé, Ej påbörjad, Pågår, Klar eller Pausad – eller ”avbryt”.",
-                       "en": "Answer with a status: Idea, Not started, In progress, Done or Paused – or “cancel”."},
+    "d_retry_status": {"sv": "Svara med en status: Idé, Ej påbörjad, Pågår, Klar eller Pausad, eller hur långt den "
+                             "har kommit (t.ex. 60 %) – eller ”avbryt”.",
+                       "en": "Answer with a status: Idea, Not started, In progress, Done or Paused, or how far it has "
+                             "come (e.g. 60%) – or “cancel”."},
     "d_retry_progress": {"sv": "Svara med ett heltal 0–100 (t.ex. 60) eller ”samma” – eller ”avbryt”.",
                          "en": "Answer with a whole number 0–100 (e.g. 60) or “same” – or “cancel”."},
     "d_retry_confirm": {"sv": "Svara ”ja” för att spara eller ”avbryt”.", "en": "Answer “yes” to save or “cancel”."},

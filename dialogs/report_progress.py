@@ -21,7 +21,8 @@ from bot.handlers import plan_common as common
 from cards import plans as cards
 from cards.texts import t
 from dialogs.host import say, tavla_turn
-from followup.activities import EJ_PABORJAD, IDE, KLAR, State, label, next_state, parse_progress, parse_status
+from followup.activities import (EJ_PABORJAD, IDE, KLAR, PAGAR, PAUSAD, State, label, next_state, parse_progress,
+                                 parse_status)
 from followup.errors import UserError
 from storage import plans
 
@@ -30,6 +31,7 @@ PICK, STATUS, PROGRESS, COMMENT, CONFIRM = (f"{DIALOG_ID}.{n}" for n in ("pick",
                                                                             "confirm"))
 MAX_CHOICES = 8
 SAME = "__same__"
+PERCENT = "__percent__"  # the status prompt's answer when a % was written instead: "__percent__50"
 NO_WORDS = frozenset({"nej", "no", "ingen", "ingen kommentar", "no comment", "-", "inget", "nej tack"})
 YES_WORDS = frozenset({"ja", "yes", "ja, spara", "spara", "ok", "okej", "japp", "yes, save", "save"})
 SAME_WORDS = frozenset({"samma", "same", "oförändrat", "oforandrat", "som förut", "som forut"})
@@ -88,7 +90,16 @@ async def _status_ok(prompt: PromptValidatorContext) -> bool:
         prompt.recognized.value = SAME
         return True
     status = parse_status(text)
-    if status is None or (status == KLAR and prompt.options.validations == NOT_FINISHABLE):
+    if status is None:  # "50" or "50 %" at the status question: how far it has come (Pågår, 0 % Ej påbörjad,
+        try:           # 100 % Klar), the % question skipped
+            progress = parse_progress(text)
+        except UserError:
+            return False
+        if progress == 100 and prompt.options.validations == NOT_FINISHABLE:
+            return False
+        prompt.recognized.value = f"{PERCENT}{progress}"
+        return True
+    if status == KLAR and prompt.options.validations == NOT_FINISHABLE:
         return False
     prompt.recognized.value = status
     return True
@@ -104,6 +115,14 @@ async def _progress_ok(prompt: PromptValidatorContext) -> bool:
     except UserError:
         return False
     return True
+
+
+def _status_for(progress: int, current: str) -> str:
+    """The status a % written at the status question means: 100 Klar, 0 Ej påbörjad, else Pågår (a Pausad one
+    stays Pausad: its % moved, it was not resumed)."""
+    if progress in (0, 100):
+        return KLAR if progress == 100 else EJ_PABORJAD
+    return current if current == PAUSAD else PAGAR
 
 
 async def _comment_ok(prompt: PromptValidatorContext) -> bool:
@@ -197,9 +216,14 @@ async def status_step(step: WaterfallStepContext) -> DialogTurnResult:
 
 async def progress_step(step: WaterfallStepContext) -> DialogTurnResult:
     turn = tavla_turn(step.context)
+    chosen = step.values["chosen"]
+    if isinstance(step.result, str) and step.result.startswith(PERCENT):  # a % given for the status
+        progress = int(step.result[len(PERCENT):])
+        status = _status_for(progress, chosen["status"])
+        step.values["status"] = None if status == chosen["status"] else status
+        return await step.next(None if progress == chosen["progress"] else str(progress))
     status = None if step.result == SAME else step.result
     step.values["status"] = status
-    chosen = step.values["chosen"]
     effective = status or chosen["status"]
     if status in (KLAR, IDE, EJ_PABORJAD):  # these settle the percentage (Klar = 100 %, the others 0 %)
         return await step.next(SAME)

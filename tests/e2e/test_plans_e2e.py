@@ -777,3 +777,23 @@ async def test_an_undone_change_takes_its_comment_with_it(demo_both: Store) -> N
         await h.ask("ångra")
         after = card_text(only_card(await h.ask("mina aktiviteter", BO)))
         assert "fyra av fem klara" not in after and "Tre av fem avdelningar klara." in after
+
+
+async def test_a_percentage_at_the_status_question_is_how_far_it_has_come(demo: Store) -> None:
+    """Anna answered "50" at "Vilken status har …?" and was asked again and again. A % there is the progress
+    (Pågår; 100 % Klar where she may, 0 % Ej påbörjad), and the % question is skipped."""
+    digital = await activity(demo, "Digital introduktion för nyanställda")
+    async with running(demo) as h:
+        await h.ask("rapportera")
+        assert "Vilken status har" in card_text(only_card(await h.ask("1")))
+        assert "kommentar" in card_text(only_card(await h.ask("80 %")))
+        confirm = card_text(only_card(await h.ask("nej")))
+        assert "60 % → 80 %" in confirm
+        assert "Sparat" in card_text(only_card(await h.ask("ja")))
+        await h.ask("rapportera")
+        await h.ask("1")
+        retry = card_text(only_card(await h.ask("kanske")))
+        assert "eller hur långt den har kommit (t.ex. 60 %)" in retry
+        await h.ask("avbryt")
+    after = await activity(demo, "Digital introduktion för nyanställda")
+    assert (after.progress, after.status, after.version) == (80, "pagar", digital.version + 1)
