@@ -185,7 +185,7 @@ def test_texts_exist_in_both_languages(lang: str) -> None:
                                                                 "who", "count", "when", "title", "status",
                                                                 "progress", "label", "value", "low", "high",
                                                                 "period", "area", "total", "month", "amount", "number", "example",
-                                                                "share")})
+                                                                "share", "name")})
 
 
 def test_overdue_days_in_proper_swedish_and_english() -> None:
