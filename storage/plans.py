@@ -201,7 +201,10 @@ _Undo = aliased(ActivityUpdate, name="undo")
 def undone_by_next(update: Any) -> Any:
     """Whether the log row ``update`` (ActivityUpdate or an alias) was undone: an undo is a versioned update at
     the version the change produced, so its row is the very next one, and it carries an undo's note."""
-    return (select(_Undo.id).where(_Undo.activity_id == update.activity_id, _Undo.version == update.version + 1,
+    # commented rows after this one only: the partial index (activity_id, id) where comment is not null walks
+    # those, not the activity's whole log (every press of Spara is a row)
+    return (select(_Undo.id).where(_Undo.activity_id == update.activity_id, _Undo.comment.is_not(None),
+                                   _Undo.id > update.id, _Undo.version == update.version + 1,
                                    or_(*(_Undo.comment.like(note + "%") for note in UNDO_NOTES)))
             .exists())
 
