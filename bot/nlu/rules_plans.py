@@ -129,6 +129,7 @@ BOARD_WORDS = ("visa tavlan for", "visa tavlan", "visa tavla", "tavlan for", "ta
 
 HOW_IS_MY_UNIT = ("hur gar det for min enhet", "hur gar det for oss", "hur gar det for var enhet", "hur ligger vi till",
                   "hur gar det pa min enhet", "how is my unit doing", "how are we doing")
+HOW_IS_UNIT = ("hur gar det for", "hur gar det i", "hur gar det pa", "hur ligger", "how is")
 
 
 def board(u: Utterance, catalog: Any) -> Intent | None:
@@ -136,6 +137,13 @@ def board(u: Utterance, catalog: Any) -> Intent | None:
     min enhet?' too (the board has the enhet's result indicator, its budget, what changed and what is late)."""
     if u.folded.rstrip(" ?!.") in HOW_IS_MY_UNIT:
         return Intent("board_show", 0.95)
+    named = _rest_after(u, u.raw.rstrip(" ?!."), *HOW_IS_UNIT)
+    if named:  # "hur går det för Humlan?": that enhet's board, when an enhet is all that is named
+        if set(key(named).split()) & set(NOT_REPORTS) or (
+                catalog is not None and hasattr(catalog, "find_in") and catalog.find_in(named, "indicator", threshold=88.0)):
+            return None  # "… för frisknärvaron i Humlan", "… med budgeten": the indicator's or the budget's
+        slots = _unit(catalog, named)
+        return Intent("board_show", 0.95, slots) if "unit_id" in slots else None
     if u.starts_with("starta", "start"):
         return None
     rest = _rest_after(u, u.raw, *BOARD_WORDS)

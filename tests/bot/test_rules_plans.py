@@ -237,3 +237,16 @@ def test_how_is_my_unit_doing_is_the_board() -> None:
 def test_who_is_responsible(catalog: Catalog, text: str, slots: dict[str, object]) -> None:
     intent = recognize(text, catalog, RULES)
     assert intent.name == "activity_owner" and intent.slots == slots, (text, intent)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("hur går det för humlan?", "board_show"), ("hur går det i hemtjänst knislinge", "board_show"),
+    ("how is förskolan humlan doing?", "board_show"),
+    ("hur går det för frisknärvaron i humlan?", "indicator_status"),  # the indicator's, in that enhet
+    ("hur ligger humlan till med budgeten?", "budget"), ("hur går det för blomkål", "unknown"),
+])
+def test_how_is_an_enhet_doing(catalog: Catalog, text: str, name: str) -> None:
+    intent = recognize(text, catalog, RULES)
+    assert intent.name == name, (text, intent)
+    if name == "board_show":
+        assert intent.slots.get("unit_id"), intent
