@@ -109,6 +109,7 @@ STATUS_FILTERS = {
     **dict.fromkeys("red failing".split(), "risk"), **dict.fromkeys("green achieved met".split(), "uppnatt"),
 }
 # "vilka indikatorer är …", "vad har vi för mål?", "vilka är våra mål": not a goal's name
+NOT_REACHED = frozenset("nar nas klarar uppfyller uppfylls".split())  # with "inte": not reached
 _WHICH = frozenset("vilka vilken vilket which are is har vi vara vart ni era ert de dom ser ut our we have do what "
                    "whats".split())
 BUDGET_WORDS = frozenset(
@@ -300,11 +301,14 @@ def indicators(u: Utterance, catalog: Any) -> Intent | None:
         if reading.goals:
             slots["goal_id"] = reading.goals[0].entry.id
         filters = {STATUS_FILTERS[w] for w in reading.rest if w in STATUS_FILTERS}
+        if rest & NOT_REACHED and "inte" in rest:  # "vilka mål når vi inte?": the red ones
+            filters.add("risk")
         if len(filters) == 1:
             slots["status"] = filters.pop()
         if not reading.goals:
             leftover = [w for w in reading.rest if w not in FILLER and w not in OVERVIEW_WORDS and w not in GOAL_WORDS
-                        and w not in QUESTION_WORDS and w not in STATUS_FILTERS and w not in _WHICH]
+                        and w not in QUESTION_WORDS and w not in STATUS_FILTERS and w not in _WHICH
+                        and not (w in NOT_REACHED or w == "inte")]
             if leftover:
                 slots["goal_query"] = " ".join(leftover)
         return Intent("indicator_overview", OVERVIEW_SCORE, slots)

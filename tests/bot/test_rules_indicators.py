@@ -245,3 +245,9 @@ def test_a_goal_word_with_a_number_stays_a_report(catalog: Catalog) -> None:
     """"sätta mål 60 %" reports on an activity with "mål" in its title, as before "mål" asked for the goals."""
     intent = recognize("sätta mål 60 %", catalog, RULES)
     assert intent.name == "plan_report" and intent.slots["progress"] == "60"
+
+
+@pytest.mark.parametrize("text", ["vilka mål når vi inte?", "vilka mål nås inte", "vilka indikatorer är röda?"])
+def test_goals_not_reached_are_the_red_ones(catalog: Catalog, text: str) -> None:
+    intent = recognize(text, catalog, RULES)
+    assert intent.name == "indicator_overview" and intent.slots == {"status": "risk"}, (text, intent)
