@@ -37,9 +37,11 @@ async def handle(turn: Turn) -> Reply:
         reply = await activity_undo.handle(replace(turn, data={"id": update.activity_id, "version": update.version,
                                                                "update": update.id}), via="chat")
     else:
-        raise UserError("Det finns ingen ändring av dig från den senaste timmen att ångra. Äldre ändringar syns i "
-                        "aktivitetens historik.",
-                        "There is no change of yours from the last hour to undo. Older changes are in the activity's "
-                        "history.")
+        raise UserError("Det finns ingen ändring av dig från den senaste timmen att ångra (en aktivitet eller ett "
+                        "mätvärde). Äldre ändringar av en aktivitet syns i dess historik, ”historik <aktivitet>”; ett "
+                        "mätvärde rättas genom att registrera det igen.",
+                        "There is no change of yours from the last hour to undo (an activity or a value recorded). "
+                        "Older changes of an activity are in its history, “history <activity>”; a value is corrected "
+                        "by recording it again.")
     # typed, not pressed: the result is a new card (a reply's "replace" would overwrite the message replied to)
     return Reply.card(reply.replace) if reply.replace is not None else reply
