@@ -184,9 +184,9 @@ def _rest(raw: str, hits: list[Located]) -> list[str]:
     masked = list(plain)
     for hit in hits:
         masked[hit.start:hit.end] = " " * (hit.end - hit.start)
-    words = _YEAR.sub(" ", "".join(masked)).split()
+    words = _YEAR.sub(" ", _YEAR_MONTH.sub(" ", "".join(masked))).split()
     return [w for w in words if fold(w) not in FILLER and not w.isdigit() and len(w) > 1 and find_month(w) is None
-            and fold(w).rstrip(".") not in _SHORT_MONTHS and not _YEAR_MONTH.fullmatch(w)]
+            and fold(w).rstrip(".") not in _SHORT_MONTHS]
 
 
 def _year_slots(folded: str) -> dict[str, Any]:

@@ -166,7 +166,7 @@ def test_the_whole_recogniser_routes_budget_questions_here(text: str, catalog: C
     ("budget totalt t.o.m. februari 2017", 2, 2017), ("budget left elderly care march", 3, None),
     ("vilka verksamheter låg över budget i maj?", 5, None), ("budget äldreomsorg", None, None),
     ("budget äldreomsorg jan", 1, None), ("utfall förskola 2018-03", 3, 2018), ("budget okt", 10, None),
-    ("budget oct elderly care", 10, None), ("budget totalt dec.", 12, None),
+    ("budget oct elderly care", 10, None), ("budget totalt dec.", 12, None), ("budget 2018-03", 3, 2018),
 ])
 def test_a_month_named_is_a_slot(catalog: Catalog, text: str, month: int | None, year: int | None) -> None:
     intent = ask(text, catalog)
