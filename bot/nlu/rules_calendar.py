@@ -16,10 +16,8 @@ HAPPENS = ("vad hander", "vad ska handa", "vad sker", "vad ar pa gang", "vad sta
            "whats happening", "what is happening", "whats on", "what is on")
 WHEN = ("nar", "when")
 # what is done to a step of the årshjul: "när fastställs budgeten?", "när beslutar KF om budgeten?"
-STEP_VERBS = ("faststalls", "faststalla", "faststaller", "beslutas", "beslutar", "skickas ut", "budgetbeslut",
-              "budgetbeslutet", "adopted", "decided", "sent out")
-
-
+STEP_VERBS = ("faststalls", "faststalla", "faststaller", "beslutas", "beslutar", "skickas ut", "adopted", "decided",
+              "sent out")
 # what the steps are about: "när ska VP vara klar?"
 STEP_NOUNS = ("vp", "verksamhetsplan", "verksamhetsplanen", "verksamhetsplanerna", "verksamhetsrapport",
               "verksamhetsrapporten", "verksamhetsrapporterna", "budgetbeslut", "budgetbeslutet", "kf")
