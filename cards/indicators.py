@@ -176,6 +176,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "period_input": {"sv": "Period (t.ex. mars 2018, 2018 eller T1 2018)",
                      "en": "Period (e.g. March 2018, 2018 or T1 2018)"},
     "source_input": {"sv": "Källa", "en": "Source"},
+    "sick_leave": {"sv": "Sjukfrånvaro {sick} är frisknärvaro {value} (frisknärvaro = 100 − sjukfrånvaro).",
+                   "en": "Sick leave {sick} is frisknärvaro {value} (frisknärvaro = 100 − sick leave)."},
     "far_from": {"sv": "Långt från senaste värdet, {value} – stämmer det? Kontrollera innan du sparar.",
                  "en": "Far from the latest value, {value} – is it right? Check before you save."},
     "period_guessed": {"sv": "Du angav ingen period, så jag föreslår {period} – ändra om det inte stämmer.",
@@ -407,7 +409,7 @@ class RecordView:
     existing: Measured | None
     health_data: bool
     period_guessed: bool
-    note: str | None = None  # what was read into the value ("Sjukfrånvaro 5,8 % är frisknärvaro 94,2 % …")
+    sick_leave: Decimal | None = None  # the sjukfrånvaro written, when ``value`` is the frisknärvaro it makes
     far_from: Measured | None = None  # the latest value, when this one is far from it (``value_doubt``)
 
 
@@ -782,8 +784,9 @@ def record_card(view: RecordView, lang: str) -> core.Element:
         core.text_input("period", pick(TEXTS, "period_input", lang), value=view.period.label(lang), max_length=40),
         core.text_input("source", pick(TEXTS, "source_input", lang), value=view.source, max_length=200),
     ]
-    if view.note:
-        body.insert(1, core.text(view.note, weight="Bolder"))
+    if view.sick_leave is not None:
+        body.insert(1, core.text(pick(TEXTS, "sick_leave", lang, sick=percent(view.sick_leave, 1, lang),
+                                      value=percent(view.value, 1, lang)), weight="Bolder"))
     if view.far_from is not None:
         latest = f"{fmt_value(view.far_from.value, view.unit, view.decimals, lang)} ({view.far_from.period.label(lang)})"
         body.insert(1, core.text("⚠ " + pick(TEXTS, "far_from", lang, value=latest), color="Warning", weight="Bolder"))

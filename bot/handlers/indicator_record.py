@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.handlers.indicator_views import check_may_record, measured, require_indicator, require_unit
 from bot.turn import Reply, Turn
-from cards.format import number, percent
+from cards.format import number
 from cards.indicators import RecordView, record_card, record_choice_card
 from followup.errors import UserError
 from followup.indicators import (
@@ -75,13 +75,9 @@ async def handle(turn: Turn) -> Reply:
             raise UserError("Jag vet inte vilken indikator värdet gäller.", "I don't know which indicator it is for.")
         info = await require_indicator(session, ids[0])
         check_value(value, bool(slots.get("percent")), info.unit, info.code, info.short_name, turn.lang)
-        note = None
+        sick_leave = None
         if slots.get("sick_leave") and info.code == "frisknarvaro" and info.unit == "%":
-            sick, value = value, frisknarvaro_from_sick_leave(value)  # Tavla's definition: 100 − sjukfrånvaro
-            note = (f"Sjukfrånvaro {percent(sick, 1, 'sv')} är frisknärvaro {percent(value, 1, 'sv')} "
-                    "(frisknärvaro = 100 − sjukfrånvaro).",
-                    f"Sick leave {percent(sick, 1, 'en')} is frisknärvaro {percent(value, 1, 'en')} "
-                    "(frisknärvaro = 100 − sick leave).")
+            sick_leave, value = value, frisknarvaro_from_sick_leave(value)  # Tavla's definition: 100 − sjukfrånvaro
         guessed = period is None
         earlier = await repo.values(session, [info.id], [unit.id])
         if period is None:
@@ -97,6 +93,6 @@ async def handle(turn: Turn) -> Reply:
         org_unit_id=unit.id, org_unit_name=unit.name, is_kommun=unit.is_root, period=period, value=value,
         source=source[:200], existing=measured(existing, today) if existing else None,
         health_data=is_health_data(info.code), period_guessed=guessed,
-        note=None if note is None else note[turn.lang == "en"],
+        sick_leave=sick_leave,
         far_from=measured(earlier[-1], today) if earlier and value_doubt(value, earlier[-1].value, info.unit) else None)
     return Reply.card(record_card(view, turn.lang))
