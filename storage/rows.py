@@ -149,15 +149,18 @@ class CoreReads:
     that an awaited rollback is never cut short — in autocommit there is none, and the close runs to its end
     without giving up the loop (``tests/storage/test_pool.py``)."""
 
-    __slots__ = ("connection", "_session", "_driver", "_writes", "_engine")
+    __slots__ = ("connection", "_session", "_driver", "_writes", "_engine", "_checkout")
 
     def __init__(self, connection: AsyncConnection | None, *, writes: int = 0, engine: AsyncEngine | None = None
                  ) -> None:
-        self.connection = connection  # None until the first statement of a lazy one
+        self.connection = connection  # SQLAlchemy's: given, or taken when a statement needs it
         self._engine = engine  # a lazy one's: where it takes its connection, and closes it again
         self._session: AsyncSession | None = None
-        # PostgreSQL in autocommit: selects straight on asyncpg
-        self._driver = driver.usable(connection) if connection is not None else False
+        # PostgreSQL in autocommit: selects (and Spara's write) straight on asyncpg
+        self._driver = (driver.usable(connection) if connection is not None
+                        else engine is not None and driver.usable_engine(engine))
+        # a lazy one's pool connection while only the driver has used it (``storage.driver.Checkout``)
+        self._checkout: driver.Checkout | None = None
         self._writes = writes  # INSERT/UPDATE/DELETE statements it may still run (``Store.one_write_session``)
 
     @classmethod
@@ -165,12 +168,25 @@ class CoreReads:
         return cls(None, writes=writes, engine=engine)
 
     async def ensure(self) -> AsyncConnection:
-        """The connection, taken from the pool now if this lazy one has none yet."""
+        """SQLAlchemy's connection, taken from the pool now if this lazy one has none yet (around the pool
+        connection the driver has used, if it has)."""
         if self.connection is None:
             assert self._engine is not None
-            self.connection = await self._engine.connect()
-            self._driver = driver.usable(self.connection)
+            if self._checkout is not None:
+                self.connection = await self._checkout.connection()
+            else:
+                self.connection = await self._engine.connect()
+                self._driver = driver.usable(self.connection)
         return self.connection
+
+    async def _driven(self) -> "AsyncConnection | driver.Checkout":
+        """Where the driver runs a statement: a lazy one's first takes the pool's connection alone."""
+        if self._checkout is not None:
+            return self._checkout
+        if self.connection is None and self._engine is not None:
+            self._checkout = await driver.Checkout.take(self._engine)
+            return self._checkout
+        return await self.ensure()
 
     async def _orm(self) -> AsyncSession:
         if self._session is None:
@@ -182,7 +198,10 @@ class CoreReads:
             if self._session is not None:
                 await self._session.close()
         finally:
-            if self._engine is not None and self.connection is not None:
+            if self._engine is not None and self._checkout is not None:
+                checkout, self._checkout, self.connection = self._checkout, None, None
+                await checkout.close()  # SQLAlchemy's connection with it, if it took one
+            elif self._engine is not None and self.connection is not None:
                 connection, self.connection = self.connection, None
                 await connection.close()
 
@@ -192,21 +211,19 @@ class CoreReads:
             if self._writes <= 0:
                 raise RuntimeError("a read session may not write, a one-write session only once")
             self._writes -= 1
-            connection = await self.ensure()
             if self._driver and statement._returning and isinstance(params, dict) and not kwargs:  # noqa: SLF001
-                rows = await driver.write(connection, statement, params)  # once, or not at all
+                rows = await driver.write(await self._driven(), statement, params)  # once, or not at all
                 if rows is not None:
                     return _Rows(rows)
-            return await connection.execute(statement, params, **kwargs)
+            return await (await self.ensure()).execute(statement, params, **kwargs)
         shape = select_shape(statement) if not kwargs else None
         if shape is None:
             return await (await self._orm()).execute(statement, params, **kwargs)
-        connection = await self.ensure()
         if self._driver and (params is None or isinstance(params, dict)):
-            rows = await driver.fetch(connection, statement, params)
+            rows = await driver.fetch(await self._driven(), statement, params)
             if rows is not None:
                 return shaped(rows, shape)
-        return core_result(await connection.execute(statement, params), shape)
+        return core_result(await (await self.ensure()).execute(statement, params), shape)
 
     async def scalar(self, statement: Any, params: Any = None, **kwargs: Any) -> Any:
         return await (await self._orm()).scalar(statement, params, **kwargs)

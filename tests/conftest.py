@@ -161,7 +161,18 @@ def driver_reads_checked(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
     async def differs(connection: Any, statement: Any, params: Any, rows: Any) -> str | None:
         # SQLAlchemy's error (a connection killed meanwhile) is raised: the turn sees it one read early, as it
         # would have at the next read without this check
-        return _difference(statement, await connection.execute(statement, params), rows)
+        if not isinstance(connection, driver.Checkout) or connection.wrapped is not None:
+            sqlalchemys = connection.wrapped if isinstance(connection, driver.Checkout) else connection
+            return _difference(statement, await sqlalchemys.execute(statement, params), rows)
+        # a read session's pool connection that only the driver has used: SQLAlchemy reads on it, then it goes
+        # back and the session goes on with the pool's next one taken alone, as the code under test had it (in
+        # autocommit any connection reads what is committed)
+        wrapped = await connection.connection()
+        try:
+            return _difference(statement, await wrapped.execute(statement, params), rows)
+        finally:
+            await connection.close()
+            connection.wrapped, connection.pooled = None, (await driver.Checkout.take(connection.engine)).pooled
 
     async def checked(connection: Any, statement: Any, params: Any) -> Any:
         rows = await fetch(connection, statement, params)

@@ -210,6 +210,60 @@ async def test_a_killed_connection_fails_as_sqlalchemy_fails_and_is_replaced(pg_
         assert (await s.execute(statement)).all()
 
 
+# --- a read session's pool connection, taken alone (``driver.Checkout``) -------------------------------------
+
+
+@pytest.mark.driver_unchecked  # the differential check would put SQLAlchemy's Connection around it
+async def test_a_read_session_the_driver_answers_takes_no_sqlalchemy_connection(pg_store: Store,
+                                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                                 ) -> None:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    connects: list[object] = []
+    connect = AsyncEngine.connect
+
+    def counted(self: AsyncEngine) -> Any:
+        connects.append(self)
+        return connect(self)
+
+    monkeypatch.setattr(AsyncEngine, "connect", counted)
+    pool = pg_store.engine.sync_engine.pool
+    first = select(OrgUnit.id).order_by(OrgUnit.id).limit(1)
+    async with pg_store.read_session() as s:
+        assert await s.execute(first) is not None
+        assert s.connection is None and connects == [] and pool.checkedout() == 1
+        pid = await s._checkout.pooled.driver_connection.fetchval("SELECT pg_backend_pid()")  # noqa: SLF001
+        # an IN list is rendered per call: SQLAlchemy runs it, on the same pool connection, in autocommit
+        expanding = select(OrgUnit.id).where(OrgUnit.id.in_([1, 2, 3])).order_by(OrgUnit.id)
+        assert [i for (i,) in (await s.execute(expanding)).all()] == [1, 2, 3]
+        assert s.connection is not None and connects == [] and pool.checkedout() == 1
+        assert await _pid(s) == pid
+        assert not (await s.connection.get_raw_connection()).driver_connection.is_in_transaction()  # autocommit
+        assert (await s.execute(first)).all()  # the driver again, through SQLAlchemy's connection
+    assert pool.checkedout() == 0
+    async with pg_store.read_session() as s:  # back in the pool as it was: no transaction left open on it
+        assert (await s.execute(first)).all()
+        assert await s._checkout.pooled.driver_connection.fetchval("SELECT pg_backend_pid()") == pid  # noqa: SLF001
+        assert not s._checkout.pooled.driver_connection.is_in_transaction()  # noqa: SLF001
+    assert pool.checkedout() == 0
+
+
+@pytest.mark.parametrize("url", ["postgresql+asyncpg://postgres@127.0.0.1:1/test",  # nothing listens
+                                 "postgresql+asyncpg://postgres@127.0.0.1:5432/tavla_no_such_database"])
+async def test_a_checkout_that_fails_raises_what_sqlalchemys_connect_raises(url: str) -> None:
+    store = Store.from_url(url)
+    try:
+        with pytest.raises(Exception) as sqlalchemys:
+            await store.engine.connect()
+        with pytest.raises(Exception) as alone:
+            async with store.read_session() as s:
+                await s.execute(select(OrgUnit.id).limit(1))
+        assert type(alone.value) is type(sqlalchemys.value) and str(alone.value) == str(sqlalchemys.value)
+        assert store.engine.sync_engine.pool.checkedout() == 0
+    finally:
+        await store.dispose()
+
+
 async def test_a_closed_connections_prepared_statements_go_with_it() -> None:
     """A connection the pool closes (one found dead and replaced, one invalidated) takes its prepared statements
     with it; they do not stay alive in a cache (when they did, with an overflow connection closed on every burst,
