@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, literal_column, select, text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.util.queue import Empty
@@ -196,17 +196,22 @@ async def test_newcomers_wait_behind_the_line_and_are_served_in_order() -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("orm", [False, True])
+@pytest.mark.parametrize("through", ["sqlalchemy", "orm", "driver"])
 async def test_a_read_session_gives_its_connection_back_without_giving_up_the_loop(
-        pool_of_one: Store, orm: bool) -> None:
+        pool_of_one: Store, through: str) -> None:
     """No task of its own for the close (SQLAlchemy's ``async with`` makes one): nothing else runs between the end
-    of the session and the connection's return, so a cancelled turn cannot leave it half given back."""
+    of the session and the connection's return, so a cancelled turn cannot leave it half given back — also when
+    only the driver has read on it (the pool's connection alone, ``storage.driver.Checkout``)."""
     loop = asyncio.get_running_loop()
     ran: list[int] = []
     async with pool_of_one.read_session() as reads:
-        if orm:
+        if through == "orm":
             assert await reads.scalar(text("SELECT 1")) == 1  # through an ORM session on the connection
-        assert (await reads.execute(text("SELECT 1"))).scalar_one() == 1
+        if through == "driver":
+            assert (await reads.execute(select(literal_column("1").label("one")))).scalar_one() == 1
+            assert reads.connection is None  # no SQLAlchemy connection was put around it
+        else:
+            assert (await reads.execute(text("SELECT 1"))).scalar_one() == 1
         loop.call_soon(ran.append, 1)  # runs at the loop's next step
     assert ran == []
     assert pool_of_one.engine.sync_engine.pool.checkedout() == 0
