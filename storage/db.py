@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
 from storage.inline import InlineConnection, InlineSession, inline_engine
-from storage.pool import FairPool
+from storage.pool import IDLE_SINCE, FairPool
 from storage.rows import CoreReads, CoreSession
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -217,15 +217,17 @@ def ping_when_idle(engine: AsyncEngine, after: float = PING_AFTER_IDLE_S) -> Non
     """
     pool = engine.sync_engine.pool
     dialect = engine.sync_engine.dialect
+    if isinstance(pool, FairPool):
+        pool.ping_after = after  # its ``ready``: a checkout that would ping is not taken outside a greenlet
 
     @event.listens_for(pool, "checkin")
     def _idle_since(_dbapi_connection: Any, record: Any) -> None:
         if record is not None:
-            record.info["tavla.idle_since"] = time.monotonic()
+            record.info[IDLE_SINCE] = time.monotonic()
 
     @event.listens_for(pool, "checkout")
     def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        idle_since = record.info.get("tavla.idle_since")
+        idle_since = record.info.get(IDLE_SINCE)
         if idle_since is None or time.monotonic() - idle_since < after:
             return
         try:

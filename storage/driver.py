@@ -42,10 +42,12 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import MissingGreenlet, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import compiler
 from sqlalchemy.util.concurrency import greenlet_spawn
+
+from storage.pool import FairPool
 
 log = logging.getLogger("tavla.storage")
 
@@ -292,8 +294,14 @@ class Checkout:
     @classmethod
     async def take(cls, engine: AsyncEngine) -> "Checkout":
         sync = engine.sync_engine
+        pool = sync.pool
         try:
-            pooled = await greenlet_spawn(sync.pool.connect)  # ``Engine.raw_connection``, as ``Connection`` takes it
+            if isinstance(pool, FairPool) and pool.ready():  # an idle connection that needs nothing: no await
+                try:
+                    return cls(engine, pool.connect())  # ≈ 20 µs less than through a greenlet
+                except MissingGreenlet:  # it had to await after all (before anything changed): as below
+                    log.debug("a checkout ready at once had to wait")
+            pooled = await greenlet_spawn(pool.connect)  # ``Engine.raw_connection``, as ``Connection`` takes it
         except sync.dialect.loaded_dbapi.Error as exc:  # wrapped as SQLAlchemy wraps it; a disconnect invalidates
             await greenlet_spawn(Connection._handle_dbapi_exception_noconnection,  # noqa: SLF001
                                  exc, sync.dialect, sync)

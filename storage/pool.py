@@ -17,6 +17,7 @@ timeout and the "QueuePool limit … timed out" error, invalidation, events — 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from typing import Generic, TypeVar
 
@@ -38,6 +39,15 @@ class FairQueue(AsyncAdaptedQueue, Generic[_T]):  # type: ignore[type-arg]
         while self._waiters and self._waiters[0].done():  # a waiter whose wait ended (timed out, cancelled)
             self._waiters.popleft()
         return bool(self._waiters)
+
+    def peek(self) -> _T | None:
+        """What ``get`` would hand out now without waiting, or None (somebody waits, or nothing is idle)."""
+        if self._waiting():
+            return None
+        idle = self._queue._queue  # type: ignore[attr-defined]  # asyncio.Queue's deque (LifoQueue's list)
+        if not idle:
+            return None
+        return idle[-1] if self.use_lifo else idle[0]
 
     def put_nowait(self, item: _T) -> None:
         if self._waiting():
@@ -74,7 +84,25 @@ class FairQueue(AsyncAdaptedQueue, Generic[_T]):  # type: ignore[type-arg]
             raise
 
 
+IDLE_SINCE = "tavla.idle_since"  # a pooled connection's record: when it last came back (``storage.db.ping_when_idle``)
+
+
 class FairPool(AsyncAdaptedQueuePool):
     """SQLAlchemy's async pool with ``FairQueue`` in place of its queue."""
 
     _queue_class = FairQueue
+    ping_after: float | None = None  # a connection idle this long is pinged at checkout (``ping_when_idle``)
+
+    def ready(self) -> bool:
+        """Whether a checkout now takes an idle connection that needs nothing: no wait in line, no connect, no
+        recycling after an invalidation, no ping (``ping_after``). Such a checkout never awaits, so it can run
+        outside a greenlet (``storage.driver.Checkout.take``). The conditions are ``_ConnectionRecord``'s
+        ``get_connection``'s; SQLAlchemy is pinned (``constraints.txt``), and the outcome is checked anyway."""
+        record = self._pool.peek()  # type: ignore[attr-defined]
+        if record is None or record.dbapi_connection is None or self._recycle > -1:
+            return False
+        started = record.starttime
+        if self._invalidate_time > started or record._soft_invalidate_time > started:  # noqa: SLF001
+            return False
+        idle_since = record.info.get(IDLE_SINCE)
+        return self.ping_after is None or idle_since is None or time.monotonic() - idle_since < self.ping_after

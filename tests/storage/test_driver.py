@@ -248,6 +248,53 @@ async def test_a_read_session_the_driver_answers_takes_no_sqlalchemy_connection(
     assert pool.checkedout() == 0
 
 
+@pytest.mark.driver_unchecked  # the differential check takes connections of its own
+@pytest.mark.nested_checkouts  # a second read session inside the first: the pool must open a connection
+@pytest.mark.filterwarnings("ignore:coroutine 'connect' was never awaited")  # the checkout that had to await
+async def test_an_idle_connection_is_taken_without_a_greenlet_and_one_that_must_be_opened_with_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage.migrate import upgrade
+    from storage.pool import FairPool
+    from tests.conftest import own_pg_store
+
+    spawned: list[object] = []
+    spawn = driver.greenlet_spawn
+
+    async def counted(fn: Any, *args: Any) -> Any:
+        spawned.append(fn)
+        return await spawn(fn, *args)
+
+    monkeypatch.setattr(driver, "greenlet_spawn", counted)
+    statement = select(OrgUnit.id).limit(1)
+    async with own_pg_store(pool_size=2) as store:
+        await upgrade(store)
+        await store.engine.dispose()  # no connection in the pool
+        pool = store.engine.sync_engine.pool
+        async with store.read_session() as s:
+            await s.execute(statement)
+        assert spawned == [pool.connect]  # none idle: in a greenlet (the connection is opened)
+        spawned.clear()
+        async with store.read_session() as s:
+            await s.execute(statement)
+            async with store.read_session() as other:  # a second, while the first is held: opened in a greenlet
+                await other.execute(statement)
+        assert spawned == [pool.connect] and pool.checkedout() == 0
+        spawned.clear()
+        for _ in range(3):
+            async with store.read_session() as s:
+                await s.execute(statement)
+        assert spawned == []  # idle, used moments ago: taken at once
+        # ready, but wrong about it (a stand-in for a state it did not foresee): the checkout that has to await
+        # raises before anything changed, and is taken again in a greenlet
+        await store.engine.dispose()  # a new pool, empty
+        pool = store.engine.sync_engine.pool
+        monkeypatch.setattr(FairPool, "ready", lambda self: True)
+        async with store.read_session() as s:
+            assert (await s.execute(statement)).all() is not None
+            assert pool.checkedout() == 1
+        assert spawned == [pool.connect] and pool.checkedout() == 0
+
+
 @pytest.mark.parametrize("url", ["postgresql+asyncpg://postgres@127.0.0.1:1/test",  # nothing listens
                                  "postgresql+asyncpg://postgres@127.0.0.1:5432/tavla_no_such_database"])
 async def test_a_checkout_that_fails_raises_what_sqlalchemys_connect_raises(url: str) -> None:

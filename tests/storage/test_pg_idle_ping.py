@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from storage.db import Store
@@ -46,6 +46,22 @@ async def test_an_idle_connection_whose_server_is_gone_is_replaced_before_use(sm
     await _kill(first)
     await asyncio.sleep(0.4)  # idle longer than ping_after_idle
     assert await _pid(small_pool) != first  # no error: the ping failed and the pool opened a new one
+
+
+async def _driver_pid(store: Store) -> int:
+    """The backend's pid, read where only the driver reads (the pool's connection taken alone)."""
+    async with store.read_session() as reads:
+        pid = int((await reads.execute(select(func.pg_backend_pid()))).scalar_one())
+        assert reads.connection is None  # no SQLAlchemy connection around it: the driver's own checkout
+        return pid
+
+
+async def test_a_driver_only_checkout_also_pings_an_idle_connection_and_replaces_it(small_pool: Store) -> None:
+    first = await _driver_pid(small_pool)
+    assert await _driver_pid(small_pool) == first  # used moments ago: taken at once, not pinged
+    await _kill(first)
+    await asyncio.sleep(0.4)
+    assert await _driver_pid(small_pool) != first
 
 
 async def test_a_connection_used_moments_ago_is_not_pinged_and_fails_once(small_pool: Store) -> None:
