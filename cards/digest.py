@@ -163,6 +163,7 @@ FIELD_WORDS = {
     "deadline": {"sv": "slutdatum", "en": "due"},
     "title": {"sv": "nytt namn", "en": "renamed"},
     "owner": {"sv": "ny ansvarig", "en": "new owner"},
+    "created": {"sv": "ny aktivitet", "en": "new activity"},
 }
 
 

@@ -21,6 +21,7 @@ BUDGET_THRESHOLD_PP = Decimal("5")  # procentenheter förbrukningsgrad vs period
 SECTION_LIMIT = 8  # lines per section on the card; the rest is counted ("och 3 till")
 OPEN_STATUSES = ("ej_paborjad", "pagar", "pausad")  # can be försenad: the rule of followup.activities.is_overdue
 TRACKED_FIELDS = ("status", "progress", "deadline", "title", "owner")
+CREATED = "created"  # a ``Change`` that says the activity was made this week
 
 
 # --- facts in -------------------------------------------------------------------------------
@@ -240,12 +241,17 @@ def _merge_updates(updates: tuple[UpdateFact, ...], activities: dict[int, Activi
         activity = activities[activity_id]
         first: dict[str, Any] = {}
         last: dict[str, Any] = {}
+        created = False
         for entry in entries:
+            if not entry.old and entry.new:  # its first log row: made this week, and changed from how it was made
+                created = True
+                first.update((k, entry.new[k]) for k in TRACKED_FIELDS if k in entry.new)
             for key in TRACKED_FIELDS:
                 if key in entry.new:
                     first.setdefault(key, entry.old.get(key))
                     last[key] = entry.new[key]
-        changes = tuple(Change(k, first[k], last[k]) for k in TRACKED_FIELDS if k in last and first[k] != last[k])
+        changes = ((Change(CREATED, None, None),) if created else ()) + tuple(
+            Change(k, first[k], last[k]) for k in TRACKED_FIELDS if k in last and first[k] != last[k])
         comment = next((e.comment for e in reversed(entries) if e.comment), None)
         if not changes and not comment:
             continue

@@ -61,6 +61,25 @@ def test_updates_this_week_with_who_and_net_change_previous_weeks_ignored() -> N
     assert content.has_news
 
 
+def test_an_activity_made_this_week_is_new_with_what_changed_since_not_none_to_its_values() -> None:
+    made = {"title": "Sagostund på torsdagar", "status": "ej_paborjad", "progress": 0, "deadline": "2018-06-30",
+            "owner": 4}
+    activities = (act(1, "Sagostund på torsdagar", progress=30, created=NOW - timedelta(days=2)),
+                  act(2, "Bokcirkel", created=NOW - timedelta(days=1)))
+    updates = (upd(1, 2, "Bo Berg", {}, made),
+               upd(1, 1, "Anna Andersson", {"progress": 0, "status": "ej_paborjad"}, {"progress": 30, "status": "pagar"}),
+               upd(2, 1, "Bo Berg", {}, {**made, "title": "Bokcirkel"}))
+    content = build_digest(data(activities=activities, updates=updates))
+    lines = {line.title: line for line in content.updates.lines}
+    assert [(c.field, c.old, c.new) for c in lines["Sagostund på torsdagar"].changes] == [
+        ("created", None, None), ("status", "ej_paborjad", "pagar"), ("progress", 0, 30)]
+    assert [c.field for c in lines["Bokcirkel"].changes] == ["created"]
+    for lang, said in (("sv", ": ny aktivitet, status ej påbörjad → pågår, klart 0 % → 30 %"),
+                       ("en", ": new activity, status not started → in progress, progress 0% → 30%")):
+        text = card_text(digest_card(content, lang))
+        assert said in text and "None" not in text
+
+
 def test_overdue_due_soon_and_new_ideas() -> None:
     activities = (
         act(1, "Sen sedan länge", deadline=TODAY - timedelta(days=30)),
