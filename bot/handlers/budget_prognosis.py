@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.handlers import budget_common as common
-from bot.nlu.rules_budget import AMBIGUOUS
+from bot.nlu.rules_budget import AMBIGUOUS, readings
 from bot.turn import Message, Reply, Turn
 from cards import budget as cards
-from cards.format import tkr
+from cards.format import number, tkr
 from followup.budget import METHOD_PROFILE, METHOD_TREND, prognosis_doubt, q_tkr
 from followup.errors import Forbidden, UserError
 from storage import budget as repo
@@ -41,12 +41,7 @@ async def _ancestors(session, unit_id: int) -> set[int]:  # type: ignore[no-unty
 
 def _amount(slots: dict[str, object]) -> Decimal:
     if slots.get("amount") == AMBIGUOUS:
-        raise UserError("Jag kan inte läsa beloppet säkert – ”152,000” kan vara 152 000 tkr eller 152,0 tkr, och "
-                        "det ska vara ett enda belopp. Skriv tusental med mellanslag, t.ex. ”prognos äldreomsorg "
-                        "152 000 tkr”, eller decimalen med en siffra, ”152,0 tkr”. Prognosen sparades inte.",
-                        "I cannot read the amount for sure – “152,000” could be 152 000 tkr or 152.0 tkr, and it must be "
-                        "one amount. Write thousands with a space, e.g. “forecast elderly care 152 000 tkr”, or one "
-                        "decimal, “152.0 tkr”. The forecast was not saved.")
+        raise UserError(*_unclear(slots))
     try:
         value = Decimal(str(slots.get("amount"))) * UNITS[str(slots.get("unit", "tkr"))]
     except (InvalidOperation, KeyError):
@@ -56,6 +51,35 @@ def _amount(slots: dict[str, object]) -> Decimal:
         raise UserError("Beloppet är orimligt stort – skriv prognosen i tkr, t.ex. ”152 000 tkr”.",
                         "The amount is implausibly large – write the forecast in tkr, e.g. “152 000 tkr”.")
     return q_tkr(value)
+
+
+def _unclear(slots: dict[str, object]) -> tuple[str, str]:
+    """Why an amount that reads two ways, several amounts, or one that is no number was not saved — with the
+    user's own amount and budget line in the example (Swedish, English)."""
+    written = [str(w) for w in slots.get("written") or []]  # type: ignore[union-attr]
+    unit = str(slots.get("unit") or "tkr")
+    line = " / ".join(str(label) for label in slots.get("labels") or []).lower() or "äldreomsorg"  # type: ignore[union-attr]
+    two = readings(written[0]) if len(written) == 1 else None
+    if two is not None:
+        thousands, decimals = Decimal(two[0]), Decimal(two[1])
+        sv_t, sv_d = f"{number(thousands)} {unit}", f"{number(decimals, 1)} {unit}"
+        en_t, en_d = f"{number(thousands, 0, 'en')} {unit}", f"{number(decimals, 1, 'en')} {unit}"
+        return (f"Jag kan inte läsa beloppet säkert – ”{written[0]}” kan vara {sv_t} eller {sv_d}. Skriv tusental "
+                f"med mellanslag, t.ex. ”prognos {line} {sv_t}”, eller decimalen med en siffra, ”{sv_d}”. Prognosen "
+                "sparades inte.",
+                f"I cannot read the amount for sure – “{written[0]}” could be {en_t} or {en_d}. Write thousands with "
+                f"a space, e.g. “forecast {line} {number(thousands)} {unit}”, or one decimal, “{en_d}”. The forecast "
+                "was not saved.")
+    if len(written) > 1:
+        amounts = ", ".join(f"”{w}”" for w in written)
+        return (f"Jag hittade flera belopp ({amounts}) – skriv ett enda belopp, t.ex. ”prognos {line} 4 300 tkr”, och "
+                "annat efter ett kolon. Prognosen sparades inte.",
+                f"I found several amounts ({amounts.replace('”', '“', 1)}) – write one amount, e.g. “forecast {line} "
+                "4 300 tkr”, and anything else after a colon. The forecast was not saved.")
+    shown = f"”{written[0]}”" if written else "beloppet"
+    return (f"Jag kan inte läsa {shown} som ett belopp. Skriv t.ex. ”prognos {line} 4 300 tkr”. Prognosen sparades inte.",
+            f"I cannot read {shown.replace('beloppet', 'the amount')} as an amount. Write e.g. “forecast {line} "
+            "4 300 tkr”. The forecast was not saved.")
 
 
 def _note(value: object) -> str | None:
@@ -83,7 +107,7 @@ def _doubt_texts(doubt: str, amount: Decimal, line: Any) -> tuple[str, str]:
           "far_above": f"is more than ten times the annual budget for {name} ({tkr(line.net_cost, 'en')})",
           "sign": f"has the opposite sign of the annual budget for {name} ({tkr(line.net_cost, 'en')})",
           "below_utfall": f"is lower than the actuals so far for {name} ({tkr(line.utfall, 'en')})"}[doubt]
-    example = f"prognos {name.lower()} {tkr(amount).replace(' tkr', '')} tkr ändå"
+    example = f"prognos {name.lower()} {tkr(amount)} ändå"  # as the card writes it: the rule reads it back
     return (f"Prognosen {tkr(amount)} {sv} – stämmer beloppet? Den sparades inte. Skriv ”ändå” sist för att spara "
             f"den ändå, t.ex. ”{example}”.",
             f"The forecast {tkr(amount, 'en')} {en} – is the amount right? It was not saved. Add “anyway” at the end "

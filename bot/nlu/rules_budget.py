@@ -210,20 +210,32 @@ def _year_slots(folded: str) -> dict[str, Any]:
     return slots
 
 
-def _amount(raw: str, year: int | None) -> tuple[str, str] | None:
-    """The one amount written (not a year): ("152000", "tkr"); the unit is tkr unless kr or mkr ("miljoner")
-    is written. ``(AMBIGUOUS, unit)`` for one that reads two ways, and for several or one that is no number:
-    a prognosis the text meant to set is never shown as if it had been set."""
+def _amount(raw: str, year: int | None) -> tuple[str, str, tuple[str, ...]] | None:
+    """The one amount written (not a year): ("152000", "tkr", ("152 000",)) — the unit is tkr unless kr or mkr
+    ("miljoner") is written, and the numbers as written come last. ``(AMBIGUOUS, unit, written)`` for one that
+    reads two ways, and for several or one that is no number: a prognosis the text meant to set is never shown
+    as if it had been set."""
     found = []
     for m in _AMOUNT.finditer(raw):
         number = m.group(1).replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("−", "-")
         unit = (m.group(2) or "").lower()
         if not unit and re.fullmatch(r"(19|20)\d{2}", number) and (year is None or int(number) == year):
             continue
-        found.append((_money(number) or AMBIGUOUS, _UNITS.get(unit, unit)))
+        found.append((_money(number) or AMBIGUOUS, _UNITS.get(unit, unit), m.group(1).strip()))
     if not found:
         return None
-    return found[0] if len(found) == 1 else (AMBIGUOUS, found[0][1])
+    written = tuple(w for _, _, w in found)
+    return (found[0][0] if len(found) == 1 else AMBIGUOUS), found[0][1], written
+
+
+def readings(written: str) -> tuple[str, str] | None:
+    """The two ways an amount ``_money`` calls ``AMBIGUOUS`` reads — thousands, decimals: ("4300", "4.300") for
+    "4.300" or "4,300" — or None (it is several amounts, or no number)."""
+    number = written.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("−", "-")
+    if _money(number) != AMBIGUOUS:
+        return None
+    mark = number[max(number.rfind(","), number.rfind("."))]
+    return number.replace(mark, ""), number.replace(mark, ".")
 
 
 def _money(number: str) -> str | None:
@@ -286,14 +298,14 @@ def budget(u: Utterance, catalog: Any) -> Intent | None:
                 amount = _amount(lead.group(0), slots.get("year"))
                 note = note[lead.end():].strip(" -–—,;:.") or None
         if amount is not None:
-            value, unit = amount
+            value, unit, written = amount
             labels = list(dict.fromkeys(h.entry.label for h in lines))
             candidates = cat.labelled("budget_line", labels)
             if area_ids:
                 candidates = [e for e in candidates if e.parent_id in area_ids] or candidates
             head = key(typed[:found.start()] if found else typed).split()
             slots.update(line_ids=[e.id for e in candidates], labels=labels, area_ids=area_ids, amount=value,
-                         unit=unit, note=note, anyway=bool({"anda", "anyway"} & set(head)))
+                         unit=unit, written=list(written), note=note, anyway=bool({"anda", "anyway"} & set(head)))
             return Intent("budget_prognosis_set", SCORE_CERTAIN, slots)
 
     if over and not lines:

@@ -11,7 +11,7 @@ from bot.nlu.catalog import Catalog, load_catalog
 from bot.nlu.intents import recognize
 from bot.nlu.normalize import Utterance
 from bot.nlu.rules import RULES
-from bot.nlu.rules_budget import AMBIGUOUS as UNCLEAR_AMOUNT, budget
+from bot.nlu.rules_budget import AMBIGUOUS as UNCLEAR_AMOUNT, budget, readings
 from storage.db import Store
 from storage.demo import seed_demo
 
@@ -121,7 +121,7 @@ def test_setting_a_prognosis(catalog: Catalog) -> None:
     assert (changed.name, changed.slots["amount"]) == ("budget_prognosis_set", "151000")
     assert ask("helårsprognos äldreomsorg 2019 150 000", catalog).slots == {
         "year": 2019, "line_ids": line(catalog, "Äldreomsorg"), "labels": ["Äldreomsorg"], "area_ids": [],
-        "amount": "150000", "unit": "tkr", "note": None, "anyway": False}
+        "amount": "150000", "unit": "tkr", "written": ["150 000"], "note": None, "anyway": False}
     assert len(ask("prognos gymnasieskola 70 000", catalog).slots["line_ids"]) == 2  # the handler asks which
     for question in ("prognos äldreomsorg 2018", "prognos äldreomsorg?", "vad är prognosen för äldreomsorg 152 000?"):
         assert ask(question, catalog).name == "budget", question
@@ -129,6 +129,10 @@ def test_setting_a_prognosis(catalog: Catalog) -> None:
     for unclear in ("prognos äldreomsorg 1 2 3", "prognos äldreomsorg 152,000", "prognos äldreomsorg 152.000 tkr"):
         intent = ask(unclear, catalog)
         assert (intent.name, intent.slots["amount"]) == ("budget_prognosis_set", UNCLEAR_AMOUNT), unclear
+    assert ask("prognos färdtjänst 4.300 tkr", catalog).slots["written"] == ["4.300"]  # quoted back as typed
+    assert ask("prognos äldreomsorg 150 000 och 2 tkr", catalog).slots["written"] == ["150 000", "2"]
+    assert [readings(w) for w in ("4.300", "4,300", "−152,000", "1.2.3", "150 853,2")] == [
+        ("4300", "4.300"), ("4300", "4.300"), ("-152000", "-152.000"), None, None]
     assert ask("prognos äldreomsorg 151,5 miljoner", catalog).slots["unit"] == "mkr"
     after = ask("prognos för äldreomsorg: 151,5 milj. fler platser", catalog).slots
     assert (after["amount"], after["unit"], after["note"]) == ("151.5", "mkr", "fler platser")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 
 from sqlalchemy import select
@@ -190,6 +192,11 @@ async def test_an_amount_that_reads_two_ways_is_asked_about_and_nothing_is_saved
             assert "152 000 tkr eller 152,0 tkr" in asked.replace("\u00a0", " ") and "sparades inte" in asked
         english = await only_card(h, "forecast äldreomsorg 152,000 tkr", user=ERIK, locale="en-US")
         assert "cannot read the amount for sure" in english and "was not saved" in english
+        assert "“152,000” could be 152,000 tkr or 152.0 tkr" in english
+        # the question quotes what was typed, for the line typed (it quoted "152,000" and äldreomsorg to everyone)
+        asked = (await only_card(h, "prognos färdtjänst 4.300 tkr", user=ERIK)).replace("\u00a0", " ")
+        assert "”4.300” kan vara 4 300 tkr eller 4,3 tkr" in asked and "”prognos färdtjänst 4 300 tkr”" in asked
+        assert "152" not in asked and "äldreomsorg" not in asked
         async with sqlite_store.session() as s:
             assert await s.scalar(select(func.count()).select_from(BudgetPrognosis)) == count
         for typed, saved in (("prognos äldreomsorg 150.853,2 tkr", "150 853,2 tkr"),
@@ -208,6 +215,7 @@ async def test_an_amount_that_reads_two_ways_is_asked_about_and_nothing_is_saved
         assert "12 nya platser öppnar" in card_text(got[0].cards[0])
         asked = await only_card(h, "prognos äldreomsorg 150 000 och 2 tkr", user=ERIK)
         assert "ett enda belopp" in asked and "sparades inte" in asked
+        assert "flera belopp (”150 000”, ”2”)" in asked.replace("\u00a0", " ")
 
 
 async def test_a_prognosis_far_from_the_budget_is_questioned_until_confirmed(sqlite_store: Store) -> None:
@@ -232,6 +240,12 @@ async def test_a_prognosis_far_from_the_budget_is_questioned_until_confirmed(sql
         assert "under a tenth of the annual budget" in english and "anyway" in english
         async with sqlite_store.session() as s:
             assert await s.scalar(select(func.count()).select_from(BudgetPrognosis)) == count
+        # the example given is one that saves, as written (it said "−150 000,0 tkr tkr ändå")
+        asked = await only_card(h, "prognos färdtjänst -5 tkr", user=ERIK)
+        example = re.search(r"”(prognos [^”]+ ändå)”", asked)
+        assert example is not None and "tkr tkr" not in asked, asked
+        got = await h.ask(example.group(1), user=ERIK)
+        assert "Helårsprognosen för Färdtjänst är nu −5,0 tkr" in got[0].text.replace("\u00a0", " "), got[0].text
         got = await h.ask("prognos äldreomsorg 152 tkr ändå: en rättelse kommer", user=ERIK)
         assert "Helårsprognosen för Äldreomsorg är nu 152,0 tkr" in got[0].text.replace("\u00a0", " ")
         assert "en rättelse kommer" in card_text(got[0].cards[0])
