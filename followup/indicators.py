@@ -538,6 +538,19 @@ def value_doubt(value: Decimal, latest: Decimal | None, unit: str) -> bool:
     return ratio >= DOUBT_FACTOR or ratio * DOUBT_FACTOR <= 1
 
 
+FRACTION_TARGET = Decimal(50)  # an indicator whose målnivå is this high or higher lives near the top of its scale
+
+
+def written_as_fraction(value: Decimal, unit: str, targets: Iterable[Target]) -> bool:
+    """Whether a share (or an index) was written as a fraction of one — 0,953 for 95,3 %: an Excel percent cell
+    exported as its value, a CSV from a system that counts in fractions. A value above 0 and at most 1 of an
+    indicator whose målnivå is 50 or more (frisknärvaro ≥ 95, HME ≥ 80) is refused with the reading it likely
+    meant; a low share such as personalomsättning (5–8 %) can be that small."""
+    if unit not in ("%", "index") or not 0 < value <= 1:
+        return False
+    return any(bound is not None and bound >= FRACTION_TARGET for t in targets for bound in (t.low, t.high))
+
+
 def allows_negative(code: str, unit: str, values: Iterable[Decimal] = ()) -> bool:
     """Only result-type percentages (kommunens resultat) can be below zero — or a series that already is."""
     return unit == "%" and (code in NEGATIVE_ALLOWED_CODES or any(v < 0 for v in values))

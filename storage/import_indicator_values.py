@@ -35,6 +35,7 @@ from followup.indicators import (
     is_health_data,
     parse_period,
     value_problem,
+    written_as_fraction,
 )
 from storage.db import Store
 from storage.importing import ImportFileError, Table, clean_cell, header_key, is_missing, parse_number, read_table
@@ -160,6 +161,10 @@ def _suggest(text: str, lookup: dict[str, IndicatorInfo]) -> str:
     return f" – menade du ”{lookup[best[0]].name}”?" if best else ""
 
 
+def _swedish(value: Decimal, unit: str) -> str:
+    return format(value.normalize(), "f").replace(".", ",") + (" %" if unit == "%" else "")
+
+
 def _validate(table: Table, lookup: dict[str, IndicatorInfo], units: dict[str, list[OrgUnit]], root_id: int,
               root_name: str, today: date, default_source: str) -> tuple[list[ParsedRow], list[RowProblem]]:
     parsed: list[ParsedRow] = []
@@ -194,6 +199,12 @@ def _validate(table: Table, lookup: dict[str, IndicatorInfo], units: dict[str, l
             problem = value_problem(value, info.unit, allow_negative=allows_negative(info.code, info.unit))
             if problem:
                 row_problems.append(RowProblem(row.line, "value", f"{clean_cell(raw_value)}: {problem[0]}"))
+            elif written_as_fraction(value, info.unit, info.targets):
+                bounds = [b for t in info.targets[-1:] for b in (t.low, t.high) if b is not None]
+                row_problems.append(RowProblem(row.line, "value", f"{clean_cell(raw_value)} ser ut som en andel i "
+                                               f"decimalform – menas {_swedish(value * 100, info.unit)}? Skriv värdet "
+                                               f"som {info.short_name} mäts (målnivå "
+                                               f"{' – '.join(_swedish(b, info.unit) for b in bounds)})"))
         unit_id, unit_name = root_id, root_name
         raw_unit = row.get("org_unit")
         if raw_unit and not is_missing(raw_unit):

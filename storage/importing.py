@@ -12,7 +12,8 @@ Shared by every importer (indicator values, budget, utfall, handlingsplaner). Wh
   ``1.234`` alone is read as one point two three four (a decimal point): thousands grouped by points
   are only accepted together with a decimal comma (``1.234,5``) or in several groups (``1.234.567``).
 - **Excel** (.xlsx/.xlsm): cells are read as values (numbers stay exact: an Excel number becomes the
-  shortest decimal text that round-trips, ``94.2`` not ``94.19999``), dates become ``YYYY-MM-DD``.
+  shortest decimal text that round-trips, ``94.2`` not ``94.19999``), dates become ``YYYY-MM-DD``, and a
+  number in a percent format is read as Excel shows it: 0.953 formatted ``0,0 %`` is ``95.3 %``.
 
 Everything is returned as text (``Table.rows`` of ``Row``): each importer parses and validates its own
 columns, so it can report every bad row with its line number in the file before writing anything.
@@ -196,11 +197,16 @@ def parse_number(value: str, *, units: Sequence[str] = _UNITS) -> Decimal:
 # --- Reading a whole file ------------------------------------------------------------------
 
 
-def _excel_cell(value: object) -> str:
+def _excel_cell(value: object, number_format: str | None = None) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, (int, float)) and number_format and _is_percent_format(number_format):
+        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+            return ""
+        shown = (Decimal(repr(value)) * 100).normalize()  # what Excel shows: 0.953 → 95.3 %
+        return f"{format(shown, 'f')} %"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -217,35 +223,51 @@ def _excel_cell(value: object) -> str:
     return clean_cell(str(value))
 
 
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')  # quoted text, an escaped character, [colour]/[>100]
+
+
+def _is_percent_format(number_format: str) -> bool:
+    """Whether Excel multiplies the value by 100 to show it: a ``%`` outside quotes and escapes (``0.0%``, not
+    ``0.0"%"`` or ``0.0\\%``)."""
+    return "%" in number_format and "%" in _FORMAT_LITERALS.sub("", number_format)
+
+
 def _read_excel(data: bytes, sheet: str | None) -> tuple[list[str], list[tuple[int, list[str]]], str]:
-    import pandas as pd
+    """Every row of the sheet from its first, numbered as Excel numbers them, as text cells (``_excel_cell``,
+    with each cell's number format); trailing empty rows dropped, as pandas' reader drops them."""
+    from openpyxl import load_workbook
 
     try:
-        workbook = pd.ExcelFile(io.BytesIO(data), engine="openpyxl")
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any openpyxl/zip failure means the same to the user
         raise ImportFileError(
             "Excel-filen går inte att öppna (är den en .xlsx-fil och inte skadad?).",
             "The Excel file cannot be opened (is it an .xlsx file, and not damaged?).",
         ) from exc
-    with workbook:
-        names = [str(n) for n in workbook.sheet_names]
+    try:
+        names = [str(n) for n in workbook.sheetnames]
         chosen = sheet if sheet is not None else names[0]
         if chosen not in names:
             raise ImportFileError(f"Bladet ”{chosen}” finns inte i filen (det finns: {', '.join(names)}).",
                                   f"Sheet “{chosen}” is not in the file (there are: {', '.join(names)}).")
-        frame = pd.read_excel(workbook, sheet_name=chosen, header=None, dtype=object)
-    lines: list[tuple[int, list[str]]] = []
-    for index, values in enumerate(frame.itertuples(index=False, name=None), start=1):
-        lines.append((index, [_excel_cell(None if _is_nan(v) else v) for v in values]))
+        worksheet = workbook[chosen]
+        lines: list[tuple[int, list[str]]] = []
+        try:
+            for index, row in enumerate(worksheet.iter_rows(min_row=1), start=1):
+                lines.append((index, [_excel_cell(None if getattr(c, "data_type", None) == "e" else c.value,
+                                                  getattr(c, "number_format", None)) for c in row]))
+        except Exception as exc:  # noqa: BLE001 - a broken sheet inside a zip that opened
+            raise ImportFileError("Excel-filen går inte att läsa (är den skadad?).",
+                                  "The Excel file cannot be read (is it damaged?).") from exc
+    finally:
+        workbook.close()
+    while lines and not any(lines[-1][1]):
+        lines.pop()
     header_at = next((i for i, (_, cells) in enumerate(lines) if any(cells)), None)
     if header_at is None:
         return [], [], chosen
     header = lines[header_at][1]
     return header, lines[header_at + 1:], chosen
-
-
-def _is_nan(value: object) -> bool:
-    return isinstance(value, float) and value != value or value is None or type(value).__name__ == "NaTType"
 
 
 def _read_csv(data: bytes) -> tuple[list[str], list[tuple[int, list[str]]], str, str]:

@@ -7,6 +7,7 @@ polite refusal naming who can. The card's inputs can be corrected before "Spara"
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from bot.handlers.indicator_views import check_may_record, measured, require_indicator, require_unit
@@ -15,6 +16,7 @@ from cards.format import number
 from cards.indicators import RecordView, record_card, record_choice_card
 from followup.errors import UserError
 from followup.indicators import (
+    Target,
     allows_negative,
     default_period,
     frisknarvaro_from_sick_leave,
@@ -24,15 +26,24 @@ from followup.indicators import (
     period_from_code,
     value_doubt,
     value_problem,
+    written_as_fraction,
 )
 from storage import indicators as repo
 
 DEFAULT_SOURCE = "Inmatat i Tavla"
 
 
-def check_value(value: Decimal, percent_sign: bool, unit: str, code: str, short_name: str, lang: str) -> None:
+def check_value(value: Decimal, percent_sign: bool, unit: str, code: str, short_name: str, lang: str,
+                targets: Iterable[Target] = ()) -> None:
     """Raise a ``UserError`` saying why ``value`` cannot be a value of this indicator."""
     shown = number(value, 3, "sv").rstrip("0").rstrip(",")
+    if written_as_fraction(value, unit, targets):
+        meant = number(value * 100, 1, "sv") + (" %" if unit == "%" else "")
+        meant_en = number(value * 100, 1, "en") + ("%" if unit == "%" else "")
+        raise UserError(f"{shown} ser ut som en andel skriven i decimalform – menade du {meant}? Skriv värdet som "
+                        f"{short_name} mäts, t.ex. ”{short_name.lower()} {meant}”. Inget sparades.",
+                        f"{number(value, 3, 'en').rstrip('0').rstrip('.')} looks like a share written as a fraction – "
+                        f"did you mean {meant_en}? Nothing was saved.")
     if percent_sign and unit != "%":
         raise UserError(f"{short_name} mäts i {unit}, inte i procent. Skriv värdet utan %.",
                         f"{short_name} is measured in {unit}, not in percent. Write the value without %.")
@@ -74,7 +85,8 @@ async def handle(turn: Turn) -> Reply:
         if not ids:
             raise UserError("Jag vet inte vilken indikator värdet gäller.", "I don't know which indicator it is for.")
         info = await require_indicator(session, ids[0])
-        check_value(value, bool(slots.get("percent")), info.unit, info.code, info.short_name, turn.lang)
+        check_value(value, bool(slots.get("percent")), info.unit, info.code, info.short_name, turn.lang,
+                    () if slots.get("sick_leave") else info.targets)  # a sjukfrånvaro is its own scale
         sick_leave = None
         if slots.get("sick_leave") and info.code == "frisknarvaro" and info.unit == "%":
             sick_leave, value = value, frisknarvaro_from_sick_leave(value)  # Tavla's definition: 100 − sjukfrånvaro

@@ -55,7 +55,7 @@ async def handle(turn: Turn) -> Reply:
         info = await require_indicator(session, indicator_id)
         unit = await require_unit(session, org_unit_id)
         await check_may_record(turn, session, unit.id)
-        check_value(value, raw_value.endswith("%"), info.unit, info.code, info.short_name, turn.lang)
+        check_value(value, raw_value.endswith("%"), info.unit, info.code, info.short_name, turn.lang, info.targets)
         assert turn.caller.person_id is not None  # check_may_record refuses unknown callers
         result = await repo.record_value(
             session, indicator_id=info.id, org_unit_id=unit.id, period=period, value=value, source=source,

@@ -480,6 +480,17 @@ async def test_sick_leave_is_read_as_frisknarvaro_and_a_far_value_is_questioned(
         english = card_text(_one_card(await h.ask("sick leave 6 % april 2018", CECILIA, locale="en-US")))
         assert "Sick leave 6.0% is frisknärvaro 94.0%" in english
 
+        # a share written as a fraction (an Excel percent cell copied as its value) where the målnivå is 95 %:
+        # refused with the reading meant, also where nothing was recorded before to be far from
+        for typed in ("frisknärvaro 0,953 april 2018", "frisknärvaro 0,953 Hälsa och omsorg april 2018"):
+            refused = card_text(_one_card(await h.ask(typed, CECILIA))).replace("\u00a0", " ")
+            assert "0,953 ser ut som en andel skriven i decimalform – menade du 95,3 %?" in refused, refused
+            assert "Inget sparades" in refused
+        english = card_text(_one_card(await h.ask("frisknärvaro 0.953 april 2018", CECILIA, locale="en-US")))
+        assert "did you mean 95.3%?" in english.replace("\u00a0", " ")
+        low = card_text(_one_card(await h.ask("personalomsättning 0,9 % 2017", CECILIA)))  # målnivå 5–8 %: may be
+        assert "Registrera mätvärde?" in low and "\n0,9\n" in low and "decimalform" not in low
+
 
 async def test_a_month_named_shows_the_status_as_it_stood_then(sqlite_store: Store) -> None:
     """"status frisknärvaro i februari" showed April's value without a word; now the card is as of the end of

@@ -330,3 +330,16 @@ def test_a_value_far_from_the_latest_is_doubted() -> None:
     assert not value_doubt(Decimal("5.8"), None, "%")  # nothing recorded yet
     assert value_doubt(Decimal("61470"), Decimal("6147"), "antal") and value_doubt(Decimal("614"), Decimal("6147"), "antal")
     assert not value_doubt(Decimal("6300"), Decimal("6147"), "antal") and not value_doubt(Decimal("3"), Decimal("0"), "antal")
+
+
+def test_a_share_written_as_a_fraction_is_told_apart_from_a_low_share() -> None:
+    from followup.indicators import Target, written_as_fraction
+
+    high = (Target(2018, Decimal(95), None),)  # frisknärvaro
+    band = (Target(2018, Decimal(5), Decimal(8)),)  # personalomsättning
+    assert written_as_fraction(Decimal("0.953"), "%", high)
+    assert written_as_fraction(Decimal("1"), "%", high) and written_as_fraction(Decimal("0.8"), "index", high)
+    assert not written_as_fraction(Decimal("0.9"), "%", band)  # a low share can be that low
+    assert not written_as_fraction(Decimal("0"), "%", high) and not written_as_fraction(Decimal("1.5"), "%", high)
+    assert not written_as_fraction(Decimal("0.953"), "%", ())  # no målnivå: nothing to go by
+    assert not written_as_fraction(Decimal("0.5"), "antal", high)

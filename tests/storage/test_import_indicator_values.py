@@ -177,6 +177,40 @@ async def test_comma_separated_utf8_bom_and_excel(store: Store, tmp_path: Path) 
     assert ("personalomsattning", "OG", "2017", Decimal("7.25"), "Import: omsättning.xlsx", None, "import") in values
 
 
+async def test_shares_in_percent_cells_import_as_shown_and_a_share_written_as_a_fraction_is_refused(
+        store: Store, tmp_path: Path) -> None:
+    """Frisknärvaro 0.953 in a ``0,0 %`` cell was saved as 0,953 % and shown to every chef; now it is 95,3 %. The
+    same number without the format (or in a CSV) is refused, with the reading meant — where the målnivå is high;
+    personalomsättning (5–8 %) can be under 1 %."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Indikator", "Period", "Värde", "Enhet"])
+    for row, shown_as in ((["Frisknärvaro", "2018-03", 0.953, "Hälsa och omsorg"], "0.0%"),
+                          (["Personalomsättning", "2018-03", 0.062, "Hälsa och omsorg"], "0.0%"),
+                          (["Personalomsättning", "2018-02", 0.9, "Hälsa och omsorg"], "General")):
+        ws.append(row)
+        ws.cell(ws.max_row, 3).number_format = shown_as
+    buf = io.BytesIO()
+    wb.save(buf)
+    path = tmp_path / "hr.xlsx"
+    path.write_bytes(buf.getvalue())
+    report = await import_indicator_values(store, path, at=AT, today=TODAY)
+    assert report.written and report.created == 3 and report.problems == []
+    values = {(code, period): value for code, _, period, value, *_ in await _values(store)}
+    assert values[("frisknarvaro", "2018-03")] == Decimal("95.3")
+    assert values[("personalomsattning", "2018-03")] == Decimal("6.2")
+    assert values[("personalomsattning", "2018-02")] == Decimal("0.9")  # a low share is one
+    before = await _count(store, ImportBatch)
+    report = await _import(store, "indikator;period;värde\nFrisknärvaro;2018-04;0,953\nHME;2017;0,8\n".encode())
+    assert not report.written and await _count(store, ImportBatch) == before
+    assert [str(p) for p in report.problems] == [
+        "rad 2, värde: 0,953 ser ut som en andel i decimalform – menas 95,3 %? Skriv värdet som Frisknärvaro mäts "
+        "(målnivå 95 %)",
+        "rad 3, värde: 0,8 ser ut som en andel i decimalform – menas 80? Skriv värdet som HME mäts (målnivå 80)"]
+
+
 async def test_unreadable_files_are_clear_errors(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="Kolumner saknas"):
         await _import(store, "namn;summa\nHME;1\n".encode())

@@ -158,6 +158,29 @@ def test_read_excel_keeps_numbers_exact_and_dates(tmp_path: Path) -> None:
         read_table(path, WANTED, sheet="Finns inte")
 
 
+def test_a_number_in_a_percent_format_is_read_as_excel_shows_it(tmp_path: Path) -> None:
+    """An HR export's Frisknärvaro 0.953 formatted ``0,0 %`` shows as 95,3 % in Excel, and was imported as 0,953 %."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for _ in range(2):
+        ws.append([None])  # the sheet starts lower down: rows keep Excel's numbers
+    ws.append(["Indikator", "Värde"])
+    for name, value, shown_as in (("Frisknärvaro", 0.953, "0.0%"), ("Omsättning", 0.0625, "0.00 %"), ("Hel", 1, "0%"),
+                                  ("Citerad", 95.3, '0.0"%"'), ("Escapad", 95.3, "0.0\\%"), ("Allmän", 0.953, "General"),
+                                  ("Röd", -0.05, "[Red]0.0%"), ("Text", "95,3 %", "0.0%")):
+        ws.append([name, value])
+        ws.cell(ws.max_row, 2).number_format = shown_as
+    buf = io.BytesIO()
+    wb.save(buf)
+    table = read_table(buf.getvalue(), WANTED, required=("name", "value"), file_name="frisk.xlsx")
+    assert [(r.line, r.get("value")) for r in table.rows] == [
+        (4, "95.3 %"), (5, "6.25 %"), (6, "100 %"), (7, "95.3"), (8, "95.3"), (9, "0.953"), (10, "-5 %"),
+        (11, "95,3 %")]
+    assert parse_number(table.rows[0].get("value")) == Decimal("95.3")
+
+
 def test_damaged_excel_is_a_clear_error() -> None:
     with pytest.raises(ImportFileError, match="Excel-filen"):
         read_table(b"PK\x03\x04 not really a zip", WANTED, file_name="x.xlsx")
