@@ -145,7 +145,7 @@ def parse_progress(value: object) -> int:
     elif isinstance(value, (float, Decimal)):
         number = Decimal(str(value))
     elif isinstance(value, str):
-        raw = value.strip().rstrip("%").strip().replace(",", ".").replace("\u00a0", "")
+        raw = re.sub(r"\s*(?:%|procent|percent)$", "", value.strip().lower()).replace(",", ".").replace("\u00a0", "")
         try:
             number = Decimal(raw)
         except ArithmeticError:

@@ -35,7 +35,9 @@ MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "august
 MONTHS_EN = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
              "november", "december")
 
-_PERCENT = re.compile(r"(?<![\w,.])(\d{1,3}(?:[,.]\d+)?)\s*(?:%|procent\b|percent\b)")
+# a minus sign written onto the number is kept ("-20 %": refused as progress, not read as 20 %); one with a space
+# after it is a separator ("mentorskap - 20 %")
+_PERCENT = re.compile(r"(?<![\w,.])((?:[-−–](?=\d))?\d{1,3}(?:[,.]\d+)?)\s*(?:%|procent\b|percent\b)")
 _ACTIVITY_ID = re.compile(r"(?:(?<!\w)aktivitet(?:en)?|(?<!\w)activity|(?<!\w)nr|#)\s*(?:nr\.?\s*|nummer\s*)?(\d{1,9})(?!\d)")
 _SEPARATORS = re.compile(r"\s*(?:[,;:]|\s[-–—]\s|\.\s)\s*")
 # "… 80 % kommentar: IT-kontona är på plats": the word that introduces the comment is not part of it

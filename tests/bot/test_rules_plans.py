@@ -188,6 +188,14 @@ def test_the_command_word_is_not_part_of_the_activity_name() -> None:
     assert parse_report("report tablets 60 %") == {"progress": "60", "query": "tablets"}
 
 
+def test_a_minus_on_the_number_stays_with_it_and_a_spaced_dash_separates() -> None:
+    """'aktivitet 4 -20%' saved 20 % (the minus was read as a separator): the sign stays, and the handler refuses
+    a negative progress; 'mentorskap - 20 %' is the name, a dash, and the progress."""
+    assert parse_report("aktivitet 4 -20%") == {"activity_id": 4, "progress": "-20"}
+    assert parse_report("mentorskap −5 %") == {"progress": "−5", "query": "mentorskap"}
+    assert parse_report("mentorskap - 20 %") == {"progress": "20", "query": "mentorskap"}
+
+
 def test_parse_report_without_a_name_leaves_the_choice_to_the_handler() -> None:
     assert parse_report("klar") == {"status": "klar", "query": ""}
     assert parse_report("60 %") == {"progress": "60", "query": ""}

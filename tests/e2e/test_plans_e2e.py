@@ -627,6 +627,19 @@ async def test_any_board_is_public_and_new_activities_are_for_chefs(demo: Store)
 # --- Tampered card data, on every verb ------------------------------------------------------
 
 
+async def test_a_negative_progress_typed_is_refused_not_saved_as_positive(demo_both: Store) -> None:
+    """A newcomer's "aktivitet 4 -20%" saved 80 % → 20 %: the minus was read as a separator."""
+    digital = await activity(demo_both, "Digital introduktion för nyanställda")
+    async with running(demo_both) as h:
+        for typed in ("introduktion nyanställda -20%", "introduktion nyanställda −20 %"):
+            said = card_text(only_card(await h.ask(typed)))
+            assert "heltal 0–100" in said, said
+        after = await activity(demo_both, "Digital introduktion för nyanställda")
+        assert (after.progress, after.version) == (digital.progress, digital.version)
+        said = card_text(only_card(await h.ask("introduktion nyanställda - 20 %")))  # a dash between: a separator
+        assert (await activity(demo_both, "Digital introduktion för nyanställda")).progress == 20, said
+
+
 async def test_tampered_card_data_is_refused_on_every_card_verb(demo_both: Store) -> None:
     store = demo_both
     digital = await activity(store, "Digital introduktion för nyanställda")  # Humlan, Anna's

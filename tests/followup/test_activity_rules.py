@@ -62,12 +62,14 @@ def test_find_status_prefers_the_negated_form() -> None:
 
 
 @pytest.mark.parametrize("value,expected", [(60, 60), ("60", 60), ("60 %", 60), ("0", 0), ("100%", 100),
-                                            (75.0, 75), ("75,0", 75)])
+                                            (75.0, 75), ("75,0", 75), ("85 procent", 85), ("85 Procent", 85),
+                                            ("85 percent", 85)])
 def test_parse_progress_accepts_whole_percentages(value: object, expected: int) -> None:
     assert parse_progress(value) == expected
 
 
-@pytest.mark.parametrize("value", [True, None, "60,5", 101, -1, "sextio", "", [60], {"v": 1}, float("nan")])
+@pytest.mark.parametrize("value", [True, None, "60,5", 101, -1, "-20", "−20 %", "sextio", "", "procent", [60], {"v": 1},
+                                   float("nan")])
 def test_parse_progress_refuses_everything_else(value: object) -> None:
     with pytest.raises(UserError):
         parse_progress(value)
