@@ -21,6 +21,7 @@ from bot.nlu.catalog import key, other_number
 from bot.nlu.intents import Intent
 from bot.nlu.normalize import Utterance, clean, fold
 from followup.activities import KLAR, find_status
+from followup.indicators import SICK_LEAVE_NAMES
 
 REPORT_SCORE = 0.85
 REPORT_NEAR_INDICATOR = 0.55  # below any indicator rule's score for a named indicator
@@ -141,9 +142,10 @@ def board(u: Utterance, catalog: Any) -> Intent | None:
         return Intent("board_show", 0.95)
     named = _rest_after(u, u.raw.rstrip(" ?!."), *HOW_IS_UNIT)
     if named:  # "hur går det för Humlan?": that enhet's board, when an enhet is all that is named
-        if set(key(named).split()) & set(NOT_REPORTS) or (
+        folded = key(named)
+        if set(folded.split()) & set(NOT_REPORTS) or any(name in folded for name in SICK_LEAVE_NAMES) or (
                 catalog is not None and hasattr(catalog, "find_in") and catalog.find_in(named, "indicator", threshold=88.0)):
-            return None  # "… för frisknärvaron i Humlan", "… med budgeten": the indicator's or the budget's
+            return None  # "… för frisknärvaron i Humlan", "… med sjukfrånvaron", "… med budgeten": not the board
         slots = _unit(catalog, named)
         return Intent("board_show", 0.95, slots) if "unit_id" in slots else None
     if u.starts_with("starta", "start"):

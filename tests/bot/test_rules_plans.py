@@ -251,6 +251,8 @@ def test_who_is_responsible(catalog: Catalog, text: str, slots: dict[str, object
     ("hur går det för humlan?", "board_show"), ("hur går det i hemtjänst knislinge", "board_show"),
     ("how is förskolan humlan doing?", "board_show"),
     ("hur går det för frisknärvaron i humlan?", "indicator_status"),  # the indicator's, in that enhet
+    ("hur ligger vi till med sjukfrånvaron i humlan?", "indicator_status"),  # frisknärvaro's complement
+    ("hur går det med sjukfrånvaron i humlan", "indicator_status"),
     ("hur ligger humlan till med budgeten?", "budget"), ("hur går det för blomkål", "unknown"),
 ])
 def test_how_is_an_enhet_doing(catalog: Catalog, text: str, name: str) -> None:
