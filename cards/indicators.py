@@ -14,7 +14,7 @@ from typing import Any
 
 from cards import core
 from cards.common import as_of_line, ask_button, demo_badge
-from cards.format import clock, day, number, percent
+from cards.format import clock, day, month_name, number, percent
 from cards.texts import pick
 from followup.indicators import (
     MIN_GROUP_SIZE,
@@ -180,6 +180,12 @@ TEXTS: dict[str, dict[str, str]] = {
                    "en": "Sick leave {sick} is frisknärvaro {value} (frisknärvaro = 100 − sick leave)."},
     "far_from": {"sv": "Långt från senaste värdet, {value} – stämmer det? Kontrollera innan du sparar.",
                  "en": "Far from the latest value, {value} – is it right? Check before you save."},
+    "period_last_year": {"sv": "{month} i år har inte börjat, så värdet gäller {period} – ändra perioden om du menade "
+                               "något annat.",
+                         "en": "{month} this year has not begun, so the value is for {period} – change the period if "
+                               "you meant another."},
+    "replaces": {"sv": " {period} har redan {value}: Spara ersätter det.",
+                 "en": " {period} already has {value}: Save replaces it."},
     "period_guessed": {"sv": "Du angav ingen period, så jag föreslår {period} – ändra om det inte stämmer.",
                        "en": "You gave no period, so I suggest {period} – change it if it is wrong."},
     "health_record": {
@@ -411,6 +417,7 @@ class RecordView:
     period_guessed: bool
     sick_leave: Decimal | None = None  # the sjukfrånvaro written, when ``value`` is the frisknärvaro it makes
     far_from: Measured | None = None  # the latest value, when this one is far from it (``value_doubt``)
+    last_year: bool = False  # a month named without a year that has not begun this year: last year's is proposed
 
 
 # --- Status card ---------------------------------------------------------------------------
@@ -790,6 +797,13 @@ def record_card(view: RecordView, lang: str) -> core.Element:
     if view.far_from is not None:
         latest = f"{fmt_value(view.far_from.value, view.unit, view.decimals, lang)} ({view.far_from.period.label(lang)})"
         body.insert(1, core.text("⚠ " + pick(TEXTS, "far_from", lang, value=latest), color="Warning", weight="Bolder"))
+    if view.last_year:
+        said = pick(TEXTS, "period_last_year", lang, month=month_name(view.period.start.month, lang).capitalize(),
+                    period=view.period.label(lang))
+        if view.existing is not None:
+            said += pick(TEXTS, "replaces", lang, period=view.period.label(lang),
+                         value=fmt_value(view.existing.value, view.unit, view.decimals, lang))
+        body.insert(1, core.text("⚠ " + said, color="Warning", weight="Bolder"))
     if view.period_guessed:
         body.append(core.text(pick(TEXTS, "period_guessed", lang, period=view.period.label(lang)), size="Small",
                               subtle=True))

@@ -66,8 +66,10 @@ async def handle(turn: Turn) -> Reply:
     period = period_from_code(slots["period"]) if isinstance(slots.get("period"), str) else None
     today = turn.clock.today()
     month = slots.get("month")
+    last_year = False
     if period is None and isinstance(month, int) and not isinstance(month, bool) and 1 <= month <= 12:
         period = latest_month(month, today)  # "94,2 mars": the latest March that has begun
+        last_year = period.start.year < today.year  # "96 % juni" in May: June last year, said on the card
     async with turn.store.session() as session:
         root = await repo.root_unit(session, today.year)
         unit_id = slots.get("org_unit_id") if isinstance(slots.get("org_unit_id"), int) else root.id
@@ -106,5 +108,6 @@ async def handle(turn: Turn) -> Reply:
         source=source[:200], existing=measured(existing, today) if existing else None,
         health_data=is_health_data(info.code), period_guessed=guessed,
         sick_leave=sick_leave,
-        far_from=measured(earlier[-1], today) if earlier and value_doubt(value, earlier[-1].value, info.unit) else None)
+        far_from=measured(earlier[-1], today) if earlier and value_doubt(value, earlier[-1].value, info.unit) else None,
+        last_year=last_year)
     return Reply.card(record_card(view, turn.lang))

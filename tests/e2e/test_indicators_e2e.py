@@ -259,6 +259,18 @@ async def test_a_month_named_without_a_year_is_the_latest_one_that_has_begun(sql
             assert "ingen period" not in card_text(card), typed
         guessed = card_text(_one_card(await h.ask("frisknärvaro 94,2 %", CECILIA)))  # no month at all: a guess
         assert "Du angav ingen period, så jag föreslår" in guessed, guessed
+        # a month that has not begun this year is last year's — said on the card, with the value it would replace
+        said = card_text(_one_card(await h.ask("frisknärvaro 93,8 december", CECILIA)))
+        assert "⚠ December i år har inte börjat, så värdet gäller december 2017" in said and "ersätter" not in said
+        card = _one_card(await h.ask("frisknärvaro 95 % december 2017", CECILIA))
+        save = next(b for b in _executes(card) if b["verb"] == "indicator_record_confirm")
+        await h.press(save["verb"], {**save["data"], "value": "95", "period": "december 2017", "source": "Heroma"},
+                      CECILIA)
+        said = card_text(_one_card(await h.ask("frisknärvaro 96 % december", CECILIA))).replace("\u00a0", " ")
+        assert "december 2017 har redan 95,0 %: Spara ersätter det." in said, said
+        english = card_text(_one_card(await h.ask("frisknärvaro 96 % december", CECILIA, locale="en-US")))
+        assert "December this year has not begun, so the value is for December 2017" in english, english
+        assert "⚠" not in card_text(_one_card(await h.ask("frisknärvaro 94,2 mars", CECILIA)))  # this year's: no word
 
 
 async def test_typed_angra_undoes_the_latest_recording(store: Store) -> None:
