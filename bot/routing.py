@@ -38,6 +38,7 @@ from bot.handlers import unknown
 from bot.handlers import (  # handlingsplaner and the tavelmöte
     activity_create,
     activity_history,
+    activity_assign,
     activity_owner,
     activity_pick,
     activity_undo,
@@ -90,6 +91,7 @@ INTENTS: dict[str, Handler] = {
     "plan_propose": plan_propose.handle,
     "activity_create": activity_create.handle,
     "activity_history": activity_history.handle,
+    "activity_assign": activity_assign.handle,
     "activity_owner": activity_owner.handle,
     "board_show": board.handle,
     "board_start": board_start.handle,

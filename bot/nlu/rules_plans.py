@@ -344,6 +344,44 @@ def create(u: Utterance, catalog: Any) -> Intent | None:
     return Intent("activity_create", 1.0, slots)
 
 
+# --- A new owner or due date for an activity (chef) -----------------------------------------
+
+_OF = r"(?:for|pa|of|for)"
+_ASSIGN = (  # (pattern on the folded text, what it sets); named groups: what (the activity), who, when
+    (re.compile(r"^(?:andra|byt|satt|change|set)\s+(?:ansvarig|agare|ansvar|owner)\s+" + _OF
+                + r"\s+(?P<what>.+?)\s+(?:till|to)\s+(?P<who>.+)$"), "owner"),
+    (re.compile(r"^(?:ny\s+)?(?:ansvarig|agare|owner)\s+" + _OF + r"\s+(?P<what>.+?)\s*(?::|=|\s(?:ar|blir|is)\s)\s*"
+                r"(?P<who>.+)$"), "owner"),
+    (re.compile(r"^(?:satt|gor|make)\s+(?P<who>.+?)\s+(?:(?:som|till)\s+)?(?:the\s+)?(?:ansvarig|owner)\s+" + _OF
+                + r"\s+(?P<what>.+)$"), "owner"),
+    (re.compile(r"^(?:andra|flytta|satt|change|move|set)\s+(?:slutdatum(?:et)?|deadline|the\s+due\s+date|due\s+date)\s+"
+                + _OF + r"\s+(?P<what>.+?)\s+(?:till|to)\s+(?P<when>.+)$"), "deadline"),
+    (re.compile(r"^(?:nytt\s+)?(?:slutdatum|deadline|due\s+date)\s+" + _OF + r"\s+(?P<what>.+?)\s*(?::|=|\s(?:ar|blir|is)\s)"
+                r"\s*(?P<when>.+)$"), "deadline"),
+)
+
+
+def assign(u: Utterance, _catalog: Any) -> Intent | None:
+    """'ansvarig för gemensam frukost: Anna', 'ändra ansvarig för nr 4 till Bo', 'sätt Anna som ansvarig för
+    frukost', 'ändra slutdatum för frukost till 30/6', 'make Anna the owner of …' → ``activity_assign`` with
+    ``owner`` (the name as written) or ``deadline`` (``parse_day``'s parts; ``bad_date`` when it is no date)."""
+    text, low = _folded(u.raw.strip().rstrip(" ?!."))
+    for pattern, field in _ASSIGN:
+        match = pattern.match(low)
+        if match is None:
+            continue
+        what = text[match.start("what"):match.end("what")].strip(" :,-–\"'”“")
+        intent = _about_activity("activity_assign", what)
+        if field == "owner":
+            intent.slots["owner"] = text[match.start("who"):match.end("who")].strip(" :,-–\"'”“")
+        else:
+            when = text[match.start("when"):match.end("when")].strip()
+            day = parse_day(when)
+            intent.slots.update({"deadline": day} if day else {"bad_date": when})
+        return intent
+    return None
+
+
 # --- Reporting progress in free text --------------------------------------------------------
 
 
@@ -444,5 +482,5 @@ def report(u: Utterance, catalog: Any) -> Intent | None:
     return Intent("plan_report", REPORT_SCORE, slots)
 
 
-RULES = (report_start, mine, board_start, link_channel, propose, create, history, responsible, board, overdue,
+RULES = (report_start, mine, board_start, link_channel, propose, create, assign, history, responsible, board, overdue,
          due_soon, report)

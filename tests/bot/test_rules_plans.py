@@ -260,3 +260,22 @@ def test_how_is_an_enhet_doing(catalog: Catalog, text: str, name: str) -> None:
     assert intent.name == name, (text, intent)
     if name == "board_show":
         assert intent.slots.get("unit_id"), intent
+
+
+@pytest.mark.parametrize("text, slots", [
+    ("ansvarig för gemensam frukost: Anna", {"query": "gemensam frukost", "owner": "Anna"}),
+    ("Ändra ansvarig för nr 4 till Bo Berg", {"activity_id": 4, "owner": "Bo Berg"}),
+    ("sätt Anna som ansvarig för frukost", {"query": "frukost", "owner": "Anna"}),
+    ("ansvarig för frukost är Anna", {"query": "frukost", "owner": "Anna"}),
+    ("make Anna the owner of breakfast", {"query": "breakfast", "owner": "Anna"}),
+    ("ändra slutdatum för frukost till 30/6", {"query": "frukost", "deadline": (30, 6, None)}),
+    ("slutdatum för frukost: 30 juni 2018", {"query": "frukost", "deadline": (30, 6, 2018)}),
+    ("change the due date of frukost to 30/6", {"query": "frukost", "deadline": (30, 6, None)}),
+    ("slutdatum för frukost: snart", {"query": "frukost", "bad_date": "snart"}),
+])
+def test_a_new_owner_or_due_date(catalog: Catalog, text: str, slots: dict[str, object]) -> None:
+    """A chef could set an activity's owner and due date only when creating it: after "Prioritera → Starta" an
+    idea stayed "ingen ansvarig än · inget slutdatum", and "ansvarig för frukost: Anna" was not understood."""
+    intent = recognize(text, catalog, RULES)
+    assert intent.name == "activity_assign" and intent.slots == slots, (text, intent)
+    assert recognize("vem är ansvarig för frukost?", catalog, RULES).name == "activity_owner"

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from storage.db import Store
 from storage.demo import seed_demo
 from bot.state_storage import SqlStorage
-from storage.models import Activity, ActivityUpdate, ActionPlan, BoardMeeting, BotState, Conversation, Goal, OrgUnit
+from storage.models import (Activity, ActivityUpdate, ActionPlan, BoardMeeting, BotState, Conversation, Goal, OrgUnit,
+                            Person)
 from tests.support.cards import assert_valid_card, elements
 from tests.support.harness import ANNA, STRANGER, Harness, User, card_text, channel_conversation, running
 
@@ -638,6 +639,33 @@ async def test_a_negative_progress_typed_is_refused_not_saved_as_positive(demo_b
         assert (after.progress, after.version) == (digital.progress, digital.version)
         said = card_text(only_card(await h.ask("introduktion nyanställda - 20 %")))  # a dash between: a separator
         assert (await activity(demo_both, "Digital introduktion för nyanställda")).progress == 20, said
+
+
+async def test_a_chef_gives_an_activity_a_new_owner_and_due_date_in_chat(demo_both: Store) -> None:
+    """After "Prioritera → Starta" an idea stayed "ingen ansvarig än · inget slutdatum": only "ny aktivitet …,
+    ansvarig Anna, klar 30/6" set them. Now the chef says so; a medarbetare is told who can; "ångra" undoes it."""
+    before = await activity(demo_both, "Lärplattor på varje avdelning")  # Humlan's, Bo's own
+    async with running(demo_both) as h:
+        said = card_text(only_card(await h.ask("ansvarig för lärplattor: Anna", user=BO)))
+        assert "Sparat" in said and "Ansvarig: Bo Berg → Anna Andersson" in said, said
+        said = card_text(only_card(await h.ask("ändra slutdatum för lärplattor till 30/9", user=BO)))
+        assert "Slutdatum: 31 augusti 2018 → 30 september 2018" in said, said
+        after = await activity(demo_both, "Lärplattor på varje avdelning")
+        async with demo_both.session() as s:
+            anna = (await s.execute(select(Person.id).where(Person.name == "Anna Andersson"))).scalar_one()
+        assert (after.owner_id, after.deadline, after.version) == (anna, date(2018, 9, 30), before.version + 2)
+        assert [sorted(u.new) for u in (await logs(demo_both, before.id))[-2:]] == [["owner_id"], ["deadline"]]
+        same = card_text(only_card(await h.ask("ansvarig för lärplattor: Anna Andersson", user=BO)))
+        assert "Ingenting att ändra" in same and "Anna Andersson som ansvarig" in same
+        refused = card_text(only_card(await h.ask("ansvarig för lärplattor: Fatima", user=ANNA)))
+        assert "Bara chefen för Förskolan Humlan" in refused
+        assert "är inget datum" in card_text(only_card(await h.ask("slutdatum för lärplattor: snart", user=BO)))
+        assert "Jag hittar ingen person som heter ”Zlatan”" in card_text(
+            only_card(await h.ask("ansvarig för lärplattor: Zlatan", user=BO)))
+        assert (await activity(demo_both, "Lärplattor på varje avdelning")).version == after.version  # nothing more
+        undone = card_text(only_card(await h.ask("ångra", user=BO)))
+        assert "Ångrat" in undone
+        assert (await activity(demo_both, "Lärplattor på varje avdelning")).deadline == before.deadline
 
 
 async def test_tampered_card_data_is_refused_on_every_card_verb(demo_both: Store) -> None:
