@@ -310,15 +310,33 @@ def match_columns(headers: Sequence[str], wanted: Mapping[str, Iterable[str]], r
     missing = [name for name in required if name not in found]
     if missing:
         shown = ", ".join(f"”{h}”" for h in headers if h) or "inga"
-        need = "; ".join(f"{name} (t.ex. {', '.join(list(wanted[name])[:3])})" for name in missing)
-        raise ImportFileError(f"Kolumner saknas: {need}. Filens rubriker: {shown}.",
-                              f"Missing columns: {', '.join(missing)}. The file's headers: {shown}.")
+        need = [_header_names(name, wanted[name]) for name in missing]
+        raise ImportFileError(
+            "Kolumner saknas: " + "; ".join(f"”{first}”" + (f" (eller {', '.join(f'”{o}”' for o in others)})"
+                                                             if others else "") for first, others in need)
+            + f". Filens rubriker: {shown}.",
+            f"Missing columns: {', '.join(f'“{first}”' for first, _ in need)}. The file's headers: {shown}.")
     duplicates = {headers[i] for i in found.values() if keys.count(keys[i]) > 1}
     if duplicates:
         raise ImportFileError(f"Rubriken {', '.join(sorted(duplicates))} finns flera gånger i filen.",
                               f"Header {', '.join(sorted(duplicates))} occurs more than once in the file.")
     extra = tuple(h for i, h in enumerate(headers) if h and i not in found.values())
     return found, extra
+
+
+_SWEDISH_FIELD_NAMES = frozenset({"period", "budget", "status"})  # our field names that are Swedish headers too
+
+
+def _header_names(name: str, aliases: Iterable[str]) -> tuple[str, list[str]]:
+    """A column as a user would write its header — the first alias that is no field name of ours (``net_cost``,
+    ``org_unit``) — and two more a file may have instead."""
+    readable = [a for a in dict.fromkeys(aliases) if (a != name or name in _SWEDISH_FIELD_NAMES) and "_" not in a] \
+        or [name]
+    first_of: dict[str, str] = {}
+    for alias in readable:
+        first_of.setdefault(header_key(alias), alias)  # "månad", not also "manad"
+    words = list(first_of.values())
+    return words[0], words[1:3]
 
 
 def read_table(source: Path | bytes, wanted: Mapping[str, Iterable[str]], *, required: Iterable[str] = (),

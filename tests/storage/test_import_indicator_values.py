@@ -212,8 +212,11 @@ async def test_shares_in_percent_cells_import_as_shown_and_a_share_written_as_a_
 
 
 async def test_unreadable_files_are_clear_errors(store: Store, tmp_path: Path) -> None:
-    with pytest.raises(ImportFileError, match="Kolumner saknas"):
+    with pytest.raises(ImportFileError, match="Kolumner saknas") as missing:
         await _import(store, "namn;summa\nHME;1\n".encode())
+    # the headers a file should have, as a user writes them (it said "indicator (…); value (…)", our field names)
+    assert missing.value.text("sv").startswith("Kolumner saknas: ”period” (eller ”månad”, ”år”); ”värde” (eller "
+                                               "”mätvärde”, ”utfall”). Filens rubriker: ”namn”, ”summa”.")
     with pytest.raises(ImportFileError, match="finns inte"):
         await import_indicator_values(store, tmp_path / "saknas.csv", at=AT, today=TODAY)
     assert await _count(store, ImportBatch) == 0
