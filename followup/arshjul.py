@@ -17,7 +17,9 @@ FILLER = frozenset(
     "hander handa sker arshjul arshjulet hjulet when is are will be the a an of in on for to and what happens "
     "annual cycle".split())
 _FOLD = str.maketrans("åäöéü", "aaoeu")
-VERBS = frozenset({"fasts", "beslu", "skick", "adopt", "decid"})  # stems of what is done to a step
+DECIDE = "decide"  # fastställa, besluta, adopt, decide: one word here — KF "fastställer" the budget it decides
+_DECIDING = frozenset({"fasts", "beslu", "adopt", "decid"})
+VERBS = frozenset({DECIDE, "skick"})  # stems of what is done to a step
 STEM = 5  # words alike when their first five letters are ("budgeten" ~ "budget", "fastställs" ~ "fastställa")
 
 
@@ -57,7 +59,8 @@ def _order(step: Step) -> tuple[int, int, str]:
 
 def _stems(text: str) -> set[str]:
     words = "".join(c if c.isalnum() else " " for c in text.casefold().translate(_FOLD)).split()
-    return {w[:STEM] for w in words if w not in FILLER and len(w) >= 2}
+    stems = {w[:STEM] for w in words if w not in FILLER and len(w) >= 2}
+    return {DECIDE if stem in _DECIDING else stem for stem in stems}
 
 
 def matching(steps: list[Step], query: str) -> list[Step]:

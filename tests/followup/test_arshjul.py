@@ -61,8 +61,10 @@ def test_a_month_shows_its_steps_or_says_what_comes_after_it() -> None:
 
 
 def test_a_question_names_its_steps_by_their_words() -> None:
+    # KF's decision in June is when the budget is fastställd too (it showed only the final budget of 30/11)
     assert [s.title for s in matching(STEPS, "när fastställs budgeten?")] == [
-        "Slutlig budget på VO- och enhetsnivå fastställs"]  # budget and fastställs: two words, more than any other
+        "Beslut KF om budget", "Slutlig budget på VO- och enhetsnivå fastställs"]
+    assert [s.title for s in matching(STEPS, "när fastställs VP?")] == ["VP på VO-nivå fastställs"]
     assert [s.title for s in matching(STEPS, "när skickas instruktionerna för VP ut?")] == [
         "Instruktioner för VP skickas ut"]
     assert matching(STEPS, "när ska det vara klart?") == []  # no word that names a step
