@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.handlers import budget_common as common
 from bot.nlu.catalog import key
 from bot.turn import Reply, Turn
@@ -22,24 +24,36 @@ async def handle(turn: Turn) -> Reply:
             card = await common.area_reply(turn, session, year, int(slots["area_ids"][0]), detail=bool(slots.get("detail")),
                                            name=slots.get("area_name"))
         elif target == "enhet":
-            catalog = await turn.catalog()
-            area_id = int(slots["area_ids"][0])
-            enhet_key = key(str(slots.get("enhet_name", "")))
-            contained = [e for e in catalog.of_kind("budget_line")
-                         if e.parent_id == area_id and any(f" {n} " in f" {enhet_key} " or enhet_key.startswith(n)
-                                                           for n in e.names if len(n) >= 5)]
-            line = None
-            if contained and catalog.year == year.year:
-                found = await turn.budget_figures.line_figures(session, year.year, line_ids=[contained[0].id])
-                line = found[0] if found else None
-            card = cards.enhet_card(str(slots.get("enhet_name")), str(slots.get("area_name")), area_id, year.year, line,
-                                    common.shown(turn, year.note), turn.lang)
+            card = await _enhet(turn, session, year, str(slots.get("enhet_name", "")), int(slots["area_ids"][0]),
+                                str(slots.get("area_name")))
         elif target == "unknown":
             catalog = await turn.catalog()
             query = str(slots.get("query", ""))
             matches = catalog.search(query, "budget_line", "area", limit=4, cutoff=75.0)
             suggestions = list(dict.fromkeys(m.entry.label for m in matches))
-            card = cards.unknown_card(query, suggestions, year.year, common.shown(turn, year.note), turn.lang)
+            # "budget kvar hemtjänst": no line or area of that name, but an enhet — say where it belongs
+            enheter = [] if suggestions else [m.entry for m in catalog.search(query, "enhet", limit=4, cutoff=85.0)
+                                               if m.entry.parent_id is not None]
+            if enheter and len({e.parent_id for e in enheter}) == 1:
+                card = await _enhet(turn, session, year, enheter[0].label, int(enheter[0].parent_id),
+                                    str(enheter[0].parent_label))
+            else:
+                card = cards.unknown_card(query, suggestions, year.year, common.shown(turn, year.note), turn.lang)
         else:
             card = await common.total_reply(turn, session, year)
     return Reply.card(card)
+
+
+async def _enhet(turn: Turn, session: Any, year: Any, enhet_name: str, area_id: int, area_name: str) -> dict[str, Any]:
+    """An enhet was named: Tavla has no budget per enhet; its area is offered, and a line of the area whose name
+    the enhet's contains ("Förskolan Humlan": Förskola)."""
+    catalog = await turn.catalog()
+    enhet_key = key(enhet_name)
+    contained = [e for e in catalog.of_kind("budget_line")
+                 if e.parent_id == area_id and any(f" {n} " in f" {enhet_key} " or enhet_key.startswith(n)
+                                                   for n in e.names if len(n) >= 5)]
+    line = None
+    if contained and catalog.year == year.year:
+        found = await turn.budget_figures.line_figures(session, year.year, line_ids=[contained[0].id])
+        line = found[0] if found else None
+    return cards.enhet_card(enhet_name, area_name, area_id, year.year, line, common.shown(turn, year.note), turn.lang)

@@ -132,6 +132,9 @@ async def test_years_english_enhet_unknown_and_bad_buttons(sqlite_store: Store) 
         assert "Ingen budget per enhet" in enhet and "Familj och utbildning" in enhet
         unknown = await only_card(h, "budget blomkål")
         assert "Hittar inte i budgeten 2018" in unknown and "blomkål" in unknown
+        # a part of an enhet's name, no line or area: where it belongs, not a dead end ("budget kvar hemtjänst")
+        part = await only_card(h, "budget kvar hemtjänst")
+        assert "Ingen budget per enhet" in part and "Hemtjänst Knislinge hör till Hälsa och omsorg" in part, part
         for data in ({"kind": "line", "year": 2018, "id": "1; DROP TABLE"}, {"kind": "nope", "year": 2018},
                      {"kind": "line", "year": 2018, "id": 999999}, {"kind": "area", "year": 1, "id": 1},
                      {"kind": "line", "year": 2019, "id": 1}):
