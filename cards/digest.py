@@ -101,10 +101,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "stop": {"sv": "Stoppa", "en": "Stop"},
     "preview": {"sv": "Förhandsvisa", "en": "Preview"},
     "none_here": {"sv": "Ingen veckosammanfattning här än", "en": "No weekly digest here yet"},
-    "offer": {"sv": "Varje vecka (standard måndag kl. 07:30, före tavelmötet) skickar Tavla en kort sammanfattning hit: "
-                    "uppdaterade, klara och försenade aktiviteter, indikatorer, budgetavvikelser och årshjulet.",
-              "en": "Every week (default Monday 07:30, before the board meeting) Tavla posts a short summary here: "
-                    "updated, completed and overdue activities, indicators, budget deviations and the annual cycle."},
+    "offer": {"sv": "Varje vecka ({when}) skickar Tavla en kort sammanfattning hit: uppdaterade, klara och försenade "
+                    "aktiviteter, indikatorer, budgetavvikelser och årshjulet.",
+              "en": "Every week ({when}) Tavla posts a short summary here: updated, completed and overdue activities, "
+                    "indicators, budget deviations and the annual cycle."},
+    "offer_when": {"sv": "förvalt måndag kl. {time}, före veckans tavelmöten",
+                   "en": "by default Monday {time}, before the week's board meetings"},
+    "offer_meeting": {"sv": "förvalt {day} kl. {time}, samma morgon som tavelmötet i {unit}",
+                      "en": "by default {day} {time}, the morning of the board meeting of {unit}"},
     "scope": {"sv": "Sammanfattningen gäller", "en": "The digest covers"},
     "subscribe": {"sv": "Prenumerera", "en": "Subscribe"},
     "whole": {"sv": "Hela förvaltningen", "en": "The whole organisation"},
@@ -127,6 +131,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "meeting_unknown_yours": {"sv": "{unit} har ingen tavelmötesdag än. Du sätter den med ”tavelmöte på torsdagar”.",
                               "en": "{unit} has no board meeting day yet. You set it with “tavelmöte på torsdagar”."},
     "meeting_last": {"sv": "Förra tavelmötet var {when}.", "en": "The last board meeting was on {when}."},
+    "meeting_time_not_kept": {"sv": "Klockslaget ({time}) sparas inte: Tavla håller reda på veckodagen, för "
+                                    "påminnelsen och veckosammanfattningen.",
+                              "en": "The time ({time}) is not kept: Tavla keeps the weekday, for the reminder and the "
+                                    "weekly digest."},
     "meeting_set": {"sv": "{unit} har tavelmöte på {weekday}ar. Påminnelser går ut arbetsdagen före ({reminder}).",
                     "en": "{unit} holds its board meeting on {weekday}s. Reminders go out the working day before ({reminder})."},
     "reminders_off": {"sv": "Du får inga fler påminnelser inför tavelmöten. Skriv ”påminnelser igen” om du ångrar dig.",
@@ -462,13 +470,16 @@ class SubscribeOffer:
     default: int | None
     weekday: int = 0
     send_time: str = "07:30"
+    meeting_of: str | None = None  # the default scope's enhet, when ``weekday`` is its tavelmöte day
 
 
 def subscribe_card(offer: SubscribeOffer, lang: str) -> core.Element:
     """No subscription here yet: choose a scope (enhet, område or the whole förvaltning) and a time."""
+    when = (pick(TEXTS, "offer_meeting", lang, day=weekday_name(offer.weekday, lang), time=offer.send_time,
+                 unit=offer.meeting_of) if offer.meeting_of else pick(TEXTS, "offer_when", lang, time=offer.send_time))
     body = [
         core.heading(pick(TEXTS, "none_here", lang)),
-        core.text(pick(TEXTS, "offer", lang), spacing="Small"),
+        core.text(pick(TEXTS, "offer", lang, when=when), spacing="Small"),
         core.choice_input("scope", pick(TEXTS, "scope", lang), [(label, str(uid)) for label, uid in offer.choices[:200]],
                           value=str(offer.default) if offer.default is not None else None),
         core.choice_input("weekday", pick(TEXTS, "weekday", lang), weekday_choices(lang), value=str(offer.weekday)),

@@ -56,4 +56,6 @@ async def handle(turn: Turn) -> Reply:
     reminder = reminder_day(next_meeting(turn.clock.today(), weekday))
     text = pick(TEXTS, "meeting_set", turn.lang, unit=unit.name, weekday=weekday_name(weekday, turn.lang),
                 reminder=weekday_name(reminder.weekday(), turn.lang))
+    if isinstance(turn.slots.get("time"), str):
+        text += " " + pick(TEXTS, "meeting_time_not_kept", turn.lang, time=turn.slots["time"])
     return Reply.card(notice(text, style="good"))

@@ -135,7 +135,13 @@ def meeting_day(u: Utterance, catalog: Any) -> Intent | None:
     scope = scope_in(u, catalog)
     if scope is not None and scope.get("kind") == "enhet":
         slots["unit"] = scope
+    said = _CLOCK.search(u.folded)
+    if said:  # "tavelmöte på fredag kl 9": the day is kept, and the answer says the time is not
+        slots["time"] = next(g for g in said.groups() if g)
     return Intent("digest_meeting_day", 1.0, slots)
+
+
+_CLOCK = re.compile(r"(?:\b(?:kl|klockan|at)\.?\s*(\d{1,2}(?:[:.]\d{2})?)\b)|(?:\b(\d{1,2}[:.]\d{2})\b)")
 
 
 def reminders(u: Utterance, _catalog: Any) -> Intent | None:

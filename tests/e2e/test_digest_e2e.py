@@ -132,6 +132,7 @@ async def test_subscribe_card_when_no_scope_is_known_and_unknown_people_refused(
         got = await h.ask("veckosammanfattning")
         card = got[0].cards[0]
         assert "Ingen veckosammanfattning här än" in card_text(card)
+        assert "förvalt måndag kl. 07:30, före veckans tavelmöten" in card_text(card)  # no tavelmöte day known
         choices = next(e for e in card["body"] if e.get("id") == "scope")["choices"]
         assert choices[0]["title"].startswith("Hela förvaltningen")
         humlan = next(c["value"] for c in choices if c["title"].startswith("Förskolan Humlan"))
@@ -155,9 +156,15 @@ async def test_meeting_day_by_the_chef_only_and_reminder_opt_out(sqlite_store: S
         assert "Förra tavelmötet var tisdag 8 maj 2018." in card_text(got[0].cards[0])  # the demo's last one
         got = await h.ask("när är nästa tavelmöte?", BO)  # the chef is told it is his to set
         assert "Du sätter den med ”tavelmöte på torsdagar”" in card_text(got[0].cards[0])
-        got = await h.ask("tavelmöte på torsdagar", BO)
+        got = await h.ask("tavelmöte på torsdagar kl 9", BO)
         assert "Förskolan Humlan har tavelmöte på torsdagar" in card_text(got[0].cards[0])
         assert "onsdag" in card_text(got[0].cards[0])  # reminders the day before
+        assert "Klockslaget (9) sparas inte" in card_text(got[0].cards[0])  # "kl 9" was dropped without a word
+        # the digest offered to its chef is sent the morning of that day (it said "standard måndag")
+        offer = await h.ask("veckosammanfattning", BO)
+        offered = card_text(offer[0].cards[0])
+        assert "förvalt torsdag kl. 07:30, samma morgon som tavelmötet i Förskolan Humlan" in offered, offered
+        assert next(e for e in offer[0].cards[0]["body"] if e.get("id") == "weekday")["value"] == "3"
         got = await h.ask("när är nästa tavelmöte?")  # Tuesday 15 May 2018
         assert "Förskolan Humlan har tavelmöte på torsdagar – nästa är torsdag 17 maj 2018." in card_text(got[0].cards[0])
         got = await h.ask("when is the next board meeting for Förskolan Humlan?", BO, locale="en-US")
