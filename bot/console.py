@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import aiohttp
@@ -56,6 +57,7 @@ TEXTS = {
         "  /jag               visa vem du är\n"
         "  /jag NAMN [AAD-ID] byt användare (utan AAD-id räknas ett fast id fram ur namnet)\n"
         "{people}"
+        "  /fil SÖKVÄG        skicka en fil (Excel eller CSV) i chatten, som en bifogad fil i Teams\n"
         "  /en, /sv           byt språk (engelska en-US, svenska sv-SE)\n"
         "  /hjälp             den här texten; skriv ”hjälp” utan snedstreck för Tavlas egen hjälp\n"
         "  /avsluta           avsluta (Ctrl-D gör samma sak)"
@@ -83,6 +85,9 @@ TEXTS = {
     "unknown_choice": "Välj ett av alternativen (nummer eller namn).",
     "cancelled": "(knapptrycket avbröts)",
     "whoami": "Du är {name} (AAD-id {aad}), språk {lang}.",
+    "file_usage": "Skriv /fil och sökvägen till en fil, t.ex. /fil utfall-april.xlsx.",
+    "file_missing": "Filen {path} finns inte (eller går inte att läsa).",
+    "file_sent": "(du skickar filen {name}, {size} byte)",
     "switched_user": "Du är nu {name} (AAD-id {aad}).",
     "switched_lang": "Språk: {lang}.",
     "lang_sv": "svenska",
@@ -354,6 +359,7 @@ class Console:
         self._spoke = False  # something was printed since the last prompt (a blank line goes before the next)
         self._lines: LineSource | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._files: dict[str, tuple[str, bytes]] = {}  # sent with /fil: served to the bot at its downloadUrl
 
     # --- running ------------------------------------------------------------------------------
 
@@ -446,6 +452,8 @@ class Console:
                 await self._safely(installed_activity(self.who, self.locale, self.service_url, self.tenant))
         elif word == "/knappar":
             self.list_buttons()
+        elif word in ("/fil", "/file"):
+            await self.send_file(line.split(maxsplit=1)[1].strip() if len(line.split(maxsplit=1)) > 1 else "")
         else:
             self.emit([say("unknown_command", cmd=word)], indent=False)
         return True
@@ -461,6 +469,36 @@ class Console:
     async def send_text(self, text: str) -> None:
         self._batch_open = False
         await self._safely(message_activity(self.who, self.locale, self.service_url, self.tenant, text=text))
+
+    async def send_file(self, path_text: str) -> None:
+        """A file message as Teams sends one to a bot (``supportsFiles``): its bytes are served by this console's
+        connector at the ``downloadUrl``, as SharePoint serves a file's pre-authenticated link."""
+        if not path_text:
+            self.emit([say("file_usage")], indent=False)
+            return
+        path = Path(path_text.strip("\"'")).expanduser()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            self.emit([say("file_missing", path=path)], indent=False)
+            return
+        token = uuid.uuid4().hex
+        self._files[token] = (path.name, data)
+        self.emit([say("file_sent", name=path.name, size=len(data))], indent=False)
+        activity = message_activity(self.who, self.locale, self.service_url, self.tenant)
+        activity["attachments"] = [{
+            "contentType": "application/vnd.microsoft.teams.file.download.info", "name": path.name,
+            "contentUrl": f"{self.service_url}files/{token}/{path.name}",
+            "content": {"downloadUrl": f"{self.service_url}files/{token}", "uniqueId": token,
+                        "fileType": path.suffix.lstrip(".").lower()}}]
+        self._batch_open = False
+        await self._safely(activity)
+
+    async def _on_file(self, request: web.Request) -> web.StreamResponse:
+        found = self._files.get(request.match_info["token"])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[1], content_type="application/octet-stream")
 
     async def press(self, number: int) -> None:
         button, shown = self.active[number]
@@ -605,6 +643,7 @@ class Console:
         app.router.add_get("/v3/conversations/{conv}/members", self._on_members)
         app.router.add_get("/v3/conversations/{conv}/pagedmembers", self._on_paged_members)
         app.router.add_post("/v3/conversations", self._on_create)
+        app.router.add_get("/files/{token}", self._on_file)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

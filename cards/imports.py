@@ -45,6 +45,7 @@ TEXTS: dict[str, dict[str, str]] = {
                         "staff, the other button deactivates them (their history stays)."},
     "cancel": {"sv": "Avbryt", "en": "Cancel"},
     "rows_count": {"sv": "{n} rader", "en": "{n} rows"},
+    "row_count": {"sv": "1 rad", "en": "1 row"},
     "done_title": {"sv": "{kind} inläst", "en": "{kind} imported"},
     "done_logged": {"sv": "Inläst av {who} {when} från {file}.", "en": "Imported by {who} {when} from {file}."},
     "unchanged_title": {"sv": "{kind}: inget ändrades", "en": "{kind}: nothing changed"},
@@ -106,8 +107,9 @@ def _totals(view: PreviewView, lang: str) -> list[core.Element]:
         return []
     items: list[core.Element] = [core.text(view.totals_title, weight="Bolder", spacing="Medium")]
     for total in view.totals[:TOTALS_SHOWN]:
-        value = tkr(total.amount, lang) if total.amount is not None else _t("rows_count", lang, n=number(total.count))
-        detail = f" ({_t('rows_count', lang, n=number(total.count))})" if total.amount is not None else ""
+        rows = _t("row_count", lang) if total.count == 1 else _t("rows_count", lang, n=number(total.count))
+        value = tkr(total.amount, lang) if total.amount is not None else rows
+        detail = f" ({rows})" if total.amount is not None else ""
         items.append(core.columns(core.column([core.user_text(total.label, limit=120)]),
                                   core.column([core.text(value + detail, wrap=False)], width="auto"), spacing="None"))
     if len(view.totals) > TOTALS_SHOWN:

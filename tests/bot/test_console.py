@@ -3,6 +3,8 @@ every activity the console sends (Action.Execute invoke, Action.Submit message, 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import inspect
 import io
 import socket
@@ -112,6 +114,31 @@ async def test_new_identity_gets_its_own_welcome(sqlite_store: Store) -> None:
     after = out.split("Du är nu Bo Berg", 1)[1]
     assert "Hej! Jag är Tavla" in after
     assert "Du är Bo Berg" in after
+
+
+async def test_a_file_sent_with_fil_is_previewed_and_imported_as_in_teams(sqlite_store: Store, tmp_path: Any) -> None:
+    """The README has Erik send an utfall file in the chat; the console could not send one. ``/fil PATH`` sends a
+    Teams file message whose downloadUrl the console's own connector serves."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from storage.demo import seed_demo
+    from storage.models import IndicatorValue
+
+    assert await seed_demo(sqlite_store, date(2018, 5, 15))
+    values = tmp_path / "frisk mars.csv"
+    values.write_text("indikator;period;enhet;värde;underlag\nFrisknärvaro;2018-03;Förskolan Humlan;95,3;20\n",
+                      encoding="utf-8")
+    async with running(sqlite_store) as h:
+        code, out, err = await talk(f"{h.base_url}/api/messages", [
+            "/jag Cecilia Carlsson", f"/fil {values}", button("Importera"), f"/fil {tmp_path / 'saknas.csv'}", "/fil"])
+    assert code == 0 and err == "", err
+    assert "(du skickar filen frisk mars.csv, " in out and "Förhandsgranskning: Indikatorvärden" in out, out
+    assert "Förskolan Humlan  1 rad\n" in out and "Indikatorvärden inläst" in out
+    assert "saknas.csv finns inte" in " ".join(out.split()) and "Skriv /fil och sökvägen" in out
+    async with sqlite_store.session() as s:
+        assert Decimal("95.3") in (await s.execute(select(IndicatorValue.value))).scalars().all()
 
 
 async def test_unreachable_bot_says_how_to_start_it() -> None:
