@@ -346,7 +346,7 @@ def create(u: Utterance, catalog: Any) -> Intent | None:
 
 # --- A new owner or due date for an activity (chef) -----------------------------------------
 
-_OF = r"(?:for|pa|of|for)"
+_OF = r"(?:for|pa|of)"  # för, på (folded), of
 _ASSIGN = (  # (pattern on the folded text, what it sets); named groups: what (the activity), who, when
     (re.compile(r"^(?:andra|byt|satt|change|set)\s+(?:ansvarig|agare|ansvar|owner)\s+" + _OF
                 + r"\s+(?P<what>.+?)\s+(?:till|to)\s+(?P<who>.+)$"), "owner"),
