@@ -71,14 +71,13 @@ def _unclear(slots: dict[str, object]) -> tuple[str, str]:
                 f"a space, e.g. “forecast {line} {number(thousands)} {unit}”, or one decimal, “{en_d}”. The forecast "
                 "was not saved.")
     if len(written) > 1:
-        amounts = ", ".join(f"”{w}”" for w in written)
-        return (f"Jag hittade flera belopp ({amounts}) – skriv ett enda belopp, t.ex. ”prognos {line} 4 300 tkr”, och "
-                "annat efter ett kolon. Prognosen sparades inte.",
-                f"I found several amounts ({amounts.replace('”', '“', 1)}) – write one amount, e.g. “forecast {line} "
-                "4 300 tkr”, and anything else after a colon. The forecast was not saved.")
-    shown = f"”{written[0]}”" if written else "beloppet"
-    return (f"Jag kan inte läsa {shown} som ett belopp. Skriv t.ex. ”prognos {line} 4 300 tkr”. Prognosen sparades inte.",
-            f"I cannot read {shown.replace('beloppet', 'the amount')} as an amount. Write e.g. “forecast {line} "
+        return (f"Jag hittade flera belopp ({', '.join(f'”{w}”' for w in written)}) – skriv ett enda belopp, t.ex. "
+                f"”prognos {line} 4 300 tkr”, och annat efter ett kolon. Prognosen sparades inte.",
+                f"I found several amounts ({', '.join(f'“{w}”' for w in written)}) – write one amount, e.g. “forecast "
+                f"{line} 4 300 tkr”, and anything else after a colon. The forecast was not saved.")
+    return (f"Jag kan inte läsa {f'”{written[0]}”' if written else 'beloppet'} som ett belopp. Skriv t.ex. ”prognos "
+            f"{line} 4 300 tkr”. Prognosen sparades inte.",
+            f"I cannot read {f'“{written[0]}”' if written else 'the amount'} as an amount. Write e.g. “forecast {line} "
             "4 300 tkr”. The forecast was not saved.")
 
 
