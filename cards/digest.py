@@ -131,6 +131,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "meeting_unknown_yours": {"sv": "{unit} har ingen tavelmötesdag än. Du sätter den med ”tavelmöte på torsdagar”.",
                               "en": "{unit} has no board meeting day yet. You set it with “tavelmöte på torsdagar”."},
     "meeting_last": {"sv": "Förra tavelmötet var {when}.", "en": "The last board meeting was on {when}."},
+    "meeting_daily": {"sv": "Tavla håller reda på en tavelmötesdag i veckan (påminnelsen går ut arbetsdagen före). Har "
+                            "ni tavelmöte varje dag, välj den dag då veckans påminnelse passar bäst, t.ex. ”tavelmöte "
+                            "på måndagar”.",
+                      "en": "Tavla keeps one board meeting day a week (the reminder goes out the working day before). If "
+                            "you meet every day, choose the day the week's reminder suits best, e.g. “tavelmöte på "
+                            "måndagar”."},
     "meeting_time_not_kept": {"sv": "Klockslaget ({time}) sparas inte: Tavla håller reda på veckodagen, för "
                                     "påminnelsen och veckosammanfattningen.",
                               "en": "The time ({time}) is not kept: Tavla keeps the weekday, for the reminder and the "

@@ -24,6 +24,8 @@ ONLY_CHEF = ("Bara chefen för {name} (eller en chef ovanför, eller en administ
 
 
 async def handle(turn: Turn) -> Reply:
+    if turn.slots.get("daily"):
+        return Reply.card(notice(pick(TEXTS, "meeting_daily", turn.lang)))
     weekday = check_weekday(int(turn.slots.get("weekday", 0)))
     async with turn.store.session() as session:
         units = {u.id: u for u in (await session.execute(

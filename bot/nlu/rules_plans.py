@@ -135,6 +135,10 @@ HOW_IS_MY_UNIT = ("hur gar det for min enhet", "hur gar det for oss", "hur gar d
 HOW_IS_UNIT = ("hur gar det for", "hur gar det i", "hur gar det pa", "hur ligger", "how is")
 
 
+_EVERY_DAY = re.compile(r"^(?:(?:pa|på)\s+)?(?:varje|alla|every)\s+(?:dag|dagar|morgon|vardag|vardagar|day|morning)\b|^dagligen\b"
+                        r"|^daily\b")
+
+
 def board(u: Utterance, catalog: Any) -> Intent | None:
     """'tavla', 'tavelmöte', 'tavla Förskolan Humlan', 'handlingsplaner Humlan' → the board card; 'hur går det för
     min enhet?' too (the board has the enhet's result indicator, its budget, what changed and what is late)."""
@@ -155,6 +159,8 @@ def board(u: Utterance, catalog: Any) -> Intent | None:
         return None
     if not rest:
         return Intent("board_show", 1.0)
+    if _EVERY_DAY.match(fold(rest.lower())):  # "tavelmöte varje dag": no enhet of that name; a day is kept per week
+        return Intent("digest_meeting_day", 1.0, {"daily": True})
     slots = _unit(catalog, rest)
     page = re.search(r"(?:sida|page)\s*(\d{1,3})$", fold(rest.lower()))
     if page:

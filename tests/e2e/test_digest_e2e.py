@@ -160,6 +160,8 @@ async def test_meeting_day_by_the_chef_only_and_reminder_opt_out(sqlite_store: S
         assert "Förskolan Humlan har tavelmöte på torsdagar" in card_text(got[0].cards[0])
         assert "onsdag" in card_text(got[0].cards[0])  # reminders the day before
         assert "Klockslaget (9) sparas inte" in card_text(got[0].cards[0])  # "kl 9" was dropped without a word
+        daily = card_text((await h.ask("tavelmöte varje dag", BO))[0].cards[0])  # was "ingen enhet som heter …"
+        assert "Tavla håller reda på en tavelmötesdag i veckan" in daily and "enhet" not in daily
         # the digest offered to its chef is sent the morning of that day (it said "standard måndag")
         offer = await h.ask("veckosammanfattning", BO)
         offered = card_text(offer[0].cards[0])
