@@ -920,7 +920,7 @@ def format_headline(*, indicator: str | None, value: object, unit: str, decimals
         view["budget"] = _t("budget_line", lang, area=budget_area, total=tkr(total, lang))
         if utfall is not None and through_month:
             amount = Decimal(str(utfall))
-            share = percent(amount / total * 100, 1, lang) if total != 0 else "–"
+            share = percent(amount / total * 100, 0, lang) if total != 0 else "–"  # as the budget cards: whole %
             view["utfall"] = _t("utfall_line", lang, month=month_name(through_month, lang), amount=tkr(amount, lang),
                                 share=share)
         else:

@@ -81,7 +81,7 @@ def test_board_says_status_and_overdue_in_words_and_keeps_user_text_out_of_markd
         assert column in text
     assert "FÖRSENAD" in text and "Pausad · 55 %" in text
     assert "Resultat: Frisknärvaro 94,2 %" in text and "målnivå 2018: minst 95,0 %, ⚠ under målnivån)" in text
-    assert "utfall t.o.m. april: 110 000,5 tkr (31,9 % av årsbudgeten)" in text
+    assert "utfall t.o.m. april: 110 000,5 tkr (32 % av årsbudgeten)" in text  # whole %, as the budget cards
     long_card = cards.board_card(board([item(1)]), "sv")
     # Titles (user text) are TextRuns in RichTextBlocks, never TextBlock markdown.
     for block in _blocks(long_card, "TextBlock"):
