@@ -74,6 +74,7 @@ TEXTS = {
     # an activity's number: what "aktivitet 12 pågår" names (the guided report's "3." is only a place in its list)
     "number": {"sv": "nr {number}", "en": "no. {number}"},
     "deadline": {"sv": "Klart senast", "en": "Due"},
+    "start": {"sv": "Startdatum", "en": "Start"},
     "no_deadline": {"sv": "inget slutdatum", "en": "no due date"},
     "due": {"sv": "senast {date}", "en": "due {date}"},
     "overdue": {"sv": "⚠ FÖRSENAD {days} dagar", "en": "⚠ OVERDUE {days} days"},
@@ -857,6 +858,16 @@ def history_card(view: HistoryView, lang: str) -> core.Element:
     return core.card(body, [core.execute(_t("show_board", lang), V_BOARD, {"unit": item.unit_id, "page": 1})])
 
 
+def _logged_day(value: object, lang: str) -> str:
+    """A date as the log keeps it ("2018-06-30") as the cards write one ("30/6"); "–" for none."""
+    if isinstance(value, str):
+        try:
+            return short_day(date.fromisoformat(value[:10]), lang)
+        except ValueError:
+            return value
+    return short_day(value, lang) if isinstance(value, date) else "–"
+
+
 def describe_change(old: dict[str, object], new: dict[str, object], lang: str, *, owner_names: dict[int, str] | None = None
                     ) -> str:
     """A log row's change in words: "Pågår → Klar, 60 % → 100 %"; "skapad" for the first one."""
@@ -876,7 +887,8 @@ def describe_change(old: dict[str, object], new: dict[str, object], lang: str, *
             parts.append(f"{_t('owner', lang).lower()}: {names.get(before, '–') if isinstance(before, int) else '–'} → "
                          f"{names.get(after, '–') if isinstance(after, int) else '–'}")
         elif key in ("deadline", "start_date"):
-            parts.append(f"{_t('deadline', lang).lower()}: {before or '–'} → {after or '–'}")
+            parts.append(f"{_t('deadline' if key == 'deadline' else 'start', lang).lower()}: {_logged_day(before, lang)} → "
+                         f"{_logged_day(after, lang)}")
         else:
             parts.append(f"{_t('title_field', lang).lower()}")
     return ", ".join(parts) if parts else _t("commented", lang)

@@ -33,8 +33,11 @@ async def handle(turn: Turn) -> Reply:
         rows = await plans.history(session, view.id, limit=cards.HISTORY_SHOWN)
         people = await plans.all_people(session) if any("owner_id" in r.new for r in rows) else []
         names = {p.id: p.name for p in people}
+        # an undo's note is the log's, written in the undoer's language: said in the reader's, as the board says it
         lines = tuple(cards.HistoryLine(r.at.astimezone(turn.clock.tz), r.person_name, r.via,
-                                        cards.describe_change(r.old, r.new, turn.lang, owner_names=names), r.comment)
+                                        cards.describe_change(r.old, r.new, turn.lang, owner_names=names)
+                                        + (cards.undone_mark(turn.lang) if plans.is_undo_note(r.comment) else ""),
+                                        None if plans.is_undo_note(r.comment) else r.comment)
                       for r in rows)
         card = cards.history_card(cards.HistoryView(common.item(view, turn), lines, common.footer(turn), view.version),
                                   turn.lang)

@@ -390,6 +390,9 @@ async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int 
     total = await plans.count_updates_since(session, unit_id, since, year=year)
     people = await plans.unit_people(session, await plans.unit_path(session, unit_id))
     owner_names = {p.id: p.name for p, _, _ in people}
+    if any(isinstance(v, int) and v not in owner_names
+           for u in changes for v in (u.old.get("owner_id"), u.new.get("owner_id"))):  # an owner from another unit
+        owner_names.update({p.id: p.name for p in await plans.all_people(session)})
     lines = tuple(cards.ChangeLine(u.person_name, u.activity_title,
                                    cards.describe_change(u.old, u.new, turn.lang, owner_names=owner_names)
                                    + (cards.undone_mark(turn.lang) if plans.is_undo_note(u.comment) else ""),

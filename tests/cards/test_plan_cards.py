@@ -155,6 +155,10 @@ def test_describe_change() -> None:
     assert cards.describe_change({}, {}, "sv") == "kommentar"
     assert cards.describe_change({"owner_id": 1}, {"owner_id": 2}, "sv", owner_names={1: "Anna", 2: "Bo"}) == \
         "ansvarig: Anna → Bo"
+    # dates as the cards write them, not as the log keeps them ("klart senast: – → 2018-06-30")
+    assert cards.describe_change({"deadline": None}, {"deadline": "2018-06-30"}, "sv") == "klart senast: – → 30/6"
+    assert cards.describe_change({"start_date": "2018-05-02"}, {"start_date": "2018-06-01"}, "en") == \
+        "start: 2\u00a0May → 1\u00a0Jun"
 
 
 def _actions(card: object) -> list[dict[str, object]]:

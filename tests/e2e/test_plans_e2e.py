@@ -666,6 +666,16 @@ async def test_a_chef_gives_an_activity_a_new_owner_and_due_date_in_chat(demo_bo
         undone = card_text(only_card(await h.ask("ångra", user=BO)))
         assert "Ångrat" in undone
         assert (await activity(demo_both, "Lärplattor på varje avdelning")).deadline == before.deadline
+        # an owner from another unit is named on the board (it said "–"); dates as the cards write them; an undo
+        # done in English is said in the reader's language in the history, not as its English note
+        said = card_text(only_card(await h.ask("ansvarig för lärplattor: Fatima Fors", user=BO)))
+        assert "Ansvarig: Anna Andersson → Fatima Fors" in said, said
+        await h.ask("undo", user=BO, locale="en-US")
+        board = card_text(only_card(await h.ask("tavla humlan", user=BO)))
+        assert "ansvarig: Anna Andersson → Fatima Fors" in board and "ansvarig: Fatima Fors → Anna Andersson" in board
+        assert "klart senast: 31/8 → 30/9" in board and "2018-" not in board
+        history = card_text(only_card(await h.ask("historik lärplattor", user=BO)))
+        assert "(ångrade en ändring)" in history and "Undoes" not in history, history
 
 
 async def test_tampered_card_data_is_refused_on_every_card_verb(demo_both: Store) -> None:
