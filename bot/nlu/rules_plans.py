@@ -388,6 +388,22 @@ def assign(u: Utterance, _catalog: Any) -> Intent | None:
     return None
 
 
+_COMMENT = re.compile(r"^(?:(?:lagg\s+till|skriv|add)\s+(?:en\s+|a\s+)?)?(?:kommentar|comment)\s+(?:(?:pa|till|for|om|on|to|for)"
+                      r"\s+)?(?P<what>[^:]+?)\s*:\s*(?P<text>\S.*)$")
+
+
+def comment(u: Utterance, _catalog: Any) -> Intent | None:
+    """'kommentar sagostund: vi börjar efter midsommar', 'lägg till en kommentar på nr 4: …', 'comment on … : …' →
+    a report with a comment only (the handler finds the activity as for any report)."""
+    text, low = _folded(u.raw.strip())
+    match = _COMMENT.match(low)
+    if match is None:
+        return None
+    intent = _about_activity("plan_report", text[match.start("what"):match.end("what")].strip(" \"'”“"))
+    intent.slots["comment"] = text[match.start("text"):].strip()
+    return intent
+
+
 # --- Reporting progress in free text --------------------------------------------------------
 
 
@@ -488,5 +504,5 @@ def report(u: Utterance, catalog: Any) -> Intent | None:
     return Intent("plan_report", REPORT_SCORE, slots)
 
 
-RULES = (report_start, mine, board_start, link_channel, propose, create, assign, history, responsible, board, overdue,
-         due_soon, report)
+RULES = (report_start, mine, board_start, link_channel, propose, create, assign, comment, history, responsible, board,
+         overdue, due_soon, report)

@@ -628,6 +628,20 @@ async def test_any_board_is_public_and_new_activities_are_for_chefs(demo: Store)
 # --- Tampered card data, on every verb ------------------------------------------------------
 
 
+async def test_a_comment_alone_is_written_in_chat(demo_both: Store) -> None:
+    """"lägg till kommentar på sagostund: vi börjar efter midsommar" was not understood: only the guided report or
+    the card took a comment."""
+    before = await activity(demo_both, "Digital introduktion för nyanställda")
+    async with running(demo_both) as h:
+        said = card_text(only_card(await h.ask("lägg till en kommentar på digital introduktion: IT lovar fredag")))
+        assert "Sparat" in said and "IT lovar fredag" in said and "kommentaren är sparad" in said, said
+        said = card_text(only_card(await h.ask("comment on digital introduktion: still waiting", locale="en-US")))
+        assert "Saved" in said and "still waiting" in said, said
+    after = await activity(demo_both, "Digital introduktion för nyanställda")
+    assert (after.progress, after.status) == (before.progress, before.status)
+    assert [u.comment for u in (await logs(demo_both, before.id))[-2:]] == ["IT lovar fredag", "still waiting"]
+
+
 async def test_a_negative_progress_typed_is_refused_not_saved_as_positive(demo_both: Store) -> None:
     """A newcomer's "aktivitet 4 -20%" saved 80 % → 20 %: the minus was read as a separator."""
     digital = await activity(demo_both, "Digital introduktion för nyanställda")
