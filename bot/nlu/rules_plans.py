@@ -360,9 +360,9 @@ _ASSIGN = (  # (pattern on the folded text, what it sets); named groups: what (t
                 r"(?P<who>.+)$"), "owner"),
     (re.compile(r"^(?:satt|gor|make)\s+(?P<who>.+?)\s+(?:(?:som|till)\s+)?(?:the\s+)?(?:ansvarig|owner)\s+" + _OF
                 + r"\s+(?P<what>.+)$"), "owner"),
-    (re.compile(r"^(?:andra|flytta|satt|change|move|set)\s+(?:slutdatum(?:et)?|deadline|the\s+due\s+date|due\s+date)\s+"
+    (re.compile(r"^(?:andra|flytta|satt|change|move|set)\s+(?:slutdatum(?:et)?|(?:the\s+)?(?:deadline|due\s+date|end\s+date))\s+"
                 + _OF + r"\s+(?P<what>.+?)\s+(?:till|to)\s+(?P<when>.+)$"), "deadline"),
-    (re.compile(r"^(?:nytt\s+)?(?:slutdatum|deadline|due\s+date)\s+" + _OF + r"\s+(?P<what>.+?)\s*(?::|=|\s(?:ar|blir|is)\s)"
+    (re.compile(r"^(?:nytt\s+)?(?:slutdatum|deadline|due\s+date|end\s+date)\s+" + _OF + r"\s+(?P<what>.+?)\s*(?::|=|\s(?:ar|blir|is)\s)"
                 r"\s*(?P<when>.+)$"), "deadline"),
 )
 

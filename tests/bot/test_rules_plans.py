@@ -271,6 +271,7 @@ def test_how_is_an_enhet_doing(catalog: Catalog, text: str, name: str) -> None:
     ("ändra slutdatum för frukost till 30/6", {"query": "frukost", "deadline": (30, 6, None)}),
     ("slutdatum för frukost: 30 juni 2018", {"query": "frukost", "deadline": (30, 6, 2018)}),
     ("change the due date of frukost to 30/6", {"query": "frukost", "deadline": (30, 6, None)}),
+    ("set the end date of frukost to 30/6", {"query": "frukost", "deadline": (30, 6, None)}),
     ("slutdatum för frukost: snart", {"query": "frukost", "bad_date": "snart"}),
 ])
 def test_a_new_owner_or_due_date(catalog: Catalog, text: str, slots: dict[str, object]) -> None:
