@@ -116,6 +116,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "choice_title": {"sv": "Vilken {name} menar du?", "en": "Which {name} do you mean?"},
     "choice_intro": {"sv": "{name} finns i {n} verksamhetsområden med var sin budget:",
                      "en": "{name} exists in {n} areas, each with its own budget:"},
+    "choice_title_lines": {"sv": "Vilken verksamhet menar du?", "en": "Which line do you mean?"},
+    "choice_intro_lines": {"sv": "”{name}” passar {n} verksamheter med var sin budget:",
+                           "en": "“{name}” fits {n} lines, each with its own budget:"},
     "choice_button": {"sv": "{name} i {area}", "en": "{name} in {area}"},
     "enhet_title": {"sv": "Ingen budget per enhet", "en": "No budget per unit"},
     "enhet_text": {"sv": "Tavla följer internbudgeten per verksamhet och verksamhetsområde. {enhet} hör till {area}.",
@@ -508,15 +511,21 @@ def over_card(view: OverView, lang: str) -> core.Element:
 
 def choice_card(view: ChoiceView, lang: str) -> core.Element:
     """A verksamhet name that exists in several areas: both side by side, and a button for each."""
+    # one name in several areas ("Gymnasieskola"), or several names that fit what was asked ("grundskola":
+    # Grundskola and Grundsärskola, both in Familj och utbildning)
+    one_name = len({o.verksamhet for o in view.options}) == 1
     body: list[core.Element] = [
-        core.heading(_t("choice_title", lang, name=view.name)),
-        core.text(_t("choice_intro", lang, name=view.name, n=len(view.options)), spacing="Small"),
+        core.heading(_t("choice_title", lang, name=view.name) if one_name else _t("choice_title_lines", lang)),
+        core.text(_t("choice_intro" if one_name else "choice_intro_lines", lang, name=view.name, n=len(view.options)),
+                  spacing="Small"),
     ]
     if any(o.is_demo for o in view.options):
         body.append(demo_badge(lang))
     cols = []
     for option in view.options:
-        items: list[core.Element] = [core.text(option.area_name, weight="Bolder")]
+        items: list[core.Element] = [core.text(option.area_name if one_name else option.verksamhet, weight="Bolder")]
+        if not one_name:
+            items.append(core.text(option.area_name, size="Small", subtle=True, spacing="None"))
         pairs = [(_t("annual_revenue" if option.is_revenue else "annual_cost", lang), _money(option.net_cost, lang))]
         if option.has_utfall and option.through_month is not None and option.utfall is not None:
             pairs.append((_t("utfall_through", lang, month=_month(option.through_month, lang)), _money(option.utfall, lang)))

@@ -169,7 +169,10 @@ def _non_overlapping(hits: list[Located]) -> list[Located]:
     kept: list[Located] = []
     for hit in sorted(hits, key=lambda h: (-(h.end - h.start), -h.score, _KIND_ORDER.get(h.entry.kind, 9))):
         if any(hit.start < k.end and k.start < hit.end for k in kept):
-            if not any(k.start == hit.start and k.end == hit.end and k.entry.kind == hit.entry.kind for k in kept):
+            # the same words naming another entry of the kind: the same name in another area, kept for a choice —
+            # but not a look-alike of a name matched as well or better ("grundskola": not also Grundsärskola)
+            if not any(k.start == hit.start and k.end == hit.end and k.entry.kind == hit.entry.kind
+                       and k.score <= hit.score for k in kept):
                 continue
         kept.append(hit)
     return sorted(kept, key=lambda h: h.start)

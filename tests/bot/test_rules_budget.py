@@ -133,6 +133,8 @@ def test_setting_a_prognosis(catalog: Catalog) -> None:
     assert ask("prognos äldreomsorg 150 000 och 2 tkr", catalog).slots["written"] == ["150 000", "2"]
     assert [readings(w) for w in ("4.300", "4,300", "−152,000", "1.2.3", "150 853,2")] == [
         ("4300", "4.300"), ("4300", "4.300"), ("-152000", "-152.000"), None, None]
+    assert ask("budget grundskola", catalog).slots["labels"] == ["Grundskola"]  # not also Grundsärskola, a look-alike
+    assert ask("budget grundsärskola", catalog).slots["labels"] == ["Grundsärskola"]
     assert ask("prognos äldreomsorg 151,5 miljoner", catalog).slots["unit"] == "mkr"
     after = ask("prognos för äldreomsorg: 151,5 milj. fler platser", catalog).slots
     assert (after["amount"], after["unit"], after["note"]) == ("151.5", "mkr", "fler platser")

@@ -54,3 +54,23 @@ def test_a_total_of_profiled_and_linear_lines_is_not_called_linear() -> None:
     linear = _total_text([_periodised(1, "1200", "400", profile=False, method="trend"),
                           _periodised(2, "1200", "400", profile=False, method="trend")])
     assert "(efter 4 av 12 månader: 33 %)" in linear and "800,0 tkr (linjärt)" in linear
+
+
+def test_a_choice_of_two_lines_in_one_area_is_not_called_two_areas() -> None:
+    """"budget grundskola" showed "Grundskola / Grundsärskola finns i 2 verksamhetsområden", both columns headed
+    Familj och utbildning. Two names are two verksamheter; one name in two areas is two areas."""
+    from cards.budget import ChoiceView, choice_card
+
+    def line(line_id: int, name: str, area: str) -> LineFigures:
+        return LineFigures(line_id=line_id, year=2018, verksamhet=name, area_id=line_id, area_name=area,
+                           net_cost=D("1000"), through_month=4, utfall=D("300"))
+
+    shown = Shown(date(2018, 5, 15), True)
+    two_lines, _ = render(choice_card(ChoiceView("Grundskola / Grundsärskola", (
+        line(1, "Grundskola", "Familj och utbildning"), line(2, "Grundsärskola", "Familj och utbildning")), shown), "sv"))
+    assert "Vilken verksamhet menar du?" in two_lines and "passar 2 verksamheter" in two_lines
+    assert "verksamhetsområden" not in two_lines and "Grundsärskola" in two_lines
+    two_areas, _ = render(choice_card(ChoiceView("Gymnasieskola", (
+        line(1, "Gymnasieskola", "Familj och utbildning"), line(2, "Gymnasieskola", "Inflyttning och arbete")), shown),
+        "sv"))
+    assert "Gymnasieskola finns i 2 verksamhetsområden med var sin budget" in two_areas
