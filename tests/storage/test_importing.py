@@ -119,7 +119,9 @@ def test_nbsp_in_cells_is_cleaned() -> None:
 def test_missing_required_column_names_what_is_there() -> None:
     with pytest.raises(ImportFileError) as err:
         read_table("namn;summa\nA;1\n".encode(), WANTED, required=("name", "value"), file_name="x.csv")
-    assert "value" in err.value.sv and "”summa”" in err.value.sv
+    # the header a file should have, as a user writes it — not our field name ("value")
+    assert err.value.sv == "Kolumner saknas: ”värde” (eller ”belopp”). Filens rubriker: ”namn”, ”summa”."
+    assert "“värde”" in err.value.en and "value" not in err.value.sv
 
 
 def test_empty_file_and_missing_file(tmp_path: Path) -> None:
