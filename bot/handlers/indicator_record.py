@@ -16,6 +16,7 @@ from cards.format import number
 from cards.indicators import RecordView, record_card, record_choice_card
 from followup.errors import UserError
 from followup.indicators import (
+    MIN_GROUP_SIZE,
     Target,
     allows_negative,
     default_period,
@@ -87,6 +88,14 @@ async def handle(turn: Turn) -> Reply:
         if not ids:
             raise UserError("Jag vet inte vilken indikator värdet gäller.", "I don't know which indicator it is for.")
         info = await require_indicator(session, ids[0])
+        size = slots.get("group_size")
+        if isinstance(size, int) and is_health_data(info.code) and size < MIN_GROUP_SIZE:
+            raise UserError(f"{info.short_name} är hälsodata (GDPR art. 9): värden registreras bara för grupper med minst "
+                            f"{MIN_GROUP_SIZE} personer, och underlaget här är {size}. Registrera värdet för en större "
+                            "enhet i stället. Inget sparades.",
+                            f"{info.short_name} is health data (GDPR art. 9): values are only recorded for groups of at "
+                            f"least {MIN_GROUP_SIZE} people, and this one is {size}. Record it for a larger unit instead. "
+                            "Nothing was saved.")
         check_value(value, bool(slots.get("percent")), info.unit, info.code, info.short_name, turn.lang,
                     () if slots.get("sick_leave") else info.targets)  # a sjukfrånvaro is its own scale
         sick_leave = None

@@ -282,10 +282,20 @@ def _coverage(reading: Reading, filler: frozenset[str]) -> float:
 # --- The rule ----------------------------------------------------------------------------
 
 
+_GROUP_SIZE = re.compile(r"(?i)[,(]?\s*\b(?:underlag|group\s+size)\s*:?\s*(\d{1,6})(?:\s*(?:personer|pers\.?|anställda|people))?"
+                         r"\b\)?|[,(]?\s*\b(\d{1,6})\s+(?:personer|anställda|people)\b\)?")
+
+
 def indicators(u: Utterance, catalog: Any) -> Intent | None:
     """Status question, overview or a value being recorded — or None when the text is about something else."""
     if not isinstance(catalog, Catalog) or not u.text:
         return None
+    group = _GROUP_SIZE.search(u.raw)
+    if group:  # "frisknärvaro 97 % april underlag 3": how many people the value is computed from, checked apart
+        intent = indicators(Utterance(u.raw[:group.start()] + " " + u.raw[group.end():]), catalog)
+        if intent is not None and intent.name == "indicator_record":
+            intent.slots["group_size"] = int(group.group(1) or group.group(2))
+        return intent
     reading = read(u, catalog)
     rest = set(reading.rest)
     if rest & BUDGET_WORDS or rest & ACTIVITY_WORDS or "hur mycket" in " ".join(reading.rest):

@@ -500,6 +500,11 @@ async def test_sick_leave_is_read_as_frisknarvaro_and_a_far_value_is_questioned(
             assert "Inget sparades" in refused
         english = card_text(_one_card(await h.ask("frisknärvaro 0.953 april 2018", CECILIA, locale="en-US")))
         assert "did you mean 95.3%?" in english.replace("\u00a0", " ")
+        # an underlag given in chat is checked (health data: at least five people); it made the value vanish
+        small = card_text(_one_card(await h.ask("frisknärvaro 97 % april 2018 underlag 3", CECILIA)))
+        assert "hälsodata (GDPR art. 9)" in small and "underlaget här är 3" in small and "Inget sparades" in small
+        enough = card_text(_one_card(await h.ask("frisknärvaro 97 % april 2018 (underlag 12 personer)", CECILIA)))
+        assert "Registrera mätvärde?" in enough and "\n97,0\n" in enough, enough
         low = card_text(_one_card(await h.ask("personalomsättning 0,9 % 2017", CECILIA)))  # målnivå 5–8 %: may be
         assert "Registrera mätvärde?" in low and "\n0,9\n" in low and "decimalform" not in low
 
