@@ -77,6 +77,10 @@ async def handle(turn: Turn) -> Reply:
                 fields["owner_id"] = owner.id
                 said_sv.append(f"Ansvarig: {view.owner_name or 'ingen'} → {owner.name}")
                 said_en.append(f"Owner: {view.owner_name or 'nobody'} → {owner.name}")
+                if owner.id not in {p.id for p, _, _ in await plans.unit_people(session, path)}:
+                    # allowed (a colleague from elsewhere may lead a piece of work), but said: it may be a slip
+                    said_sv.append(f"Obs: {owner.name} hör inte till {view.unit_name}.")
+                    said_en.append(f"Note: {owner.name} does not belong to {view.unit_name}.")
         if deadline is not None and deadline != view.deadline:
             fields["deadline"] = deadline
             said_sv.append(f"Slutdatum: {day(view.deadline) if view.deadline else 'inget'} → {day(deadline)}")

@@ -661,7 +661,7 @@ async def test_a_chef_gives_an_activity_a_new_owner_and_due_date_in_chat(demo_bo
     before = await activity(demo_both, "Lärplattor på varje avdelning")  # Humlan's, Bo's own
     async with running(demo_both) as h:
         said = card_text(only_card(await h.ask("ansvarig för lärplattor: Anna", user=BO)))
-        assert "Sparat" in said and "Ansvarig: Bo Berg → Anna Andersson" in said, said
+        assert "Sparat" in said and "Ansvarig: Bo Berg → Anna Andersson" in said and "Obs:" not in said, said
         said = card_text(only_card(await h.ask("ändra slutdatum för lärplattor till 30/9", user=BO)))
         assert "Slutdatum: 31 augusti 2018 → 30 september 2018" in said, said
         after = await activity(demo_both, "Lärplattor på varje avdelning")
@@ -684,6 +684,7 @@ async def test_a_chef_gives_an_activity_a_new_owner_and_due_date_in_chat(demo_bo
         # done in English is said in the reader's language in the history, not as its English note
         said = card_text(only_card(await h.ask("ansvarig för lärplattor: Fatima Fors", user=BO)))
         assert "Ansvarig: Anna Andersson → Fatima Fors" in said, said
+        assert "Obs: Fatima Fors hör inte till Förskolan Humlan." in said  # allowed, but said
         await h.ask("undo", user=BO, locale="en-US")
         board = card_text(only_card(await h.ask("tavla humlan", user=BO)))
         assert "ansvarig: Anna Andersson → Fatima Fors" in board and "ansvarig: Fatima Fors → Anna Andersson" in board
