@@ -150,9 +150,13 @@ async def handle(turn: Turn) -> Reply:
         was = (f" (was {tkr(before, 'en')}{', estimated from the actuals' if estimated else ''})"
                if before is not None else "")
         text = f"The full-year forecast for {line.verksamhet} is now {tkr(amount, 'en')}{was}."
+        if before is not None and not estimated and before == amount:  # entered again (a new note, a confirmation)
+            text = f"The full-year forecast for {line.verksamhet} is still {tkr(amount, 'en')}: entered again."
     else:
         was = f" (var {tkr(before)}{', beräknat från utfallet' if estimated else ''})" if before is not None else ""
         text = f"Helårsprognosen för {line.verksamhet} är nu {tkr(amount)}{was}."
+        if before is not None and not estimated and before == amount:  # it said "är nu X (var X)"
+            text = f"Helårsprognosen för {line.verksamhet} är fortfarande {tkr(amount)}: inlagd igen."
     card = cards.line_card(cards.LineView(updated, common.shown(turn, year.note)), turn.lang)
     return Reply(messages=[Message(text=text, card=card)])
 

@@ -215,6 +215,8 @@ async def test_an_amount_that_reads_two_ways_is_asked_about_and_nothing_is_saved
         assert "fler platser från hösten" in card_text(got[0].cards[0])
         got = await h.ask("prognos äldreomsorg 152 000 tkr eftersom 12 nya platser öppnar", user=ERIK)
         assert "är nu 152 000,0 tkr" in got[0].text.replace("\u00a0", " ")  # the note's number is the note's
+        again = await h.ask("prognos äldreomsorg 152 mkr", user=ERIK)  # the same amount: not "är nu X (var X)"
+        assert "är fortfarande 152 000,0 tkr: inlagd igen" in again[0].text.replace("\u00a0", " "), again[0].text
         assert "12 nya platser öppnar" in card_text(got[0].cards[0])
         asked = await only_card(h, "prognos äldreomsorg 150 000 och 2 tkr", user=ERIK)
         assert "ett enda belopp" in asked and "sparades inte" in asked
