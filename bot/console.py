@@ -453,7 +453,7 @@ class Console:
         elif word == "/knappar":
             self.list_buttons()
         elif word in ("/fil", "/file"):
-            await self.send_file(line.split(maxsplit=1)[1].strip() if len(line.split(maxsplit=1)) > 1 else "")
+            await self.send_file(line.split(maxsplit=1)[1].strip() if rest else "")
         else:
             self.emit([say("unknown_command", cmd=word)], indent=False)
         return True

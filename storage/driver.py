@@ -335,8 +335,11 @@ class Checkout:
 
 def usable_engine(engine: AsyncEngine) -> bool:
     """Whether a ``Checkout`` of ``engine``'s may read through ``fetch``: ``usable`` for its connections."""
-    return (_prepares(engine)  # type: ignore[arg-type]
-            and engine.sync_engine.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
+    return _prepares(engine) and _autocommit(engine.sync_engine)
+
+
+def _autocommit(sync: Any) -> bool:
+    return sync.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 def _prepares(connection: AsyncConnection | AsyncEngine) -> bool:
@@ -350,8 +353,7 @@ def _prepares(connection: AsyncConnection | AsyncEngine) -> bool:
 def usable(connection: AsyncConnection) -> bool:
     """Whether ``connection`` (a read session's) may read through ``fetch``: in autocommit, where there is no
     transaction of SQLAlchemy's for a read to step outside of."""
-    return (_prepares(connection) and connection.sync_connection is not None
-            and connection.sync_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
+    return _prepares(connection) and connection.sync_connection is not None and _autocommit(connection.sync_connection)
 
 
 def in_transaction(connection: AsyncConnection) -> bool:

@@ -202,16 +202,14 @@ def _excel_cell(value: object, number_format: str | None = None) -> str:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return ""
     if isinstance(value, (int, float)) and number_format and _is_percent_format(number_format):
-        if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-            return ""
         shown = (Decimal(repr(value)) * 100).normalize()  # what Excel shows: 0.953 → 95.3 %
         return f"{format(shown, 'f')} %"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return ""
         text = repr(value)  # shortest text that round-trips: 94.2, not 94.19999999999999
         if "e" in text or "E" in text:
             text = format(Decimal(text), "f")

@@ -145,7 +145,7 @@ class CoreReads:
     pool at its first statement and gives it back at ``close``: a turn answered from what the process keeps (a
     status or a budget question asked again) checks out nothing — an empty read session cost ≈ 90 µs CPU (the
     pool's checkout and return, each through a greenlet). While only the driver has run its statements it holds
-    the pool's connection alone (``storage.driver.Checkout``, ≈ 45 µs for both); SQLAlchemy's ``Connection`` is put
+    the pool's connection alone (``storage.driver.Checkout``, ≈ 30 µs for both); SQLAlchemy's ``Connection`` is put
     around the same connection when a statement needs it. It gives it back with a plain close: SQLAlchemy's
     ``async with`` closes in a shielded task of its own (≈ 70 µs, and the connection back a loop step later), so
     that an awaited rollback is never cut short — in autocommit there is none, and the close runs to its end

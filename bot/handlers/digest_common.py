@@ -174,7 +174,8 @@ async def subscribe_offer(session: AsyncSession, turn: Turn) -> SubscribeOffer:
             parent = by_id.get(u.parent_id)
             choices.append((f"{u.name} ({parent.name})" if parent else u.name, u.id))
     default = default_scope(turn, by_id)
-    if default is not None and default in by_id and by_id[default].kind == "enhet":  # sent the morning of its tavelmöte, when it has a day
+    # an enhet's digest goes out the morning of its tavelmöte, when it has a day
+    if default is not None and default in by_id and by_id[default].kind == "enhet":
         unit = await repo.unit_meeting_weekday(session, default)
         if unit is not None and unit[1] is not None:
             return SubscribeOffer(tuple(choices), default, weekday=unit[1], meeting_of=unit[0])
