@@ -64,6 +64,14 @@ TEXTS: dict[str, dict[str, str]] = {
                       "månadsprofiler, indikatorvärden, handlingsplaner, organisation, personer, verksamhetsmål "
                       "eller målnivåer.",
                 "en": "The columns fit none of the imports I know."},
+    "near_title": {"sv": "Det fattas kolumner i filen", "en": "The file lacks columns"},
+    "near_one": {"sv": "För att läsas in som {kind} saknar filen kolumnen {columns}.",
+                 "en": "To be imported as {kind}, the file lacks the column {columns}."},
+    "near_many": {"sv": "För att läsas in som {kind} saknar filen kolumnerna {columns}.",
+                  "en": "To be imported as {kind}, the file lacks the columns {columns}."},
+    "near_hint": {"sv": "Lägg till det som saknas (rubrikerna på första raden) och skicka filen igen. Inget lästes in.",
+                  "en": "Add what is missing (the headers on the first row) and send the file again. Nothing was "
+                        "imported."},
     "headers": {"sv": "Filens rubriker: {headers}", "en": "The file's headers: {headers}"},
     "ambiguous_title": {"sv": "Filen kan vara flera saker", "en": "The file could be several things"},
     "ambiguous": {"sv": "Kolumnerna passar både {kinds}. Byt namn på beloppskolumnen (t.ex. ”Budget (tkr)” eller "
@@ -194,10 +202,25 @@ def cancelled_card(lang: str) -> dict[str, Any]:
     return core.card([core.text(_t("cancelled", lang))])
 
 
-def unknown_card(headers: list[str], lang: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Lacking:
+    """A kind of file the file nearly is, and the columns it lacks as a user writes them."""
+    kind: str
+    columns: str
+    count: int
+
+
+def unknown_card(headers: list[str], lang: str, near: list[Lacking] | None = None) -> dict[str, Any]:
+    """A file no import fits: the columns the nearest kinds lack when there are such, else what Tavla reads."""
     shown = ", ".join(f"”{h}”" for h in headers if h)[:600] or "–"
-    return core.card([core.container([core.text(_t("unknown_title", lang), weight="Bolder", size="Medium"),
-                                      core.text(_t("unknown", lang))], style="warning"),
+    if near:
+        said: list[core.Element] = [core.text(_t("near_title", lang), weight="Bolder", size="Medium")]
+        said += [core.text(_t("near_one" if n.count == 1 else "near_many", lang, kind=n.kind.lower(),
+                              columns=n.columns)) for n in near]
+        said.append(core.text(_t("near_hint", lang), spacing="Small"))
+    else:
+        said = [core.text(_t("unknown_title", lang), weight="Bolder", size="Medium"), core.text(_t("unknown", lang))]
+    return core.card([core.container(said, style="warning"),
                       core.text(_t("headers", lang, headers=""), size="Small", subtle=True),
                       core.user_text(shown, limit=600, subtle=True)])
 

@@ -5,7 +5,8 @@ one small protocol so a file dropped in the chat is handled the same way whateve
 
 - ``detect(headers)`` — each ``FileKind`` says which columns it needs (its own column aliases); the kind
   that explains the most of the file's headers wins, a tie is *ambiguous* (the person is asked to rename a
-  column, nothing is guessed);
+  column, nothing is guessed); when none fits, ``nearest(headers)`` names the kinds the file nearly is and the
+  columns each lacks, as a user writes the headers (``importing.columns_named``);
 - ``kind.preview(store, data, name, ctx)`` — the importer's own dry run (nothing written) plus what a
   person checks before pressing: rows, period, totals per area (or per enhet/year), the row-level errors;
 - ``kind.apply(store, data, name, ctx, mode)`` — the importer's real run: its one transaction, its import
@@ -44,6 +45,7 @@ from storage.importing import (
     EXCEL_SUFFIXES,
     ImportFileError,
     clean_cell,
+    columns_named,
     decode,
     header_key,
     is_missing,
@@ -129,7 +131,7 @@ class FileKind:
     label_sv: str
     label_en: str
     columns: Mapping[str, Iterable[str]]
-    fits: Callable[[set[str]], bool]
+    needs: tuple[frozenset[str], ...]  # the file fits when it has every column of one of these sets
     roles: tuple[str, ...]  # any of these roles on the top of the organisation (``scope`` "root") …
     scope: str  # … or "units": a chef of every enhet in the file (handlingsplaner)
     preview: Previewer
@@ -138,6 +140,9 @@ class FileKind:
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_sv
+
+    def fits(self, found: set[str]) -> bool:
+        return any(need <= found for need in self.needs)
 
 
 # --- Reading the headers ------------------------------------------------------------------------------------
@@ -227,6 +232,44 @@ def detect(headers: Sequence[str], kinds: Sequence[FileKind] | None = None) -> D
     best = max(s for _, s in fitting)
     top = tuple(k for k, s in fitting if s == best)
     return Detected(top[0] if len(top) == 1 else None, top, tuple(headers))
+
+
+@dataclass(frozen=True)
+class Near:
+    """A kind a file fits but for some columns, named as a user writes the headers (``columns_named``)."""
+    kind: FileKind
+    missing_sv: str
+    missing_en: str
+    count: int
+
+
+def nearest(headers: Sequence[str], kinds: Sequence[FileKind] | None = None) -> tuple[Near, ...]:
+    """For a file no kind fits: the kinds it comes closest to and what each lacks.
+
+    A kind is near when the file has at least as many of one of its column sets as it lacks; the nearest lack
+    the fewest columns (then have the most). A file with none of any kind's columns is near nothing.
+    """
+    ranked: list[tuple[tuple[int, int], FileKind, frozenset[str]]] = []
+    for kind in kinds or KINDS:
+        try:
+            found, _ = match_columns(headers, kind.columns, required=())
+        except ImportFileError:
+            continue
+        options = [(len(need - set(found)), -len(need & set(found)), i, need - set(found))
+                   for i, need in enumerate(kind.needs)]
+        lack, minus_have, _, missing = min(options, key=lambda o: o[:3])  # a tie: the first set the kind lists
+        if lack and -minus_have >= lack:
+            ranked.append(((lack, minus_have), kind, missing))
+    if not ranked:
+        return ()
+    best = min(rank for rank, _, _ in ranked)
+    near = []
+    for rank, kind, missing in ranked:
+        if rank == best:
+            order = [name for name in kind.columns if name in missing]
+            sv, en = columns_named(order, kind.columns)
+            near.append(Near(kind, sv, en, len(order)))
+    return tuple(near)
 
 
 # --- Who may import what --------------------------------------------------------------------------------------
@@ -533,16 +576,14 @@ async def _targets_apply(store: Store, data: bytes, name: str, ctx: Ctx, mode: s
                                                             via="chat", imported_by_id=ctx.person_id))
 
 
-def _needs(*columns: str) -> Callable[[set[str]], bool]:
-    return lambda found: set(columns) <= found
+def _needs(*columns: str) -> tuple[frozenset[str], ...]:
+    return (frozenset(columns),)
 
 
-def _profile_fits(found: set[str]) -> bool:
-    return "verksamhet" in found and (all(f"m{m}" in found for m in range(1, 13)) or {"month", "share"} <= found)
-
-
-def _targets_fits(found: set[str]) -> bool:
-    return "indicator" in found and ("year" in found and bool(found & {"target", "low", "high"}))
+# a profile has a column per month, or a row per month; target levels have a target, a low or a high bound
+_PROFILE_NEEDS = (frozenset({"verksamhet", *(f"m{m}" for m in range(1, 13))}),
+                  frozenset({"verksamhet", "month", "share"}))
+_TARGETS_NEEDS = tuple(frozenset({"indicator", "year", bound}) for bound in ("target", "low", "high"))
 
 
 MONEY = ("ekonom", "controller")
@@ -555,7 +596,7 @@ KINDS: tuple[FileKind, ...] = (
     FileKind("prognos", "Helårsprognoser", "Full-year forecasts", budget_import.PROGNOSIS_COLUMNS,
              _needs("verksamhet", "amount"), MONEY, "root", _prognos_preview, _prognos_apply,
              "ekonomer och controllers för hela förvaltningen"),
-    FileKind("profil", "Månadsprofiler", "Monthly profiles", PROFILE_COLUMNS, _profile_fits, MONEY, "root",
+    FileKind("profil", "Månadsprofiler", "Monthly profiles", PROFILE_COLUMNS, _PROFILE_NEEDS, MONEY, "root",
              _profil_preview, _profil_apply, "ekonomer och controllers för hela förvaltningen"),
     FileKind("indicator_values", "Indikatorvärden", "Indicator values", import_indicator_values.COLUMNS,
              _needs(*import_indicator_values.REQUIRED), ("hr", "controller"), "root", _indicator_preview,
@@ -566,11 +607,11 @@ KINDS: tuple[FileKind, ...] = (
     FileKind("org", "Organisation", "Organisation", import_org.COLUMNS, _needs(*import_org.REQUIRED), (), "root",
              _org_preview, _org_apply, "Tavlas administratörer"),
     FileKind("people", "Personer och roller", "People and roles", import_people.COLUMNS,
-             lambda found: bool(found & {"aad", "upn"}) and "name" in found, (), "root", _people_preview,
+             (frozenset({"upn", "name"}), frozenset({"aad", "name"})), (), "root", _people_preview,
              _people_apply, "Tavlas administratörer"),
     FileKind("goals", "Verksamhetsmål", "Operational goals", import_goals.COLUMNS, _needs(*import_goals.REQUIRED),
              ("controller",), "root", _goals_preview, _goals_apply, "controllers och administratörer"),
-    FileKind("targets", "Målnivåer", "Target levels", import_targets.COLUMNS, _targets_fits, ("controller",), "root",
+    FileKind("targets", "Målnivåer", "Target levels", import_targets.COLUMNS, _TARGETS_NEEDS, ("controller",), "root",
              _targets_preview, _targets_apply, "controllers och administratörer"),
 )
 BY_KEY = {kind.key: kind for kind in KINDS}

@@ -308,12 +308,9 @@ def match_columns(headers: Sequence[str], wanted: Mapping[str, Iterable[str]], r
     missing = [name for name in required if name not in found]
     if missing:
         shown = ", ".join(f"”{h}”" for h in headers if h) or "inga"
-        need = [_header_names(name, wanted[name]) for name in missing]
-        raise ImportFileError(
-            "Kolumner saknas: " + "; ".join(f"”{first}”" + (f" (eller {', '.join(f'”{o}”' for o in others)})"
-                                                             if others else "") for first, others in need)
-            + f". Filens rubriker: {shown}.",
-            f"Missing columns: {', '.join(f'“{first}”' for first, _ in need)}. The file's headers: {shown}.")
+        sv, en = columns_named(missing, wanted)
+        raise ImportFileError(f"Kolumner saknas: {sv}. Filens rubriker: {shown}.",
+                              f"Missing columns: {en}. The file's headers: {shown}.")
     duplicates = {headers[i] for i in found.values() if keys.count(keys[i]) > 1}
     if duplicates:
         raise ImportFileError(f"Rubriken {', '.join(sorted(duplicates))} finns flera gånger i filen.",
@@ -322,7 +319,17 @@ def match_columns(headers: Sequence[str], wanted: Mapping[str, Iterable[str]], r
     return found, extra
 
 
-_SWEDISH_FIELD_NAMES = frozenset({"period", "budget", "status"})  # our field names that are Swedish headers too
+# our field names that are Swedish headers too
+_SWEDISH_FIELD_NAMES = frozenset({"period", "budget", "status", "verksamhet"})
+
+
+def columns_named(names: Iterable[str], wanted: Mapping[str, Iterable[str]]) -> tuple[str, str]:
+    """Columns as a user writes their headers, in Swedish (with two other headers each may have) and English:
+    ``("”period” (eller ”månad”); ”belopp” (eller ”utfall”, ”netto”)", "“period”, “belopp”")``."""
+    need = [_header_names(name, wanted[name]) for name in names]
+    sv = "; ".join(f"”{first}”" + (f" (eller {', '.join(f'”{o}”' for o in others)})" if others else "")
+                   for first, others in need)
+    return sv, ", ".join(f"“{first}”" for first, _ in need)
 
 
 def _header_names(name: str, aliases: Iterable[str]) -> tuple[str, list[str]]:

@@ -48,7 +48,9 @@ async def handle(turn: Turn) -> Reply:
     if detected.kind is None and detected.candidates:
         return Reply.card(cards.ambiguous_card([k.label(turn.lang) for k in detected.candidates], turn.lang))
     if detected.kind is None:
-        return Reply.card(cards.unknown_card(list(headers), turn.lang))
+        near = [cards.Lacking(n.kind.label(turn.lang), n.missing_en if turn.lang == "en" else n.missing_sv, n.count)
+                for n in files.nearest(headers)]
+        return Reply.card(cards.unknown_card(list(headers), turn.lang, near))
     kind = detected.kind
     context = common.ctx(turn, person_id)
     await files.check_may_import(turn.store, kind, context, data, found.name)

@@ -282,6 +282,11 @@ async def test_refusals_write_nothing(demo: Store) -> None:
         # Unknown kind: the headers are shown.
         text = card_text(await send_file(h, ERIK, "lista.csv", files.add("x.csv", "Frukt;Färg\r\nÄpple;röd\r\n".encode())))
         assert "Jag känner inte igen filen" in text and "”Frukt”, ”Färg”" in text
+        # Nearly an utfall file: the missing column is named as a header, and nothing is read.
+        text = card_text(await send_file(h, ERIK, "utfall-mars.csv", files.add(
+            "u2.csv", "Period;Verksamhet;Kommentar\r\n2018-03;Äldreomsorg;ok\r\n".encode())))
+        assert "För att läsas in som utfall saknar filen kolumnen ”belopp” (eller" in text
+        assert "Inget lästes in" in text and "”Period”, ”Verksamhet”, ”Kommentar”" in text
         # Ambiguous: the amount column could be a budget or a prognosis.
         text = card_text(await send_file(h, ERIK, "belopp.csv", files.add(
             "b.csv", "Verksamhetsområde;Verksamhet;Belopp (tkr)\r\nHälsa och omsorg;Äldreomsorg;1\r\n".encode())))
