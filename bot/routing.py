@@ -32,7 +32,7 @@ from bot.handlers import (  # indicators
     indicator_record_undo,
     indicator_status,
 )
-from bot.handlers import budget_over, budget_prognosis, budget_show, budget_status  # budget
+from bot.handlers import budget_over, budget_prognosis, budget_prognosis_undo, budget_show, budget_status  # budget
 from bot.handlers import arshjul_show  # the årshjul
 from bot.handlers import unknown
 from bot.handlers import (  # handlingsplaner and the tavelmöte
@@ -134,6 +134,7 @@ VERBS: dict[str, Handler] = {
     "indicator_record_cancel": indicator_record_cancel.handle,
     "indicator_record_undo": indicator_record_undo.handle,
     "budget_show": budget_show.handle,
+    "budget_prognosis_undo": budget_prognosis_undo.handle,
 }
 
 # Other invokes by name (``adaptiveCard/action`` goes through VERBS): answered with HTTP 200 and the body.

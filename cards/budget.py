@@ -31,6 +31,7 @@ from followup.budget import (
 from followup.clock import STOCKHOLM
 
 SHOW_VERB = "budget_show"  # data: {"kind": "line"|"area"|"total"|"over", "id": int, "year": int, "detail": bool}
+UNDO_VERB = "budget_prognosis_undo"  # data: {"prognosis": int}
 DEVIATIONS_SHOWN = 5
 OVER_SHOWN = 15
 
@@ -103,6 +104,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "btn_detail": {"sv": "Alla verksamheter", "en": "All lines"},
     "btn_total": {"sv": "Hela förvaltningen", "en": "Whole organisation"},
     "btn_over": {"sv": "Över budget?", "en": "Over budget?"},
+    "btn_undo": {"sv": "Ångra prognosen", "en": "Undo the forecast"},
     "btn_over_area": {"sv": "Över budget i {area}", "en": "Over budget in {area}"},
     "over_title": {"sv": "Över budget t.o.m. {month} {year}", "en": "Over budget through {month} {year}"},
     "over_title_area": {"sv": "Över budget i {area} t.o.m. {month} {year}", "en": "Over budget in {area} through {month} {year}"},
@@ -168,6 +170,8 @@ class Shown:
 class LineView:
     line: LineFigures
     shown: Shown
+    undo: int | None = None  # a prognosis just entered: an "Ångra" for it
+    said: str | None = None  # what was just done (a prognosis undone), above the figures
 
 
 @dataclass(frozen=True)
@@ -398,7 +402,8 @@ def _open(kind: str, year: int, ident: int | None = None, *, detail: bool = Fals
 def line_card(view: LineView, lang: str) -> core.Element:
     """One budget line: årsbudget, utfall t.o.m., kvar, förbrukningsgrad, avvikelse, helårsprognos."""
     line = view.line
-    body: list[core.Element] = [
+    body: list[core.Element] = [core.container([core.user_text(view.said, limit=500)], style="good")] if view.said else []
+    body += [
         core.heading(line.verksamhet),
         _subtitle([line.area_name, _t("budget_year", lang, year=line.year), _through(line.through_month, line.year, lang)]),
     ]
@@ -415,6 +420,8 @@ def line_card(view: LineView, lang: str) -> core.Element:
     body += _footer(view.shown, lang, revenue=line.is_revenue, signs=line.has_utfall or line.prognosis is not None)
     actions = [ask_button(_t("btn_area", lang, area=line.area_name), f"budget {line.area_name} {line.year}"),
                ask_button(_t("btn_over", lang), f"vilka verksamheter ligger över budget {line.year}")]
+    if view.undo is not None:
+        actions.insert(0, core.execute(_t("btn_undo", lang), UNDO_VERB, {"prognosis": view.undo}))
     fallback = (_t("fallback_revenue", lang, name=line.verksamhet, year=line.year,
                    value=_money(line.revenue_to_come or Decimal(0), lang)) if line.kvar is not None and line.is_revenue else
                 _t("fallback_line", lang, name=line.verksamhet, year=line.year, kvar=_money(line.kvar, lang))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -19,7 +19,9 @@ from sqlalchemy import Integer, and_, bindparam, delete, exists, func, insert, s
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followup.budget import METHOD_MANUAL, LineFigures, StatusRow, compute_status
+from followup.errors import Conflict, Forbidden, UserError
 from storage.models import (
+    AdminLog,
     BudgetLine,
     BudgetProfile,
     BudgetPrognosis,
@@ -232,6 +234,76 @@ async def months_of(session: AsyncSession, year: int, line_ids: Sequence[int]
             .where(BudgetProfile.budget_line_id.in_(ids)))).all():
         shares.setdefault(line_id, {})[month] = Decimal(share)
     return {i: (dict(monthly.get(i) or {}), shares.get(i)) for i in ids}
+
+
+PROGNOSIS_WITHDRAWN = "budget_prognosis_withdrawn"  # admin_log: a prognosis undone, the whole row in its detail
+WITHDRAW_WITHIN = timedelta(hours=24)  # later, a prognosis has been in force: it stays for prognossäkerhet
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    line_id: int
+    year: int
+    amount: Decimal
+
+
+async def latest_prognosis_by(session: AsyncSession, person_id: int, since: datetime) -> Any:
+    """The newest prognosis ``person_id`` entered in chat since ``since`` (its id and entered_at), or None."""
+    return (await session.execute(
+        select(BudgetPrognosis.id, BudgetPrognosis.entered_at)
+        .where(BudgetPrognosis.entered_by_id == person_id, BudgetPrognosis.via == "chat",
+               BudgetPrognosis.entered_at >= since)
+        .order_by(BudgetPrognosis.entered_at.desc(), BudgetPrognosis.id.desc()).limit(1))).first()
+
+
+async def latest_withdrawal_by(session: AsyncSession, person_id: int, since: datetime) -> Any:
+    """The latest prognosis ``person_id`` withdrew since ``since`` (its log row's id and at), or None."""
+    return (await session.execute(
+        select(AdminLog.id, AdminLog.at)
+        .where(AdminLog.action == PROGNOSIS_WITHDRAWN, AdminLog.person_id == person_id, AdminLog.at >= since)
+        .order_by(AdminLog.id.desc()).limit(1))).first()
+
+
+async def withdraw_prognosis(session: AsyncSession, prognosis_id: int, *, person_id: int, at: datetime) -> Withdrawn:
+    """Undo a prognosis entered in chat: the one before it (or Tavla's estimate) is in force again.
+
+    Only by the person who entered it, within ``WITHDRAW_WITHIN``, and while it is the line's newest — else a
+    ``UserError``/``Forbidden``/``Conflict`` saying why. The row is deleted and kept whole in ``admin_log``
+    (``PROGNOSIS_WITHDRAWN``); the caller recomputes the year's aggregates in the same transaction.
+    """
+    row = await session.get(BudgetPrognosis, prognosis_id)
+    if row is None or row.via != "chat":
+        raise UserError("Den prognosen finns inte längre – den är redan ångrad.",
+                        "That forecast no longer exists – it has already been undone.")
+    if row.entered_by_id != person_id:
+        raise Forbidden("Bara den som lade in prognosen kan ångra den. Lägg in en ny prognos om den är fel.",
+                        "Only the person who entered the forecast can undo it. Enter a new forecast if it is wrong.")
+    if at - row.entered_at > WITHDRAW_WITHIN:
+        raise UserError("En prognos kan bara ångras samma dygn som den lades in; sedan står den kvar för uppföljningen "
+                        "av prognossäkerheten. Lägg in en ny prognos i stället.",
+                        "A forecast can only be undone within a day of entering it; after that it stays for following "
+                        "up forecast accuracy. Enter a new forecast instead.")
+    newer = (await session.execute(
+        select(Person.name, BudgetPrognosis.entered_at)
+        .outerjoin(Person, Person.id == BudgetPrognosis.entered_by_id)
+        .where(BudgetPrognosis.budget_line_id == row.budget_line_id, BudgetPrognosis.year == row.year,
+               BudgetPrognosis.id != row.id,
+               (BudgetPrognosis.entered_at > row.entered_at)
+               | ((BudgetPrognosis.entered_at == row.entered_at) & (BudgetPrognosis.id > row.id)))
+        .order_by(BudgetPrognosis.entered_at.desc()).limit(1))).first()
+    if newer is not None:
+        who = newer.name or "någon"
+        raise Conflict(f"{who} har lagt in en nyare prognos för samma verksamhet sedan dess, så din ångras inte. Lägg "
+                       "in en ny prognos om den som gäller är fel.",
+                       f"{newer.name or 'Someone'} has entered a newer forecast for the same line since, so yours is "
+                       "not undone. Enter a new forecast if the one in force is wrong.")
+    session.add(AdminLog(at=at, person_id=person_id, action=PROGNOSIS_WITHDRAWN, detail={
+        "prognosis_id": row.id, "budget_line_id": row.budget_line_id, "year": row.year, "amount": str(row.amount),
+        "note": row.note, "entered_at": row.entered_at.isoformat()}))
+    withdrawn = Withdrawn(row.budget_line_id, row.year, Decimal(row.amount))
+    await session.delete(row)
+    await session.flush()
+    return withdrawn
 
 
 async def add_prognosis(session: AsyncSession, *, line_id: int, year: int, amount: Decimal, note: str | None,

@@ -18,8 +18,9 @@ from bot.turn import Turn
 from cards import budget as cards
 from cards.format import month_name
 from followup.budget import LineFigures, as_of_month, by_area, over_budget, totals
-from followup.errors import UserError
+from followup.errors import Forbidden, UserError
 from storage import budget as repo
+from storage.plans import unit_path
 
 KINDS = ("line", "area", "total", "over")
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -161,3 +162,15 @@ def checked_show_data(data: dict[str, Any]) -> tuple[str, int, int | None, bool]
         if type(ident) is not int or not 0 < ident <= MAX_ID:
             raise BadCardData()
     return kind, year, ident, detail
+
+
+PROGNOSIS_ROLES = ("ekonom", "controller")
+
+
+async def require_prognosis_role(turn: Turn, session: AsyncSession, line: LineFigures) -> None:
+    """``Forbidden`` unless the caller is an ekonom or controller for the line's area or a unit above it."""
+    allowed = turn.caller.units_with(*PROGNOSIS_ROLES) & set(await unit_path(session, line.area_id))
+    if not turn.caller.known or not allowed:
+        raise Forbidden(f"Bara en ekonom eller controller för {line.area_name} kan lägga in eller ångra en "
+                        f"helårsprognos. Alla kan fråga om budgeten, t.ex. ”budget {line.verksamhet.lower()}”.",
+                        f"Only a finance officer or controller for {line.area_name} can enter or undo a forecast.")

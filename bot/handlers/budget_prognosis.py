@@ -1,7 +1,8 @@
 """'prognos äldreomsorg 152 000 tkr: fler platser från hösten' → store a manual helårsprognos (ekonom or
 controller on the line's area or above it), recompute the stored aggregates, answer with the updated card.
 
-Prognoses are append-only (the newest wins; earlier ones stay so prognossäkerhet can be followed up).
+Prognoses are append-only (the newest wins; earlier ones stay so prognossäkerhet can be followed up); the
+card's Ångra, or "ångra" typed, withdraws one entered by mistake the same day (``budget_prognosis_undo``).
 """
 
 from __future__ import annotations
@@ -11,32 +12,19 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.handlers import budget_common as common
 from bot.nlu.rules_budget import AMBIGUOUS, readings
 from bot.turn import Message, Reply, Turn
 from cards import budget as cards
 from cards.format import number, tkr
 from followup.budget import METHOD_PROFILE, METHOD_TREND, prognosis_doubt, q_tkr
-from followup.errors import Forbidden, UserError
+from followup.errors import UserError
 from storage import budget as repo
-from storage.models import OrgUnit
 
-ROLES = ("ekonom", "controller")
 UNITS = {"tkr": Decimal(1), "mkr": Decimal(1000), "kr": Decimal("0.001")}
 LIMIT_TKR = Decimal(10) ** 9  # a prognosis beyond this is a typo, not a kommun's verksamhet
 NOTE_LIMIT = 2000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-async def _ancestors(session, unit_id: int) -> set[int]:  # type: ignore[no-untyped-def]
-    seen: set[int] = set()
-    current: int | None = unit_id
-    while current is not None and current not in seen:
-        seen.add(current)
-        current = await session.scalar(select(OrgUnit.parent_id).where(OrgUnit.id == current))
-    return seen
 
 
 def _amount(slots: dict[str, object]) -> Decimal:
@@ -130,18 +118,14 @@ async def handle(turn: Turn) -> Reply:
                             f"t.ex. ”prognos {figures[0].verksamhet.lower()} {figures[-1].area_name} {tkr(amount)}”.",
                             f"{figures[0].verksamhet} exists in several areas ({areas}): name the area too.")
         line = figures[0]
-        allowed = turn.caller.units_with(*ROLES) & await _ancestors(session, line.area_id)
-        if not turn.caller.known or not allowed:
-            raise Forbidden(f"Bara en ekonom eller controller för {line.area_name} kan lägga in en helårsprognos. "
-                            f"Alla kan fråga om budgeten, t.ex. ”budget {line.verksamhet.lower()}”.",
-                            f"Only a finance officer or controller for {line.area_name} can enter a forecast.")
+        await common.require_prognosis_role(turn, session, line)
         doubt = None if slots.get("anyway") else prognosis_doubt(amount, line.net_cost, line.utfall)
         if doubt is not None:
             raise UserError(*_doubt_texts(doubt, amount, line))
         before = line.prognosis
-        await repo.add_prognosis(session, line_id=line.line_id, year=year.year, amount=amount,
-                                 note=note, person_id=turn.caller.person_id, via="chat",
-                                 at=turn.clock.utcnow())
+        entered = await repo.add_prognosis(session, line_id=line.line_id, year=year.year, amount=amount,
+                                           note=note, person_id=turn.caller.person_id, via="chat",
+                                           at=turn.clock.utcnow())
         await repo.recompute_status(session, year.year)
         updated = (await repo.line_figures(session, year.year, line_ids=[line.line_id]))[0]
     # what it was: an ekonom's earlier prognosis, or Tavla's own estimate from the utfall (said so)
@@ -157,6 +141,6 @@ async def handle(turn: Turn) -> Reply:
         text = f"Helårsprognosen för {line.verksamhet} är nu {tkr(amount)}{was}."
         if before is not None and not estimated and before == amount:  # it said "är nu X (var X)"
             text = f"Helårsprognosen för {line.verksamhet} är fortfarande {tkr(amount)}: inlagd igen."
-    card = cards.line_card(cards.LineView(updated, common.shown(turn, year.note)), turn.lang)
+    card = cards.line_card(cards.LineView(updated, common.shown(turn, year.note), undo=entered), turn.lang)
     return Reply(messages=[Message(text=text, card=card)])
 

@@ -178,6 +178,41 @@ async def test_ekonom_sets_a_prognosis_in_chat_others_may_not(store: Store) -> N
         assert "71 500,0 tkr (prognos från ekonom)" in card_text(narrowed[0].cards[0])
 
 
+async def test_a_prognosis_entered_by_mistake_is_undone_by_its_button_or_by_typing_angra(store: Store) -> None:
+    assert await seed_demo(store, date(2018, 5, 15))
+    async with running(store) as h:
+        first = await h.ask("prognos äldreomsorg 152 000 tkr", user=ERIK)
+        second = await h.ask("prognos äldreomsorg 1 520 000 tkr ändå", user=ERIK)  # a zero too many
+        undo = [a for a in second[0].cards[0]["actions"] if a["verb"] == "budget_prognosis_undo"]
+        assert len(undo) == 1 and undo[0]["title"] == "Ångra prognosen"
+        # Anna may not, and her press changes nothing
+        refused = await h.press_answer("budget_prognosis_undo", undo[0]["data"])
+        assert "Bara den som lade in prognosen kan ångra den" in refused
+        body = await h.press("budget_prognosis_undo", undo[0]["data"], user=ERIK)
+        replaced = card_text(body["value"])
+        assert ("Prognosen 1 520 000,0 tkr för Äldreomsorg är ångrad. Helårsprognosen är nu 152 000,0 tkr, inlagd "
+                "av Erik Ek 15 maj 2018.") in replaced
+        assert "152 000,0 tkr (prognos från ekonom)" in replaced and "Ångra prognosen" not in replaced
+        again = await h.press_answer("budget_prognosis_undo", undo[0]["data"], ERIK)
+        assert "redan ångrad" in again
+        # typed: the latest change was an undo, which is not undone in turn
+        assert "Din senaste ändring var att ångra en prognos" in await only_card(h, "ångra", user=ERIK)
+        # the first one, by its own button, in English: Tavla's estimate from the utfall is in force again
+        data = next(a for a in first[0].cards[0]["actions"] if a["verb"] == "budget_prognosis_undo")["data"]
+        english = card_text((await h.press("budget_prognosis_undo", data, user=ERIK, locale="en-US"))["value"])
+        assert "The forecast 152,000.0 tkr for Äldreomsorg is undone." in english
+        assert "estimated from the actuals" in english
+        shown = await only_card(h, "budget äldreomsorg")
+        assert "prognos från ekonom" not in shown
+        # typed right after entering one: that prognosis is undone, with a new card
+        await h.ask("prognos äldreomsorg 149 000 tkr", user=ERIK)
+        typed = await h.ask("ångra", user=ERIK)
+        assert len(typed) == 1 and "Prognosen 149 000,0 tkr för Äldreomsorg är ångrad." in card_text(typed[0].cards[0])
+        # a forged id is refused in Swedish, nothing else happens
+        for bad in ({"prognosis": "x"}, {"prognosis": 10**12}, {}):
+            assert "Ogiltigt prognos-id" in await h.press_answer("budget_prognosis_undo", bad, ERIK)
+
+
 async def test_an_amount_that_reads_two_ways_is_asked_about_and_nothing_is_saved(sqlite_store: Store) -> None:
     """A newcomer wrote "forecast äldreomsorg 152,000 tkr" (the English cards write 150,853.2 tkr) and
     "prognos äldreomsorg 152.000 tkr": both were saved as 152,0 tkr, a thousandth of what was meant. One comma

@@ -40,15 +40,6 @@ def _executes(card: dict[str, Any]) -> list[dict[str, Any]]:
     return elements(card, lambda e: e.get("type") == "Action.Execute")
 
 
-async def _press_answer(h: Any, verb: str, data: dict[str, Any], user: User = ANNA) -> str:
-    """What the person sees after pressing: the replacing card, or the short answer shown on the card."""
-    body = await h.press(verb, data, user)
-    if body["type"] == "application/vnd.microsoft.card.adaptive":
-        return card_text(body["value"])
-    assert body["type"] == "application/vnd.microsoft.activity.message", body
-    return str(body["value"])
-
-
 def _one_card(got: list[Any]) -> dict[str, Any]:
     cards = [c for r in got for c in r.cards]
     assert len(cards) == 1, [card_text(c) for c in cards]
@@ -146,7 +137,7 @@ async def test_buttons_with_forged_data_get_a_clear_message(sqlite_store: Store)
         for data in ({"indicator_id": "x"}, {"indicator_id": 999_999}, {"indicator_id": True}, {},
                      {"indicator_id": 1, "org_unit_id": -4}):
             before = len(h.connector.received)
-            answer = await _press_answer(h, "indicator_status", data)
+            answer = await h.press_answer("indicator_status", data)
             assert "Ogiltigt" in answer or "finns inte" in answer, (data, answer)
             assert h.connector.received[before:] == []
 
@@ -240,8 +231,8 @@ async def test_hr_records_a_value_confirms_and_undoes(store: Store) -> None:
             actions = [a for (a,) in (await s.execute(select(AdminLog.action).order_by(AdminLog.id))).all()]
         assert actions[-2:] == ["indicator_value_recorded", "indicator_value_undone"]
 
-        assert "redan ångrad" in await _press_answer(h, undo["verb"], undo["data"], CECILIA)
-        assert "Bara den som registrerade" in await _press_answer(h, undo["verb"], undo["data"], ANNA)
+        assert "redan ångrad" in await h.press_answer(undo["verb"], undo["data"], CECILIA)
+        assert "Bara den som registrerade" in await h.press_answer(undo["verb"], undo["data"], ANNA)
 
 
 async def test_a_month_named_without_a_year_is_the_latest_one_that_has_begun(sqlite_store: Store) -> None:
@@ -319,7 +310,7 @@ async def test_unauthorised_user_gets_a_polite_refusal_naming_who_can(store: Sto
         # a forged "Spara" press by the same user: refused again, nothing stored
         async with store.session() as s:
             og = (await s.execute(select(OrgUnit.id).where(OrgUnit.code == "OG"))).scalar_one()
-        answer = await _press_answer(h, "indicator_record_confirm", {
+        answer = await h.press_answer("indicator_record_confirm", {
             "indicator_id": frisk, "org_unit_id": og, "value": "94,2", "period": "mars 2018"}, ANNA)
         assert "Du kan inte registrera mätvärden" in answer
 
@@ -343,12 +334,12 @@ async def test_bad_values_are_explained_and_nothing_is_stored(sqlite_store: Stor
         card = _one_card(await h.ask("frisknärvaro 94,2 %", CECILIA))
         assert "Du angav ingen period" in card_text(card)
         save = next(b for b in _executes(card) if b["verb"] == "indicator_record_confirm")
-        answer = await _press_answer(h, save["verb"], {**save["data"], "value": "nittiofyra", "period": "april 2018"},
+        answer = await h.press_answer(save["verb"], {**save["data"], "value": "nittiofyra", "period": "april 2018"},
                                      CECILIA)
         assert "går inte att läsa" in answer
-        answer = await _press_answer(h, save["verb"], {**save["data"], "value": "94", "period": "vår 2018"}, CECILIA)
+        answer = await h.press_answer(save["verb"], {**save["data"], "value": "94", "period": "vår 2018"}, CECILIA)
         assert "är ingen period" in answer
-        answer = await _press_answer(h, save["verb"], {**save["data"], "value": ["94"], "period": "2018"}, CECILIA)
+        answer = await h.press_answer(save["verb"], {**save["data"], "value": ["94"], "period": "2018"}, CECILIA)
         assert "Ogiltigt värde" in answer
         cancel = next(b for b in _executes(card) if b["verb"] == "indicator_record_cancel")
         assert "inget sparades" in card_text((await h.press(cancel["verb"], cancel["data"], CECILIA))["value"])

@@ -165,6 +165,14 @@ class Harness:
             assert_valid_card(body["value"])
         return body
 
+    async def press_answer(self, verb: str, data: dict[str, Any], user: User = ANNA, **kwargs: Any) -> str:
+        """What the person sees after pressing: the replacing card's text, or the short answer shown on the card."""
+        body = await self.press(verb, data, user, **kwargs)
+        if body["type"] == "application/vnd.microsoft.card.adaptive":
+            return card_text(body["value"])
+        assert body["type"] == "application/vnd.microsoft.activity.message", body
+        return str(body["value"])
+
 
 @asynccontextmanager
 async def running(store: Store, settings: Settings | None = None, **connector_kwargs: Any) -> AsyncIterator[Harness]:
