@@ -59,6 +59,7 @@ from storage.personal_data import PENDING_PREFIX
 from storage.state_repo import EtagConflict, StateRepo
 
 SPREADSHEET_SUFFIXES = (".csv", ".txt", ".tsv", *EXCEL_SUFFIXES)
+REPLACEMENTS_SHOWN = 6  # stored values a preview names that the file would replace (the card shows 8 lines)
 PENDING_TTL = timedelta(hours=24)
 STALE_CLAIM = timedelta(minutes=10)  # an "importing" claim older than this (a crashed replica) may be taken over
 MAX_SHOWN_PROBLEMS = 25
@@ -484,9 +485,13 @@ async def _indicator_preview(store: Store, data: bytes, name: str, ctx: Ctx) -> 
     if periods:
         first, last = periods[0].label(), periods[-1].label()
         period = first if first == last else f"{first} – {last}"
+    lines = [report.would_do(), *report.replacing[:REPLACEMENTS_SHOWN]] if report.valid else []
+    if len(report.replacing) > REPLACEMENTS_SHOWN:
+        lines.append(f"… och {len(report.replacing) - REPLACEMENTS_SHOWN} till som ersätts.")
     return Preview(kind="indicator_values", file_name=name, rows=report.rows, valid=report.valid,
                    problems=[str(p) for p in report.problems[:MAX_SHOWN_PROBLEMS]], problem_count=len(report.problems),
-                   period=period, totals=_by_group(table.rows, "org_unit", "Hela kommunen"), totals_title="Per enhet")
+                   period=period, totals=_by_group(table.rows, "org_unit", "Hela kommunen"), totals_title="Per enhet",
+                   lines=lines)
 
 
 async def _indicator_apply(store: Store, data: bytes, name: str, ctx: Ctx, mode: str) -> Applied:

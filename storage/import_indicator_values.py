@@ -40,7 +40,7 @@ from followup.indicators import (
 from storage.db import Store
 from storage.importing import ImportFileError, Table, clean_cell, header_key, is_missing, parse_number, read_table
 from storage.indicators import IndicatorInfo, indicators, record_value, root_unit
-from storage.models import ImportBatch, Indicator, OrgUnit
+from storage.models import ImportBatch, Indicator, IndicatorValue, OrgUnit
 
 KIND = "indicator_values"
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -80,6 +80,9 @@ class ParsedRow:
     note: str | None
 
 
+REPLACEMENTS_LISTED = 20  # a check (--kontrollera) names this many of the stored values the file would replace
+
+
 @dataclass
 class ImportReport:
     """What an import found and did. ``written`` is False when nothing was written because of errors."""
@@ -96,6 +99,7 @@ class ImportReport:
     skip_invalid: bool = False
     dry_run: bool = False
     read_as: str = ""
+    replacing: list[str] = field(default_factory=list)  # a dry run: each stored value a valid row would replace
 
     @property
     def ok(self) -> bool:
@@ -120,6 +124,11 @@ class ImportReport:
             out += [f"  {p}" for p in self.problems]
         if self.dry_run:
             out.append(f"Kontroll: {self.valid} rader är giltiga" + (" – inget är skrivet." if self.valid else "."))
+            if self.valid:
+                out.append(self.would_do())
+                out += [f"  {line}" for line in self.replacing[:REPLACEMENTS_LISTED]]
+                if len(self.replacing) > REPLACEMENTS_LISTED:
+                    out.append(f"  … och {len(self.replacing) - REPLACEMENTS_LISTED} till som ersätts.")
         elif self.written:
             out.append(f"Importerat: {self.created} nya, {self.updated} ändrade, {self.unchanged} oförändrade värden.")
             if not self.created and not self.updated:
@@ -130,6 +139,15 @@ class ImportReport:
             out.append("Rätta raderna och importera igen, eller kör med --skip-invalid för att importera de "
                        "giltiga raderna.")
         return out
+
+
+    def would_do(self) -> str:
+        """A dry run: what importing the valid rows would do to the stored values."""
+        parts = [f"{self.created} {'nytt värde' if self.created == 1 else 'nya värden'}" if self.created else "",
+                 f"{self.updated} ersätter {'ett lagrat värde' if self.updated == 1 else 'lagrade värden'}"
+                 if self.updated else "",
+                 f"{self.unchanged} finns redan med samma värde" if self.unchanged else ""]
+        return "Om filen läses in: " + ", ".join(p for p in parts if p) + "."
 
 
 def _indicator_lookup(infos: Sequence[IndicatorInfo], synonyms: dict[int, list[str]]) -> dict[str, IndicatorInfo]:
@@ -161,8 +179,38 @@ def _suggest(text: str, lookup: dict[str, IndicatorInfo]) -> str:
     return f" – menade du ”{lookup[best[0]].name}”?" if best else ""
 
 
+async def _compare(session: AsyncSession, parsed: Sequence[ParsedRow], report: ImportReport) -> None:
+    """A dry run: count the valid rows as new, replacing a stored value or the same as it, and say each
+    replacement ("Frisknärvaro, Förskolan Humlan, april 2018: 94,8 % → 95,3 %")."""
+    stored: dict[tuple[int, int, str], tuple[Decimal, bool]] = {}
+    for start in range(0, len(parsed), 500):  # bounded IN lists
+        chunk = parsed[start:start + 500]
+        rows = await session.execute(
+            select(IndicatorValue.indicator_id, IndicatorValue.org_unit_id, IndicatorValue.period,
+                   IndicatorValue.value, IndicatorValue.is_demo)
+            .where(IndicatorValue.indicator_id.in_({p.indicator.id for p in chunk}),
+                   IndicatorValue.org_unit_id.in_({p.org_unit_id for p in chunk}),
+                   IndicatorValue.period.in_({p.period.code for p in chunk})))
+        for indicator_id, unit_id, period, value, is_demo in rows:
+            stored[(indicator_id, unit_id, period)] = (Decimal(value), is_demo)
+    for item in parsed:
+        old = stored.get((item.indicator.id, item.org_unit_id, item.period.code))
+        if old is None:
+            report.created += 1
+        elif old[0] == item.value and not old[1]:
+            report.unchanged += 1
+        else:
+            report.updated += 1
+            unit = item.indicator.unit
+            what = f"{item.indicator.short_name}, {item.org_unit_name}, {item.period.label()}"
+            report.replacing.append(f"{what}: {_swedish(old[0], unit)}{' (exempeldata)' if old[1] else ''} → "
+                                    f"{_swedish(item.value, unit)}")
+
+
 def _swedish(value: Decimal, unit: str) -> str:
-    return format(value.normalize(), "f").replace(".", ",") + (" %" if unit == "%" else "")
+    """``94,2 %``, ``−0,5 %``, ``6 152``: as the cards write numbers (minus sign, space-grouped thousands)."""
+    digits = format(abs(value.normalize()), ",f").replace(",", "\u00a0").replace(".", ",")
+    return ("\u2212" if value < 0 else "") + digits + (" %" if unit == "%" else "")
 
 
 def _validate(table: Table, lookup: dict[str, IndicatorInfo], units: dict[str, list[OrgUnit]], root_id: int,
@@ -274,6 +322,8 @@ async def import_indicator_values(
         parsed, problems = _validate(table, lookup, units, root_id, root_name, today, f"Import: {name}"[:200])
         report.problems = problems
         report.valid = len(parsed)
+        if dry_run:
+            await _compare(session, parsed, report)
         if (problems and not skip_invalid) or not parsed or dry_run:
             return report
         for item in parsed:

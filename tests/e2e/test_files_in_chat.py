@@ -351,8 +351,16 @@ async def test_indicator_values_people_and_org_from_chat(demo: Store) -> None:
         text = card_text(card)
         assert "Förhandsgranskning: Indikatorvärden" in text and "mars 2018 – april 2018" in text
         assert "Hela kommunen" in text and "2 rader" in text
+        # the stored values it replaces are named before anything is written
+        assert "Om filen läses in: 2 ersätter lagrade värden." in text
+        assert "Frisknärvaro, Östra Göinge kommun, april 2018: 94,4 % (exempeldata) → 94,1 %" in text
         body = await h.press("import.confirm", button(card, "Importera")["data"], CECILIA)
         assert "Indikatorvärden inläst" in card_text(body["value"])
+        # sent again with April changed and a new enhet's month: one new, one replacing, one the same
+        again = values.replace(b"2018-04;94,1", b"2018-04;94,6") + "Frisknärvaro;2015-01;95,0;Förskolan Humlan\r\n".encode()
+        text = card_text(await send_file(h, CECILIA, "frisk2.csv", files.add("f2.csv", again)))
+        assert "Om filen läses in: 1 nytt värde, 1 ersätter ett lagrat värde, 1 finns redan med samma värde." in text
+        assert "Frisknärvaro, Östra Göinge kommun, april 2018: 94,1 % → 94,6 %" in text
         # People: an admin only; the preview offers to deactivate the people missing from the file.
         text = card_text(await send_file(h, ERIK, "personal.csv", files.add("p.csv", people)))
         assert "Bara Tavlas administratörer kan läsa in personer och roller" in text

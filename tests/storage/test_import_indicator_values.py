@@ -97,6 +97,30 @@ async def test_a_changed_value_is_updated_and_logged_with_the_old_one(store: Sto
     assert log.detail["old"]["value"] == "78" and log.detail["new"]["value"] == "79"
 
 
+async def test_a_check_says_what_the_file_would_do_and_names_each_value_it_replaces(store: Store) -> None:
+    first = await _import(store, GOOD.encode(), dry_run=True)
+    assert not first.written and (first.created, first.updated, first.unchanged) == (7, 0, 0)
+    assert first.replacing == [] and "Om filen läses in: 7 nya värden." in first.lines()
+    await _import(store, GOOD.encode())
+    changed = GOOD.replace("HME;2017;78;", "HME;2017;79;").replace(";2017;−0,5;", ";2017;0,25;") \
+        + "Personalomsättning;2016;7;;;\n"
+    before = await _values(store)
+    check = await _import(store, changed.encode(), dry_run=True)
+    assert (check.created, check.updated, check.unchanged) == (1, 2, 5) and await _values(store) == before
+    assert check.replacing == ["HME, Hälsa och omsorg, 2017: 78 → 79",
+                               "Resultat av skatter och statsbidrag, Östra Göinge kommun, 2017: "
+                               "−0,5 % → 0,25 %"], check.replacing
+    assert "Om filen läses in: 1 nytt värde, 2 ersätter lagrade värden, 5 finns redan med samma värde." in check.lines()
+    # a big file names twenty in a check, then how many more
+    many = "Indikator;Period;Värde\n" + "".join(f"Frisknärvaro;{y}-{m:02d};90\n" for y in (2016, 2017)
+                                                 for m in range(1, 13))
+    await _import(store, many.encode())
+    check = await _import(store, many.replace(";90\n", ";91\n").encode(), dry_run=True)
+    assert check.updated == 24 and len(check.replacing) == 24
+    lines = check.lines()
+    assert sum(line.startswith("  Frisknärvaro") for line in lines) == 20 and "  … och 4 till som ersätts." in lines
+
+
 async def test_one_bad_row_means_nothing_written_and_every_problem_reported(store: Store) -> None:
     before = await _count(store, IndicatorValue)
     bad = GOOD + (
