@@ -256,12 +256,24 @@ async def latest_prognosis_by(session: AsyncSession, person_id: int, since: date
         .order_by(BudgetPrognosis.entered_at.desc(), BudgetPrognosis.id.desc()).limit(1))).first()
 
 
-async def latest_withdrawal_by(session: AsyncSession, person_id: int, since: datetime) -> Any:
-    """The latest prognosis ``person_id`` withdrew since ``since`` (its log row's id and at), or None."""
-    return (await session.execute(
-        select(AdminLog.id, AdminLog.at)
+@dataclass(frozen=True)
+class Withdrawal:
+    id: int  # its admin_log row
+    at: datetime
+    verksamhet: str | None
+    amount: Decimal
+
+
+async def latest_withdrawal_by(session: AsyncSession, person_id: int, since: datetime) -> Withdrawal | None:
+    """The latest prognosis ``person_id`` withdrew since ``since`` — when, for which line, which amount — or None."""
+    log = (await session.execute(
+        select(AdminLog.id, AdminLog.at, AdminLog.detail)
         .where(AdminLog.action == PROGNOSIS_WITHDRAWN, AdminLog.person_id == person_id, AdminLog.at >= since)
         .order_by(AdminLog.id.desc()).limit(1))).first()
+    if log is None:
+        return None
+    name = await session.scalar(select(BudgetLine.verksamhet).where(BudgetLine.id == log.detail["budget_line_id"]))
+    return Withdrawal(log.id, log.at, name, Decimal(log.detail["amount"]))
 
 
 async def withdraw_prognosis(session: AsyncSession, prognosis_id: int, *, person_id: int, at: datetime) -> Withdrawn:

@@ -54,7 +54,7 @@ from storage.importing import (
     read_table,
     sniff_separator,
 )
-from storage.models import OrgUnit
+from storage.models import ImportBatch, OrgUnit
 from storage.personal_data import PENDING_PREFIX
 from storage.state_repo import EtagConflict, StateRepo
 
@@ -620,6 +620,15 @@ KINDS: tuple[FileKind, ...] = (
              _targets_preview, _targets_apply, "controllers och administratörer"),
 )
 BY_KEY = {kind.key: kind for kind in KINDS}
+
+
+async def latest_import_by(session: AsyncSession, person_id: int, since: datetime) -> Any:
+    """The latest file ``person_id`` imported in chat since ``since`` (kind, file_name, rows, imported_at), or
+    None — for "ångra", which does not undo an import's rows one at a time."""
+    return (await session.execute(
+        select(ImportBatch.kind, ImportBatch.file_name, ImportBatch.rows, ImportBatch.imported_at)
+        .where(ImportBatch.imported_by_id == person_id, ImportBatch.via == "chat", ImportBatch.imported_at >= since)
+        .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()).limit(1))).first()
 
 
 # --- Pending imports (between the preview and "Importera") ---------------------------------------------------

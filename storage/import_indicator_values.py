@@ -180,36 +180,45 @@ def _suggest(text: str, lookup: dict[str, IndicatorInfo]) -> str:
 
 
 async def _compare(session: AsyncSession, parsed: Sequence[ParsedRow], report: ImportReport) -> None:
-    """A dry run: count the valid rows as new, replacing a stored value or the same as it, and say each
-    replacement ("Frisknärvaro, Förskolan Humlan, april 2018: 94,8 % → 95,3 %")."""
-    stored: dict[tuple[int, int, str], tuple[Decimal, bool]] = {}
+    """A dry run: count the valid rows as new, replacing a stored value or the same as it (as ``record_value``
+    will), and say each replacement ("Frisknärvaro, Förskolan Humlan, april 2018: 94,8 % → 95,3 %")."""
+    stored: dict[tuple[int, int, str], tuple[Decimal, str | None, bool]] = {}
     for start in range(0, len(parsed), 500):  # bounded IN lists
         chunk = parsed[start:start + 500]
         rows = await session.execute(
             select(IndicatorValue.indicator_id, IndicatorValue.org_unit_id, IndicatorValue.period,
-                   IndicatorValue.value, IndicatorValue.is_demo)
+                   IndicatorValue.value, IndicatorValue.note, IndicatorValue.is_demo)
             .where(IndicatorValue.indicator_id.in_({p.indicator.id for p in chunk}),
                    IndicatorValue.org_unit_id.in_({p.org_unit_id for p in chunk}),
                    IndicatorValue.period.in_({p.period.code for p in chunk})))
-        for indicator_id, unit_id, period, value, is_demo in rows:
-            stored[(indicator_id, unit_id, period)] = (Decimal(value), is_demo)
+        for indicator_id, unit_id, period, value, note, is_demo in rows:
+            stored[(indicator_id, unit_id, period)] = (Decimal(value), note or None, is_demo)
     for item in parsed:
         old = stored.get((item.indicator.id, item.org_unit_id, item.period.code))
         if old is None:
             report.created += 1
-        elif old[0] == item.value and not old[1]:
+            continue
+        value, note, is_demo = old
+        if value == item.value and note == item.note and not is_demo:
             report.unchanged += 1
+            continue
+        report.updated += 1
+        unit, places = item.indicator.unit, item.indicator.decimals
+        what = f"{item.indicator.short_name}, {item.org_unit_name}, {item.period.label()}"
+        if value == item.value and not is_demo:
+            report.replacing.append(f"{what}: {_swedish(value, unit, places)}, ny kommentar")
         else:
-            report.updated += 1
-            unit = item.indicator.unit
-            what = f"{item.indicator.short_name}, {item.org_unit_name}, {item.period.label()}"
-            report.replacing.append(f"{what}: {_swedish(old[0], unit)}{' (exempeldata)' if old[1] else ''} → "
-                                    f"{_swedish(item.value, unit)}")
+            report.replacing.append(f"{what}: {_swedish(value, unit, places)}{' (exempeldata)' if is_demo else ''} → "
+                                    f"{_swedish(item.value, unit, places)}")
 
 
-def _swedish(value: Decimal, unit: str) -> str:
-    """``94,2 %``, ``−0,5 %``, ``6 152``: as the cards write numbers (minus sign, space-grouped thousands)."""
-    digits = format(abs(value.normalize()), ",f").replace(",", "\u00a0").replace(".", ",")
+def _swedish(value: Decimal, unit: str, places: int = 0) -> str:
+    """``94,2 %``, ``−0,5 %``, ``6 152``: as the cards write numbers (minus sign, space-grouped thousands), with
+    at least ``places`` decimals (``94,0 %`` for frisknärvaro, measured with one)."""
+    shown = value.normalize()
+    if -shown.as_tuple().exponent < places:
+        shown = shown.quantize(Decimal(1).scaleb(-places))
+    digits = format(abs(shown), ",f").replace(",", "\u00a0").replace(".", ",")
     return ("\u2212" if value < 0 else "") + digits + (" %" if unit == "%" else "")
 
 

@@ -14,8 +14,9 @@ from datetime import timedelta
 from bot.handlers import activity_undo, budget_prognosis_undo, indicator_record_undo
 from bot.handlers import plan_common as common
 from bot.turn import Reply, Turn
+from cards.format import tkr
 from followup.errors import UserError
-from storage import budget, indicators, plans
+from storage import budget, files, indicators, plans
 
 UNDO_WINDOW = timedelta(hours=1)
 
@@ -28,13 +29,21 @@ async def handle(turn: Turn) -> Reply:
         recording = await indicators.latest_recording_by(session, person_id, since)
         prognosis = await budget.latest_prognosis_by(session, person_id, since)
         withdrawal = await budget.latest_withdrawal_by(session, person_id, since)
+        imported = await files.latest_import_by(session, person_id, since)
     latest = max((c for c in (update and update.at, recording and recording.at, prognosis and prognosis.entered_at,
                               withdrawal and withdrawal.at) if c is not None), default=None)
+    if imported is not None and (latest is None or imported.imported_at >= latest):  # its rows share its time
+        name = imported.file_name or "filen"
+        raise UserError(f"Din senaste ändring var att läsa in ”{name}” ({imported.rows} rader). En inläst fil ångras "
+                        "inte med ”ångra”, och inte rad för rad: skicka en rättad fil, så ersätts värdena i den.",
+                        f"Your latest change was importing “{name}” ({imported.rows} rows). An imported file is not "
+                        "undone with “undo”, nor row by row: send a corrected file, and its values replace these.")
     if withdrawal is not None and withdrawal.at == latest:
-        raise UserError("Din senaste ändring var att ångra en prognos; den ångras inte i sin tur. Lägg in prognosen "
-                        "igen om den behövs, t.ex. ”prognos äldreomsorg 152 000 tkr”.",
-                        "Your latest change undid a forecast; it is not undone in turn. Enter the forecast again if "
-                        "it is needed.")
+        again = f"prognos {(withdrawal.verksamhet or 'äldreomsorg').lower()} {tkr(withdrawal.amount)}"
+        raise UserError(f"Din senaste ändring var att ångra en prognos; den ångras inte i sin tur. Lägg in prognosen "
+                        f"igen om den behövs: ”{again}”.",
+                        f"Your latest change undid a forecast; it is not undone in turn. Enter the forecast again if "
+                        f"it is needed: “{again}”.")
     if prognosis is not None and prognosis.entered_at == latest:
         reply = await budget_prognosis_undo.handle(replace(turn, data={"prognosis": prognosis.id}))
     elif recording is not None and recording.at == latest:

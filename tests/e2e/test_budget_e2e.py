@@ -196,7 +196,9 @@ async def test_a_prognosis_entered_by_mistake_is_undone_by_its_button_or_by_typi
         again = await h.press_answer("budget_prognosis_undo", undo[0]["data"], ERIK)
         assert "redan ångrad" in again
         # typed: the latest change was an undo, which is not undone in turn
-        assert "Din senaste ändring var att ångra en prognos" in await only_card(h, "ångra", user=ERIK)
+        said = await only_card(h, "ångra", user=ERIK)
+        assert "Din senaste ändring var att ångra en prognos" in said
+        assert "Lägg in prognosen igen om den behövs: ”prognos äldreomsorg 1 520 000,0 tkr”" in said
         # the first one, by its own button, in English: Tavla's estimate from the utfall is in force again
         data = next(a for a in first[0].cards[0]["actions"] if a["verb"] == "budget_prognosis_undo")["data"]
         english = card_text((await h.press("budget_prognosis_undo", data, user=ERIK, locale="en-US"))["value"])

@@ -361,6 +361,16 @@ async def test_indicator_values_people_and_org_from_chat(demo: Store) -> None:
         text = card_text(await send_file(h, CECILIA, "frisk2.csv", files.add("f2.csv", again)))
         assert "Om filen läses in: 1 nytt värde, 1 ersätter ett lagrat värde, 1 finns redan med samma värde." in text
         assert "Frisknärvaro, Östra Göinge kommun, april 2018: 94,1 % → 94,6 %" in text
+        # imported under another name, it does what the preview said (a new file name is no change of a value)
+        card = await send_file(h, CECILIA, "frisk-maj.csv", files.add("f3.csv", again))
+        body = await h.press("import.confirm", button(card, "Importera")["data"], CECILIA)
+        assert "1 nya, 1 ändrade, 1 oförändrade värden" in card_text(body["value"])
+        # "ångra" does not undo one row of the file: it says how to correct it, and nothing changes
+        before = await counts(demo)
+        said = card_text((await h.ask("ångra", CECILIA))[0].cards[0])
+        assert "Din senaste ändring var att läsa in ”frisk-maj.csv” (3 rader)" in said and "rättad fil" in said
+        assert await counts(demo) == before
+        assert "94,6 %" in card_text((await h.ask("status frisknärvaro april", CECILIA))[0].cards[0])
         # People: an admin only; the preview offers to deactivate the people missing from the file.
         text = card_text(await send_file(h, ERIK, "personal.csv", files.add("p.csv", people)))
         assert "Bara Tavlas administratörer kan läsa in personer och roller" in text
@@ -382,7 +392,7 @@ async def test_indicator_values_people_and_org_from_chat(demo: Store) -> None:
             IndicatorValue.org_unit_id == root))).scalar_one()
         nils = (await s.execute(select(Person).where(Person.upn == "nils.nilsson@example.se"))).scalar_one()
         myran = (await s.execute(select(OrgUnit).where(OrgUnit.code == "DEMO-MYRAN"))).scalar_one()
-    assert stored.value == Decimal("94.1") and stored.via == "import"
+    assert stored.value == Decimal("94.6") and stored.via == "import"  # the second file's April
     assert nils.aad_object_id is None and nils.active
     assert myran.kind == "enhet" and myran.valid_from == 2018
 

@@ -85,6 +85,17 @@ async def test_reimporting_the_same_file_changes_nothing(store: Store) -> None:
     assert (await _count(store, IndicatorValue), await _count(store, AdminLog), await _count(store, ImportBatch)) == counts
 
 
+async def test_the_same_file_under_another_name_changes_nothing_and_keeps_the_source(store: Store) -> None:
+    data = "Indikator;Period;Värde\nFrisknärvaro;2018-02;94,1\n".encode()
+    await _import(store, data, name="februari.csv")
+    logs = await _count(store, AdminLog)
+    again = await _import(store, data, name="februari (2).csv")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1) and await _count(store, AdminLog) == logs
+    async with store.session() as s:
+        sources = (await s.execute(select(IndicatorValue.source).where(IndicatorValue.period == "2018-02"))).scalars()
+        assert "Import: februari.csv" in list(sources)
+
+
 async def test_a_changed_value_is_updated_and_logged_with_the_old_one(store: Store) -> None:
     await _import(store, GOOD.encode())
     changed = GOOD.replace("HME;2017;78;", "HME;2017;79;")

@@ -72,7 +72,7 @@ async def test_the_prognosis_before_is_in_force_again_and_the_withdrawn_one_is_l
             (erik, second, D("150000")), (erik, first, D("152000"))]
         assert logs[0].detail["note"] == "n" and logs[0].detail["budget_line_id"] == line_id
         latest = await budget.latest_withdrawal_by(session, erik, AT)
-        assert latest.id == logs[1].id
+        assert (latest.id, latest.verksamhet, latest.amount) == (logs[1].id, "Äldreomsorg", D("152000"))
         assert await budget.latest_prognosis_by(session, erik, AT) is None
 
 
