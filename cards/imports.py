@@ -34,6 +34,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "errors_title": {"sv": "{n} fel – inget kan läsas in", "en": "{n} errors – nothing can be imported"},
     "errors_fix": {"sv": "Rätta raderna i filen och skicka den igen. Inget har skrivits.",
                    "en": "Correct the rows in the file and send it again. Nothing has been written."},
+    "errors_fix_file": {"sv": "Rätta filen och skicka den igen. Inget har skrivits.",
+                        "en": "Correct the file and send it again. Nothing has been written."},
     "more_errors": {"sv": "… och {n} fel till", "en": "… and {n} more errors"},
     "more_totals": {"sv": "… och {n} till", "en": "… and {n} more"},
     "nothing_valid": {"sv": "Filen har inga rader att läsa in.", "en": "The file has no rows to import."},
@@ -74,9 +76,14 @@ TEXTS: dict[str, dict[str, str]] = {
                         "imported."},
     "headers": {"sv": "Filens rubriker: {headers}", "en": "The file's headers: {headers}"},
     "ambiguous_title": {"sv": "Filen kan vara flera saker", "en": "The file could be several things"},
-    "ambiguous": {"sv": "Kolumnerna passar både {kinds}. Byt namn på beloppskolumnen (t.ex. ”Budget (tkr)” eller "
-                        "”Prognos (tkr)”) så att det framgår, och skicka filen igen.",
-                  "en": "The columns fit {kinds}. Rename the column so it is clear, and send the file again."},
+    "ambiguous": {"sv": "Kolumnerna passar både {kinds}. Byt namn på en kolumn så att det framgår, och skicka filen "
+                        "igen.",
+                  "en": "The columns fit {kinds}. Rename a column so it is clear, and send the file again."},
+    "ambiguous_amount": {"sv": "Kolumnerna passar både {kinds}. Byt namn på beloppskolumnen så att det framgår – "
+                               "{headers} – och skicka filen igen.",
+                         "en": "The columns fit {kinds}. Rename the amount's column so it is clear – {headers} – "
+                               "and send the file again."},
+    "header_for": {"sv": "”{header}” för {kind}", "en": "“{header}” for {kind}"},
 }
 
 
@@ -130,8 +137,9 @@ def preview_card(view: PreviewView, lang: str) -> dict[str, Any]:
         core.heading(_t("preview_title", lang, kind=view.kind_label)),
         core.text(_t("file", lang), weight="Bolder", size="Small", spacing="Small"),
         core.user_text(view.file_name, limit=200),
-        core.facts([(_t("kind", lang), view.kind_label),
-                    (_t("rows", lang), _t("rows_value", lang, rows=number(view.rows), valid=number(view.valid)))]
+        core.facts([(_t("kind", lang), view.kind_label)]
+                   + ([(_t("rows", lang), _t("rows_value", lang, rows=number(view.rows), valid=number(view.valid)))]
+                      if view.rows or not view.problem_count else [])  # a file-level error: no rows were read
                    + ([(_t("period", lang), view.period)] if view.period else [])),
         *_totals(view, lang),
     ]
@@ -142,7 +150,7 @@ def preview_card(view: PreviewView, lang: str) -> dict[str, Any]:
     actions: list[core.Element] = []
     if view.problem_count:
         errors = [core.text("⚠ " + _t("errors_title", lang, n=number(view.problem_count)), weight="Bolder",
-                            color="Attention"), core.text(_t("errors_fix", lang))]
+                            color="Attention"), core.text(_t("errors_fix" if view.rows else "errors_fix_file", lang))]
         errors += [core.user_text(problem, limit=400) for problem in view.problems[:PROBLEMS_SHOWN]]
         if view.problem_count > min(len(view.problems), PROBLEMS_SHOWN):
             errors.append(core.text(_t("more_errors", lang, n=view.problem_count - min(len(view.problems),
@@ -225,7 +233,14 @@ def unknown_card(headers: list[str], lang: str, near: list[Lacking] | None = Non
                       core.user_text(shown, limit=600, subtle=True)])
 
 
-def ambiguous_card(kind_labels: list[str], lang: str) -> dict[str, Any]:
-    kinds = " och ".join([", ".join(kind_labels[:-1]), kind_labels[-1]]) if len(kind_labels) > 1 else kind_labels[0]
+def ambiguous_card(kind_labels: list[str], lang: str, amount_headers: list[str] | None = None) -> dict[str, Any]:
+    """A file that fits several kinds equally; with each kind's amount header, which to rename it to."""
+    word = " and " if lang == "en" else " och "
+    kinds = word.join([", ".join(kind_labels[:-1]), kind_labels[-1]]) if len(kind_labels) > 1 else kind_labels[0]
+    if amount_headers and all(amount_headers):
+        named = [_t("header_for", lang, header=h, kind=k.lower()) for h, k in zip(amount_headers, kind_labels)]
+        said = _t("ambiguous_amount", lang, kinds=kinds.lower(), headers=", ".join(named))
+    else:
+        said = _t("ambiguous", lang, kinds=kinds.lower())
     return core.card([core.container([core.text(_t("ambiguous_title", lang), weight="Bolder", size="Medium"),
-                                      core.text(_t("ambiguous", lang, kinds=kinds.lower()))], style="warning")])
+                                      core.text(said)], style="warning")])

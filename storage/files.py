@@ -138,6 +138,8 @@ class FileKind:
     preview: Previewer
     apply: Applier
     who_sv: str  # who may import it, for the refusal
+    amount_header: str = ""  # the amount's header that says this kind, for a file that could be another one
+
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_sv
@@ -215,24 +217,36 @@ class Detected:
     headers: tuple[str, ...]
 
 
-def explained(kind: FileKind, headers: Sequence[str]) -> int | None:
-    """How many of the file's headers ``kind`` reads, or None when it lacks a column it needs."""
+def _found(kind: FileKind, headers: Sequence[str]) -> set[str] | None:
+    """The columns of ``kind`` the file has, or None when a header occurs twice."""
     try:
         found, _ = match_columns(headers, kind.columns, required=())
     except ImportFileError:
         return None
-    return len(found) if kind.fits(set(found)) else None
+    return set(found)
+
+
+def explained(kind: FileKind, headers: Sequence[str]) -> int | None:
+    """How many of the file's headers ``kind`` reads, or None when it lacks a column it needs."""
+    found = _found(kind, headers)
+    return len(found) if found is not None and kind.fits(found) else None
 
 
 def detect(headers: Sequence[str], kinds: Sequence[FileKind] | None = None) -> Detected:
-    """The kind whose columns explain most of the headers; several equally good ones are ambiguous."""
+    """The kind whose columns explain most of the headers; of equally good ones, a kind that needs all another
+    needs and more (utfall: a period, a verksamhet and an amount; a prognosis: the last two); several still
+    equal are ambiguous."""
     scores = [(kind, explained(kind, headers)) for kind in (kinds or KINDS)]
     fitting = [(k, s) for k, s in scores if s is not None]
     if not fitting:
         return Detected(None, (), tuple(headers))
     best = max(s for _, s in fitting)
-    top = tuple(k for k, s in fitting if s == best)
-    return Detected(top[0] if len(top) == 1 else None, top, tuple(headers))
+    top = [k for k, s in fitting if s == best]
+    if len(top) > 1:
+        met = {k.key: max((need for need in k.needs if need <= (_found(k, headers) or set())), key=len)
+               for k in top}
+        top = [k for k in top if not any(met[k.key] < met[o.key] for o in top if o is not k)]
+    return Detected(top[0] if len(top) == 1 else None, tuple(top), tuple(headers))
 
 
 @dataclass(frozen=True)
@@ -594,13 +608,14 @@ _TARGETS_NEEDS = tuple(frozenset({"indicator", "year", bound}) for bound in ("ta
 MONEY = ("ekonom", "controller")
 KINDS: tuple[FileKind, ...] = (
     FileKind("utfall", "Utfall", "Outcome (utfall)", UTFALL_COLUMNS, _needs("period", "verksamhet", "amount"),
-             MONEY, "root", _utfall_preview, _utfall_apply, "ekonomer och controllers för hela förvaltningen"),
+             MONEY, "root", _utfall_preview, _utfall_apply, "ekonomer och controllers för hela förvaltningen",
+             "Utfall (tkr)"),
     FileKind("budget", "Internbudget", "Internal budget", budget_import.BUDGET_COLUMNS,
              _needs("area", "verksamhet", "net_cost"), MONEY, "root", _budget_preview_kind, _budget_apply,
-             "ekonomer och controllers för hela förvaltningen"),
+             "ekonomer och controllers för hela förvaltningen", "Budget (tkr)"),
     FileKind("prognos", "Helårsprognoser", "Full-year forecasts", budget_import.PROGNOSIS_COLUMNS,
              _needs("verksamhet", "amount"), MONEY, "root", _prognos_preview, _prognos_apply,
-             "ekonomer och controllers för hela förvaltningen"),
+             "ekonomer och controllers för hela förvaltningen", "Prognos (tkr)"),
     FileKind("profil", "Månadsprofiler", "Monthly profiles", PROFILE_COLUMNS, _PROFILE_NEEDS, MONEY, "root",
              _profil_preview, _profil_apply, "ekonomer och controllers för hela förvaltningen"),
     FileKind("indicator_values", "Indikatorvärden", "Indicator values", import_indicator_values.COLUMNS,

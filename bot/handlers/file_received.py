@@ -46,7 +46,8 @@ async def handle(turn: Turn) -> Reply:
     headers = files.headers_of(data, found.name)
     detected = files.detect(headers)
     if detected.kind is None and detected.candidates:
-        return Reply.card(cards.ambiguous_card([k.label(turn.lang) for k in detected.candidates], turn.lang))
+        return Reply.card(cards.ambiguous_card([k.label(turn.lang) for k in detected.candidates], turn.lang,
+                                               [k.amount_header for k in detected.candidates]))
     if detected.kind is None:
         near = [cards.Lacking(n.kind.label(turn.lang), n.missing_en if turn.lang == "en" else n.missing_sv, n.count)
                 for n in files.nearest(headers)]

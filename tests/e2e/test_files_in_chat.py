@@ -291,6 +291,12 @@ async def test_refusals_write_nothing(demo: Store) -> None:
         text = card_text(await send_file(h, ERIK, "belopp.csv", files.add(
             "b.csv", "Verksamhetsområde;Verksamhet;Belopp (tkr)\r\nHälsa och omsorg;Äldreomsorg;1\r\n".encode())))
         assert "Filen kan vara flera saker" in text and "internbudget" in text and "helårsprognoser" in text
+        assert "”Budget (tkr)” för internbudget, ”Prognos (tkr)” för helårsprognoser" in text
+        # An amount without its unit: the file is to be corrected, not its rows (none were read)
+        text = card_text(await send_file(h, ERIK, "utfall-maj.csv", files.add(
+            "u3.csv", "Period;Verksamhet;Utfall\r\n2018-05;Äldreomsorg;12 500\r\n".encode())))
+        assert "skriv det i rubriken (t.ex. ”Belopp (kr)”)" in text and "Rätta filen och skicka den igen" in text
+        assert "0 lästa" not in text and "Rätta raderna" not in text and "--enhet" not in text
         # Someone unknown to Tavla.
         text = card_text(await send_file(h, User("Ny Person", "bbbbbbbb-0000-4000-8000-000000000001"), "utfall.csv",
                                          url))

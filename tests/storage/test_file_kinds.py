@@ -15,6 +15,13 @@ def test_each_kind_is_detected_by_headers_a_user_writes() -> None:
     assert files.detect(["Namn", "E-post", "Roll"]).kind.key == "people"
     ambiguous = files.detect(["Verksamhetsområde", "Verksamhet", "Belopp (tkr)"])
     assert ambiguous.kind is None and {k.key for k in ambiguous.candidates} == {"budget", "prognos"}
+    assert {k.amount_header for k in ambiguous.candidates} == {"Budget (tkr)", "Prognos (tkr)"}
+
+
+def test_of_kinds_explaining_as_much_the_one_needing_more_of_the_file_wins() -> None:
+    # utfall needs a period, a verksamhet and an amount; a prognosis only the last two (and reads a comment)
+    assert files.detect(["Period", "Verksamhet", "Kommentar", "Belopp (tkr)"]).kind.key == "utfall"
+    assert files.detect(["Verksamhet", "Kommentar", "Belopp (tkr)"]).kind.key == "prognos"
 
 
 def test_a_file_lacking_one_column_is_told_which_as_a_user_writes_it() -> None:
