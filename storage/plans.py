@@ -468,22 +468,34 @@ async def history(session: AsyncSession, activity_id: int, limit: int = 30) -> l
     return await _updates(session, ActivityUpdate.activity_id == activity_id, limit=limit)
 
 
+_Undone = aliased(ActivityUpdate, name="undone")
+
+
+def _changes_since(unit_id: int, since: datetime | None, year: int) -> list[Any]:
+    """The enhet's activity changes after ``since`` (all of the year when there was no meeting), less a change
+    undone since and its undo — together they changed nothing. An undo of a change from before ``since`` stays:
+    it is a change since the meeting."""
+    after = (lambda column: column > since) if since is not None else (lambda column: column.is_not(None))
+    undoes_one_since = (select(_Undone.id)
+                        .where(_Undone.activity_id == ActivityUpdate.activity_id,
+                               _Undone.version == ActivityUpdate.version - 1, after(_Undone.at))
+                        .exists())
+    is_undo = or_(*(func.substr(ActivityUpdate.comment, 1, len(note)) == note for note in UNDO_NOTES))
+    return [Activity.plan_id.in_(select(ActionPlan.id).where(ActionPlan.org_unit_id == unit_id,
+                                                              ActionPlan.year == year)),
+            after(ActivityUpdate.at), ~undone_by_next(ActivityUpdate),
+            ~(ActivityUpdate.comment.is_not(None) & is_undo & undoes_one_since)]
+
+
 async def updates_since(session: AsyncSession, unit_id: int, since: datetime | None, *, year: int,
                         limit: int = 50) -> list[UpdateView]:
-    """Changes to the enhet's activities after ``since`` (all of the year when there was no meeting)."""
-    where = [Activity.plan_id.in_(select(ActionPlan.id).where(ActionPlan.org_unit_id == unit_id,
-                                                               ActionPlan.year == year))]
-    if since is not None:
-        where.append(ActivityUpdate.at > since)
-    return await _updates(session, *where, limit=limit)
+    """Changes to the enhet's activities after ``since`` (``_changes_since``), newest first."""
+    return await _updates(session, *_changes_since(unit_id, since, year), limit=limit)
 
 
 async def count_updates_since(session: AsyncSession, unit_id: int, since: datetime | None, *, year: int) -> int:
     stmt = (select(func.count(ActivityUpdate.id)).join(Activity, Activity.id == ActivityUpdate.activity_id)
-            .join(ActionPlan, ActionPlan.id == Activity.plan_id)
-            .where(ActionPlan.org_unit_id == unit_id, ActionPlan.year == year))
-    if since is not None:
-        stmt = stmt.where(ActivityUpdate.at > since)
+            .where(*_changes_since(unit_id, since, year)))
     return int((await session.execute(stmt)).scalar_one())
 
 

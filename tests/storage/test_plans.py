@@ -327,6 +327,36 @@ async def test_database_refuses_impossible_values(demo: Store) -> None:
                                         at=AT)
 
 
+async def test_a_change_undone_since_the_meeting_is_not_a_change_but_an_undo_of_an_earlier_one_is(
+        demo: Store) -> None:
+    ids = await _ids(demo)
+    humlan = ids["DEMO-HUMLAN"]
+    async with demo.session() as s:
+        since = (await plans.meetings(s, humlan))[0].held_at
+        before = await plans.count_updates_since(s, humlan, since, year=2018)
+    view = await _activity(demo, "Mentorskap för nya förskollärare")
+    steps = [({"progress": 55}, None, since - timedelta(hours=1)),  # before the meeting …
+             ({"progress": view.progress}, "Ångrar ändringen 07/05 kl. 08:00", since + timedelta(hours=1)),  # … undone
+             ({"progress": 65}, "klart snart", since + timedelta(hours=2)),  # after the meeting …
+             ({"progress": view.progress}, "Ångrar ändringen 08/05 kl. 11:00", since + timedelta(hours=3))]  # … undone
+    version = view.version
+    async with demo.session() as s:
+        for change, comment, at in steps:
+            outcome = await plans.update_activity(s, view.id, version, change, person_id=ids["bo"], via="chat", at=at,
+                                                  comment=comment)
+            version = outcome.activity.version
+    async with demo.session() as s:
+        changes = await plans.updates_since(s, humlan, since, year=2018)
+        total = await plans.count_updates_since(s, humlan, since, year=2018)
+        year_changes = [c for c in await plans.updates_since(s, humlan, None, year=2018) if c.activity_id == view.id]
+    mine = [c for c in changes if c.activity_id == view.id]
+    assert [(c.new, c.comment) for c in mine] == [({"progress": view.progress}, "Ångrar ändringen 07/05 kl. 08:00")]
+    assert total == before + 1 == len(changes)
+    # over the whole year both pairs cancel out: only the activity's earlier changes are left
+    assert all(c.new not in ({"progress": 55}, {"progress": 65}) and not plans.is_undo_note(c.comment)
+               for c in year_changes)
+
+
 async def test_create_logs_version_one_and_history_is_newest_first(demo: Store) -> None:
     ids = await _ids(demo)
     async with demo.session() as s:
