@@ -86,6 +86,7 @@ STRONG_WORDS = frozenset(
 WEAK_WORDS = frozenset(
     "kvar utfall utfallet prognos prognosen avvikelse avvikelsen forbrukat forbrukning pengar kronor tkr mkr "
     "kostnad kostnader kostar left remaining spent spend overspent cost costs forecast".split())
+MONEY_WORDS = frozenset("pengar pengarna kronor tkr mkr money".split())
 ASK_LEFT = ("hur mycket", "how much", "vad finns kvar", "vad har", "pengar kvar", "kvar att", "what is left",
             "whats left")
 OVER_PHRASES = ("over budget", "overskrider", "overskridit", "overskriden", "overskridna", "overskrida",
@@ -321,8 +322,9 @@ def budget(u: Utterance, catalog: Any) -> Intent | None:
         return Intent("budget_over", SCORE_CERTAIN, slots)
 
     if not strong:
-        # "kvar"/"utfall"/"prognos" alone are budget questions only with a budget line or area named.
-        if not (lines or areas):
+        # "kvar"/"utfall"/"prognos" alone are budget questions only with a budget line or area named — or when
+        # money left is asked about ("hur mycket pengar finns kvar till skolan": what was named is looked up)
+        if not (lines or areas) and not (set(words) & MONEY_WORDS and _has(folded, ASK_LEFT + ("kvar",))):
             return None
         score = SCORE_CERTAIN if _has(folded, ASK_LEFT) else SCORE_WEAK_NAMED
     else:
