@@ -52,7 +52,8 @@ TEXTS = {
                   "Skriv ”hjälp” för att se vad du kan fråga.)",
     "help": (
         "Konsolens kommandon (allt annat skickas till Tavla som ett meddelande):\n"
-        "  1, 2, …            tryck på knappen med det numret (ett tal utan knapp skickas som meddelande)\n"
+        "  1, 2, …            tryck på knappen med det numret (ett tal utan knapp skickas som meddelande;\n"
+        "                     i en lista som ber om numret är det aktivitetens nr, som i Teams)\n"
         "  /knappar           visa knapparna du kan trycka på just nu\n"
         "  /jag               visa vem du är\n"
         "  /jag NAMN [AAD-ID] byt användare (utan AAD-id räknas ett fast id fram ur namnet)\n"
@@ -125,6 +126,14 @@ class Identity:
 
 
 DEFAULT_USER = Identity("Anna Andersson", "aaaaaaaa-0000-4000-8000-000000000001")
+_ACTIVITY_NR = re.compile(r"nr (\d+) ")  # a button that is an activity of a list: "nr 9 Lärplattor …"
+_NUMBER_ASKED = ("Svara med dess nummer", "Answer with its number")  # … of a list that asks for its number
+
+
+def _asks_for_number(card: dict[str, Any] | None) -> bool:
+    text = json.dumps(card, ensure_ascii=False) if card else ""
+    return any(phrase in text for phrase in _NUMBER_ASKED)
+
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -401,10 +410,20 @@ class Console:
                 if not await self.command(line):
                     self.emit([say("bye")], indent=False)
                     return 0
-            elif line.isascii() and line.isdigit() and int(line) in self.active:
-                await self.press(int(line))  # any other number is a message: "50" (%), "7" (the 7th in a list)
+            elif line.isascii() and line.isdigit() and self.numbered_as(int(line)) is not None:
+                await self.press(self.numbered_as(int(line)))  # other numbers are messages: "50" (%), "nr 7"
             else:
                 await self.send_text(line)
+
+    def numbered_as(self, typed: int) -> int | None:
+        """The button a typed number presses, or None (it is a message). Buttons that are activities ("nr 9
+        Lärplattor …", a list that says "Svara med dess nummer") go by the activity's number, as Teams would send
+        "9" to the list; other buttons by the console's own [N]."""
+        nr = {n: int(found.group(1)) for n, (b, shown) in self.active.items()
+              if (found := _ACTIVITY_NR.match(b.label)) is not None and _asks_for_number(shown.card)}
+        if nr:
+            return next((n for n, activity in nr.items() if activity == typed), None)
+        return typed if typed in self.active else None
 
     async def read(self, prompt: str) -> str | None:
         assert self._lines is not None

@@ -141,6 +141,26 @@ async def test_a_file_sent_with_fil_is_previewed_and_imported_as_in_teams(sqlite
         assert Decimal("95.3") in (await s.execute(select(IndicatorValue.value))).scalars().all()
 
 
+async def test_a_number_typed_to_the_guided_reports_list_is_the_activitys_number(sqlite_store: Store) -> None:
+    """The list says "Svara med dess nummer" over "nr 1, nr 9, nr 4 …": in Teams "4" is nr 4, so in the console
+    too — not the console's fourth button (nr 8). A number without a button goes as a message, as in Teams."""
+    from datetime import date
+
+    from storage.demo import seed_demo
+
+    assert await seed_demo(sqlite_store, date(2018, 5, 15))
+    async with running(sqlite_store) as h:
+        code, out, err = await talk(f"{h.base_url}/api/messages", ["rapportera", "4", "avbryt", "rapportera", "7",
+                                                                    "avbryt", "hjälp", "1"])
+    assert code == 0 and err == "", err
+    flat = " ".join(out.split())
+    assert "[4] nr 8 Fortbildning" in flat  # the console's [4] is nr 8 …
+    assert "(du trycker på ”nr 4 Introduktionsfilm om Göingemodellen”)" in flat  # … but "4" is nr 4
+    seven = flat.split("Anna> 7", 1)[1].split("Anna> avbryt", 1)[0]
+    assert "(du trycker på" not in seven and "Lärplattor på varje avdelning" in seven  # nr 7 has no button
+    assert flat.split("Anna> hjälp", 1)[1].count("(du trycker på") == 1  # elsewhere a number is a button's
+
+
 async def test_unreachable_bot_says_how_to_start_it() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
