@@ -126,7 +126,7 @@ class Identity:
 
 
 DEFAULT_USER = Identity("Anna Andersson", "aaaaaaaa-0000-4000-8000-000000000001")
-_ACTIVITY_NR = re.compile(r"nr (\d+) ")  # a button that is an activity of a list: "nr 9 Lärplattor …"
+_ACTIVITY_NR = re.compile(r"(?:nr|no\.) (\d+) ")  # an activity of a list: "nr 9 Lärplattor …", "no. 9 …"
 _NUMBER_ASKED = ("Svara med dess nummer", "Answer with its number")  # … of a list that asks for its number
 
 

@@ -183,6 +183,11 @@ TEXTS = {
     # The guided report (dialogs/report_progress.py)
     "d_pick": {"sv": "Vilken aktivitet vill du rapportera på? Svara med dess nummer (t.ex. ”{example}”) eller namnet.",
                "en": "Which activity do you want to report on? Answer with its number (e.g. “{example}”) or the name."},
+    "d_pick_others": {"sv": "Dina egna först, sedan enhetens övriga: alla på enheten kan rapportera på dem.",
+                      "en": "Your own first, then the unit's others: everyone at the unit can report on them."},
+    "d_pick_unit": {"sv": "Du är inte ansvarig för någon öppen aktivitet; här är enhetens – alla på enheten kan "
+                          "rapportera på dem.",
+                    "en": "You own no open activity; here are the unit's – everyone at the unit can report on them."},
     "d_status": {"sv": "Vilken status har ”{title}” nu? (nu: {status})", "en": "What is the status of “{title}” now? (now: {status})"},
     "d_not_yours": {"sv": "Klar kan bara ansvarig eller chefen för {unit} markera.",
                     "en": "Only the owner or the manager of {unit} can mark it done."},
@@ -966,9 +971,12 @@ def prompt_text(key: str, lang: str, **values: object) -> str:
     return _t(key, lang, **values)
 
 
-def pick_lines(items: list[Item], lang: str) -> list[tuple[str, str]]:
+def pick_lines(items: list[Item], lang: str, others: frozenset[int] = frozenset()) -> list[tuple[str, str]]:
+    """The guided report's list; an activity someone else owns (``others``) says whose it is."""
     return [(number_label(item.id, lang) + " ", f"{item.title} – {_status_words(item.status, item.progress, lang)}"
-             + (f" – {_overdue(item, lang)}" if item.overdue_days else ""))
+             + (f" – {_overdue(item, lang)}" if item.overdue_days else "")
+             + (f" – {_t('owner', lang).lower()}: {item.owner_name or _t('no_owner', lang)}" if item.id in others
+                else ""))
             for item in items]
 
 

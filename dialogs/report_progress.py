@@ -163,7 +163,7 @@ async def _candidates(step: WaterfallStepContext) -> list[dict[str, Any]]:
         leads = {u: actor.can_lead(await plans.unit_path(session, u)) for u in {i.unit_id for i in items}}
     return [{"id": i.id, "version": i.version, "title": i.title, "status": i.status, "progress": i.progress,
              "overdue": i.overdue_days, "unit": i.unit_name, "owner": i.owner_name,
-             "may_finish": i.id in owned or leads[i.unit_id]} for i in items]
+             "may_finish": i.id in owned or leads[i.unit_id], "own": i.id in owned} for i in items]
 
 
 def _items(options: list[dict[str, Any]]) -> list[cards.Item]:
@@ -184,10 +184,14 @@ async def pick_step(step: WaterfallStepContext) -> DialogTurnResult:
         return await step.end_dialog()
     step.values["options"] = options
     lang = turn.lang
-    lines = cards.pick_lines(_items(options), lang)
+    others = frozenset(o["id"] for o in options if not o.get("own", True))
+    lines = cards.pick_lines(_items(options), lang, others)
     answers = [(f"{cards.number_label(o['id'], lang)} {o['title']}"[:60], str(o["id"])) for o in options[:5]]
     example = str(options[0]["id"])
-    prompt = cards.prompt_card(cards.prompt_text("d_pick", lang, example=example), lines=lines, answers=answers, lang=lang)
+    asked = cards.prompt_text("d_pick", lang, example=example)
+    if others:
+        asked += " " + cards.prompt_text("d_pick_others" if len(others) < len(options) else "d_pick_unit", lang)
+    prompt = cards.prompt_card(asked, lines=lines, answers=answers, lang=lang)
     retry = cards.prompt_card(cards.prompt_text("d_retry_pick", lang, example=example), lines=lines, answers=answers,
                               lang=lang)
     return await step.prompt(PICK, PromptOptions(prompt=_card(prompt), retry_prompt=_card(retry), validations=options))

@@ -268,7 +268,11 @@ async def test_dialog_does_not_offer_klar_on_someone_elses_activity(demo: Store)
     after four answers. Now the status question leaves "Klar" out and says why; typed anyway, it is asked again."""
     before = await snapshot(demo)
     async with running(demo) as h:
-        await h.ask("rapportera")
+        listed = card_text(only_card(await h.ask("rapportera")))
+        # her own first; the unit's others say whose they are, and why she may report on them
+        assert "Dina egna först, sedan enhetens övriga: alla på enheten kan rapportera på dem." in listed
+        assert "Lärplattor på varje avdelning – Pågår · 40 % – ansvarig: Bo Berg" in listed
+        assert "Digital introduktion för nyanställda – Pågår · 60 % – ⚠ FÖRSENAD 15 dagar\n" in listed + "\n"
         question = only_card(await h.ask("lärplattor"))
         titles = [a["title"] for a in elements(question, lambda e: e.get("type") in ("Action.Submit", "Action.Execute"))]
         assert "Klar" not in titles and "Pågår" in titles, titles
