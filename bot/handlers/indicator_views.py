@@ -91,7 +91,8 @@ async def status_view(turn: Turn, session: AsyncSession, indicator_id: int, org_
             asked = unit.name
     if scope is root:
         values = await kept.values(session, info.id, root.id)
-    return _status_view(info, scope, asked, values, today, turn.clock.pinned)
+    # "(inställt datum)" says the clock is pinned: not for an earlier day asked for, which is no setting
+    return _status_view(info, scope, asked, values, today, turn.clock.pinned and today == turn.clock.today())
 
 
 @lru_cache(maxsize=STATUS_VIEWS_KEPT)

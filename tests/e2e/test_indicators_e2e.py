@@ -511,6 +511,7 @@ async def test_a_month_named_shows_the_status_as_it_stood_then(sqlite_store: Sto
         assert "mätt april 2018" in now and "Visar läget 15 maj 2018" in now
         then = card_text(_one_card(await h.ask("status frisknärvaro i februari")))
         assert "mätt februari 2018" in then and "Visar läget 28 februari 2018" in then
+        assert "(inställt datum)" not in then and "(inställt datum)" in now  # a day asked for is not the setting
         assert "mars 2018:" not in then and "april 2018:" not in then
         year = card_text(_one_card(await h.ask("status frisknärvaro 2017")))
         assert "mätt december 2017" in year and "Visar läget 31 december 2017" in year
