@@ -909,9 +909,24 @@ async def import_utfall(store: Store, source: Path | bytes, *, file_name: str | 
                       "lines": len({r["budget_line_id"] for r in rows}), "utfall_rows": len(rows),
                       "total_tkr": str(total_tkr), "unit": report.unit, "invalid_rows": report.problem_count,
                       "encoding": opened.encoding, "separator": opened.separator}
-    if dry_run:
-        report.lines.append(f"Skulle ersätta {_months_text(replaced)} {year}: {_n(len(rows))} belopp för "
-                            f"{len({r['budget_line_id'] for r in rows})} verksamheter, summa {_tkr(total_tkr)}.")
+    if dry_run:  # a month stored already is replaced as a whole; a new one is added
+        async with store.read_session() as session:
+            stored = dict((await session.execute(
+                select(Utfall.month, func.count()).where(
+                    Utfall.year == year, Utfall.month.in_(replaced),
+                    Utfall.budget_line_id.in_(select(BudgetLine.id).where(BudgetLine.year == year)))
+                .group_by(Utfall.month))).all())
+        new_months = [m for m in replaced if m not in stored]
+        lines = len({r["budget_line_id"] for r in rows})
+        what = (f"{_n(len(rows))} belopp för {lines} {'verksamhet' if lines == 1 else 'verksamheter'}, "
+                f"summa {_tkr(total_tkr)}")
+        if stored:
+            also = f"; {_months_text(new_months)} är ny" if new_months else ""
+            report.lines.append(f"Skulle ersätta {_months_text(sorted(stored))} {year} (i dag {_n(sum(stored.values()))} "
+                                f"belopp){also}: {what}.")
+        else:
+            report.lines.append(f"Skulle lägga till {_months_text(replaced)} {year} (inget utfall för "
+                                f"{'den månaden' if len(replaced) == 1 else 'de månaderna'} än): {what}.")
         return report
 
     progress("skriver", 0, 1)

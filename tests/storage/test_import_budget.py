@@ -255,8 +255,14 @@ async def test_a_failure_while_writing_leaves_nothing(store: Store, monkeypatch:
 
 async def test_dry_run_writes_nothing(store: Store) -> None:
     report = await import_utfall(store, cp1252_file(), file_name="utfall.csv", dry_run=True)
-    assert report.ok and not report.written and "Skulle ersätta januari och februari 2018" in report.text()
+    assert report.ok and not report.written and "Skulle lägga till januari och februari 2018 (inget utfall för de " \
+        "månaderna än)" in report.text()
     assert await count(store, Utfall) == 0
+    # once they are stored, a check says they are replaced, and how many amounts are there today
+    await import_utfall(store, cp1252_file(), file_name="utfall.csv")
+    stored = await count(store, Utfall)
+    again = await import_utfall(store, cp1252_file(), file_name="utfall.csv", dry_run=True)
+    assert f"Skulle ersätta januari och februari 2018 (i dag {stored} belopp):" in again.text(), again.text()
 
 
 # --- Excel and mapping files ----------------------------------------------------------------------------------
