@@ -8,6 +8,7 @@ Every button is an ``Action.Execute`` whose data the handlers re-check (ids, ver
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -66,6 +67,7 @@ TEXTS = {
                              "försenade i sina kolumner.",
                        "en": "{count} activities in {unit} are due by {date} – they come after the overdue ones in "
                              "their columns."},
+    "more_listed": {"sv": "… och {count} till", "en": "… and {count} more"},
     "late_count_none": {"sv": "Inga försenade aktiviteter i {unit}.", "en": "No overdue activities in {unit}."},
     "late_count_one": {"sv": "1 försenad aktivitet i {unit} – den står först i sin kolumn.",
                     "en": "1 overdue activity in {unit} – it comes first in its column."},
@@ -276,6 +278,7 @@ class Banner:
     style: str
     text: str
     detail: str | None = None  # user text (an activity title), shown verbatim
+    lines: tuple[str, ...] = ()  # the activities it counts, one a line (titles are user text: shown verbatim)
 
 
 @dataclass(frozen=True)
@@ -348,6 +351,7 @@ def _banner(banner: Banner | None) -> list[core.Element]:
     items = [core.text(banner.text, weight="Bolder")]
     if banner.detail:
         items.append(core.user_text(banner.detail, limit=TITLE_LIMIT))
+    items += [core.user_text(line, limit=TITLE_LIMIT + 80) for line in banner.lines]
     return [core.container(items, style=banner.style)]
 
 
@@ -654,19 +658,35 @@ def undone_mark(lang: str) -> str:
     return " " + _t("undone_mark", lang)
 
 
-def overdue_banner(count: int, unit_name: str, lang: str) -> Banner:
-    """Above the board when someone asked what is försenade."""
+BANNER_LINES = 8  # activities a banner names before "… och N till"
+
+
+def _listed(items: Sequence[Item], what: Callable[[Item], str], lang: str) -> tuple[str, ...]:
+    """"nr 1 Digital introduktion – ⚠ FÖRSENAD 15 dagar – Anna Andersson", the first ``BANNER_LINES``."""
+    shown = sorted(items, key=_sort_key)
+    lines = [f"{number_label(i.id, lang)} {i.title} – {what(i)} – {i.owner_name or _t('no_owner', lang)}"
+             for i in shown[:BANNER_LINES]]
+    if len(shown) > BANNER_LINES:
+        lines.append(_t("more_listed", lang, count=len(shown) - BANNER_LINES))
+    return tuple(lines)
+
+
+def overdue_banner(count: int, unit_name: str, lang: str, items: Sequence[Item] = ()) -> Banner:
+    """Above the board when someone asked what is försenade: how many, and which (``items``)."""
     if count == 0:
         return Banner("good", _t("late_count_none", lang, unit=unit_name))
-    return Banner("attention", _t("late_count_one" if count == 1 else "late_count_many", lang, count=count, unit=unit_name))
+    return Banner("attention", _t("late_count_one" if count == 1 else "late_count_many", lang, count=count,
+                                  unit=unit_name), lines=_listed(items, lambda i: _overdue(i, lang), lang))
 
 
-def due_soon_banner(count: int, unit_name: str, until: date, lang: str) -> Banner:
-    """Above the board when someone asked what is due soon."""
+def due_soon_banner(count: int, unit_name: str, until: date, lang: str, items: Sequence[Item] = ()) -> Banner:
+    """Above the board when someone asked what is due soon: how many, and which (``items``)."""
     if count == 0:
         return Banner("good", _t("due_count_none", lang, unit=unit_name, date=day(until, lang)))
     return Banner("emphasis", _t("due_count_one" if count == 1 else "due_count_many", lang, count=count,
-                                 unit=unit_name, date=day(until, lang)))
+                                 unit=unit_name, date=day(until, lang)),
+                  lines=_listed(items, lambda i: f"{_t('deadline', lang).lower()} {day(i.deadline, lang)}"
+                                if i.deadline else "", lang))
 
 
 def board_card(view: Board, lang: str) -> core.Element:

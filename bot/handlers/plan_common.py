@@ -413,13 +413,13 @@ async def board_card(session: AsyncSession, turn: Turn, unit_id: int, page: int 
     user_ids += [known[p.aad_object_id] for p, _, _ in chefs_first if p.aad_object_id in known]
     items = tuple(item(v, turn) for v in views)
     if note == "overdue" and banner is None:
-        banner = cards.overdue_banner(sum(1 for i in items if i.overdue_days > 0 and i.status != KLAR), unit.name,
-                                      turn.lang)
+        late = [i for i in items if i.overdue_days > 0 and i.status != KLAR]
+        banner = cards.overdue_banner(len(late), unit.name, turn.lang, late)
     elif note == "due_soon" and banner is None:
         today = turn.clock.today()
         until = today + timedelta(days=DUE_SOON_DAYS)
-        banner = cards.due_soon_banner(sum(1 for i in items if i.status != KLAR and i.deadline is not None
-                                           and today <= i.deadline <= until), unit.name, until, turn.lang)
+        due = [i for i in items if i.status != KLAR and i.deadline is not None and today <= i.deadline <= until]
+        banner = cards.due_soon_banner(len(due), unit.name, until, turn.lang, due)
     view = cards.Board(
         unit_id=unit.id, unit_name=unit.name, year=year, items=items, page=page,
         footer=footer(turn),

@@ -11,7 +11,7 @@ import pytest
 
 from cards import plans as cards
 from followup.activities import STATUSES, days_overdue
-from tests.support.cards import assert_valid_card
+from tests.support.cards import assert_valid_card, elements
 from tests.support.harness import card_text
 
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -230,6 +230,19 @@ def test_overdue_banner_counts_in_swedish_and_english() -> None:
     assert cards.overdue_banner(1, "Humlan", "sv").text == "1 försenad aktivitet i Humlan – den står först i sin kolumn."
     assert cards.overdue_banner(3, "Humlan", "sv").style == "attention"
     assert cards.overdue_banner(3, "Humlan", "en").text == "3 overdue activities in Humlan – they come first in their columns."
+
+
+def test_a_banner_names_the_activities_it_counts_most_overdue_first_then_how_many_more() -> None:
+    late = [item(n, long=False, status="pagar") for n in range(12)]  # deadlines 1/3 + 3n: all overdue on 15/5
+    banner = cards.overdue_banner(len(late), "Humlan", "sv", late)
+    assert len(banner.lines) == cards.BANNER_LINES + 1 and banner.lines[-1] == "… och 4 till"
+    assert banner.lines[0] == f"nr 100000 Aktivitet 0 – ⚠ FÖRSENAD {late[0].overdue_days} dagar – Anna"
+    assert [line.split(" – ")[0] for line in banner.lines[:3]] == ["nr 100000 Aktivitet 0", "nr 100001 Aktivitet 1",
+                                                                    "nr 100002 Aktivitet 2"]
+    due = cards.due_soon_banner(1, "Humlan", date(2018, 5, 22), "en", [item(3, long=False, status="pagar")])
+    assert due.lines == ("no. 100003 Aktivitet 3 – due 10 March 2018 – Anna",)
+    card = cards.board_card(board(late, banner=banner), "sv")  # titles are user text: verbatim, never markdown
+    assert any(run.get("text") == banner.lines[0] for run in elements(card, lambda e: e.get("type") == "TextRun"))
 
 
 def test_due_soon_banner() -> None:

@@ -513,7 +513,9 @@ async def test_which_activities_are_overdue_shows_the_board_with_the_count(demo:
             text = card_text(only_card(await h.ask(typed, user)))
             count = re.search(r"(\d+) försenade aktiviteter i Förskolan Humlan – de står först", text)
             assert count is not None, text[:300]
-            assert int(count.group(1)) == text.count("FÖRSENAD") > 0
+            # named on top (most overdue first, with the owner), and again in their columns
+            assert 2 * int(count.group(1)) == text.count("FÖRSENAD") > 0
+            assert "nr 1 Digital introduktion för nyanställda – ⚠ FÖRSENAD 15 dagar – Anna Andersson" in text
         english = card_text(only_card(await h.ask("what is overdue", BO, locale="en-US")))
         assert "overdue activities in Förskolan Humlan" in english
         assert "Tavelmöte" not in card_text(only_card(await h.ask("försenade leveranser", BO)))  # not activities
