@@ -48,8 +48,13 @@ def _said(amount: Decimal, line: LineFigures, turn: Turn) -> str:
     elif line.method == METHOD_MANUAL:
         when = day(line.prognosis_at.astimezone(STOCKHOLM), turn.lang) if line.prognosis_at else ""
         who = line.prognosis_by or ("someone" if en else "någon")
-        now = (f" The full-year forecast is now {tkr(line.prognosis, 'en')}, entered by {who} on {when}." if en else
-               f" Helårsprognosen är nu {tkr(line.prognosis)}, inlagd av {who} {when}.")
+        if line.prognosis == amount:  # entered twice: the one before had the same amount
+            now = (f" The full-year forecast is still {tkr(amount, 'en')}: the one entered before, by {who} on "
+                   f"{when}." if en else
+                   f" Helårsprognosen är fortfarande {tkr(amount)}: den som lades in före, av {who} {when}.")
+        else:
+            now = (f" The full-year forecast is now {tkr(line.prognosis, 'en')}, entered by {who} on {when}." if en
+                   else f" Helårsprognosen är nu {tkr(line.prognosis)}, inlagd av {who} {when}.")
     else:
         how = {METHOD_TREND: ("estimated from the actuals", "beräknad från utfallet"),
                METHOD_PROFILE: ("estimated from the actuals and the monthly profile",

@@ -210,6 +210,12 @@ async def test_a_prognosis_entered_by_mistake_is_undone_by_its_button_or_by_typi
         await h.ask("prognos äldreomsorg 149 000 tkr", user=ERIK)
         typed = await h.ask("ångra", user=ERIK)
         assert len(typed) == 1 and "Prognosen 149 000,0 tkr för Äldreomsorg är ångrad." in card_text(typed[0].cards[0])
+        # entered twice at the same amount, the second undone: it says the first one still holds
+        await h.ask("prognos äldreomsorg 149 000 tkr", user=ERIK)
+        twice = await h.ask("prognos äldreomsorg 149 000 tkr: bekräftad", user=ERIK)
+        data = next(a for a in twice[0].cards[0]["actions"] if a["verb"] == "budget_prognosis_undo")["data"]
+        still = await h.press_answer("budget_prognosis_undo", data, ERIK)
+        assert "Helårsprognosen är fortfarande 149 000,0 tkr: den som lades in före, av Erik Ek 15 maj 2018." in still
         # a forged id is refused in Swedish, nothing else happens
         for bad in ({"prognosis": "x"}, {"prognosis": 10**12}, {}):
             assert "Ogiltigt prognos-id" in await h.press_answer("budget_prognosis_undo", bad, ERIK)
