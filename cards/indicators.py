@@ -137,7 +137,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "forecast_none_values": {"sv": "Ingen prognos utan mätvärden.", "en": "No forecast without values."},
     "forecast_none_target": {"sv": "Ingen prognos: det finns ingen kommande målnivå att räkna mot.",
                              "en": "No forecast: there is no coming target to compare with."},
-    "definition": {"sv": "Definition", "en": "Definition"},
+    "definition": {"sv": "Definition", "en": "Definition (in Swedish, as the kommun's Årsplan writes it)"},
     "health": {
         "sv": "Måttet bygger på sjukfrånvaro, som är hälsodata (GDPR art. 9): Tavla visar bara aggregat för den "
               "enhet värdet gäller, aldrig uppdelat, och tar inte emot värden för grupper under {n} personer.",

@@ -108,6 +108,7 @@ async def test_indicator_without_values_says_so_and_shows_targets(sqlite_store: 
 
         text = card_text(_one_card(await h.ask("status sick leave", locale="en-US")))
         assert "Status: ○ No values yet" in text and "Target 2018" in text and "at least 95%" in text
+        assert "Definition (in Swedish, as the kommun's Årsplan writes it)" in text  # the Swedish text is said so
 
 
 async def test_ambiguous_question_and_button_press(store: Store) -> None:
