@@ -140,7 +140,6 @@ class FileKind:
     who_sv: str  # who may import it, for the refusal
     amount_header: str = ""  # the amount's header that says this kind, for a file that could be another one
 
-
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_sv
 
@@ -638,11 +637,11 @@ BY_KEY = {kind.key: kind for kind in KINDS}
 
 
 async def latest_import_by(session: AsyncSession, person_id: int, since: datetime) -> Any:
-    """The latest file ``person_id`` imported in chat since ``since`` (kind, file_name, rows, imported_at), or
-    None — for "ångra", which does not undo an import's rows one at a time."""
+    """The latest file ``person_id`` imported since ``since``, in chat or with ``tavla import --av`` (kind,
+    file_name, rows, imported_at), or None — for "ångra", which does not undo an import's rows one at a time."""
     return (await session.execute(
         select(ImportBatch.kind, ImportBatch.file_name, ImportBatch.rows, ImportBatch.imported_at)
-        .where(ImportBatch.imported_by_id == person_id, ImportBatch.via == "chat", ImportBatch.imported_at >= since)
+        .where(ImportBatch.imported_by_id == person_id, ImportBatch.imported_at >= since)
         .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()).limit(1))).first()
 
 
