@@ -410,8 +410,8 @@ class Console:
                 if not await self.command(line):
                     self.emit([say("bye")], indent=False)
                     return 0
-            elif line.isascii() and line.isdigit() and self.numbered_as(int(line)) is not None:
-                await self.press(self.numbered_as(int(line)))  # other numbers are messages: "50" (%), "nr 7"
+            elif (button := self.numbered_as(int(line)) if line.isascii() and line.isdigit() else None) is not None:
+                await self.press(button)  # other numbers are messages: "50" (%), "nr 7"
             else:
                 await self.send_text(line)
 

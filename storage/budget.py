@@ -296,10 +296,9 @@ async def withdraw_prognosis(session: AsyncSession, prognosis_id: int, *, person
                         "A forecast can only be undone within a day of entering it; after that it stays for following "
                         "up forecast accuracy. Enter a new forecast instead.")
     newer = (await session.execute(
-        select(Person.name, BudgetPrognosis.entered_at)
+        select(Person.name).select_from(BudgetPrognosis)
         .outerjoin(Person, Person.id == BudgetPrognosis.entered_by_id)
         .where(BudgetPrognosis.budget_line_id == row.budget_line_id, BudgetPrognosis.year == row.year,
-               BudgetPrognosis.id != row.id,
                (BudgetPrognosis.entered_at > row.entered_at)
                | ((BudgetPrognosis.entered_at == row.entered_at) & (BudgetPrognosis.id > row.id)))
         .order_by(BudgetPrognosis.entered_at.desc()).limit(1))).first()

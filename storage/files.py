@@ -225,27 +225,21 @@ def _found(kind: FileKind, headers: Sequence[str]) -> set[str] | None:
     return set(found)
 
 
-def explained(kind: FileKind, headers: Sequence[str]) -> int | None:
-    """How many of the file's headers ``kind`` reads, or None when it lacks a column it needs."""
-    found = _found(kind, headers)
-    return len(found) if found is not None and kind.fits(found) else None
-
-
 def detect(headers: Sequence[str], kinds: Sequence[FileKind] | None = None) -> Detected:
     """The kind whose columns explain most of the headers; of equally good ones, a kind that needs all another
     needs and more (utfall: a period, a verksamhet and an amount; a prognosis: the last two); several still
     equal are ambiguous."""
-    scores = [(kind, explained(kind, headers)) for kind in (kinds or KINDS)]
-    fitting = [(k, s) for k, s in scores if s is not None]
+    fitting = [(kind, found) for kind in (kinds or KINDS)
+               if (found := _found(kind, headers)) is not None and kind.fits(found)]
     if not fitting:
         return Detected(None, (), tuple(headers))
-    best = max(s for _, s in fitting)
-    top = [k for k, s in fitting if s == best]
+    best = max(len(found) for _, found in fitting)
+    top = [(kind, found) for kind, found in fitting if len(found) == best]
     if len(top) > 1:
-        met = {k.key: max((need for need in k.needs if need <= (_found(k, headers) or set())), key=len)
-               for k in top}
-        top = [k for k in top if not any(met[k.key] < met[o.key] for o in top if o is not k)]
-    return Detected(top[0] if len(top) == 1 else None, tuple(top), tuple(headers))
+        met = {kind.key: max((need for need in kind.needs if need <= found), key=len) for kind, found in top}
+        top = [(k, f) for k, f in top if not any(met[k.key] < met[o.key] for o, _ in top if o is not k)]
+    candidates = tuple(kind for kind, _ in top)
+    return Detected(candidates[0] if len(candidates) == 1 else None, candidates, tuple(headers))
 
 
 @dataclass(frozen=True)
@@ -265,12 +259,10 @@ def nearest(headers: Sequence[str], kinds: Sequence[FileKind] | None = None) -> 
     """
     ranked: list[tuple[tuple[int, int], FileKind, frozenset[str]]] = []
     for kind in kinds or KINDS:
-        try:
-            found, _ = match_columns(headers, kind.columns, required=())
-        except ImportFileError:
+        found = _found(kind, headers)
+        if found is None:
             continue
-        options = [(len(need - set(found)), -len(need & set(found)), i, need - set(found))
-                   for i, need in enumerate(kind.needs)]
+        options = [(len(need - found), -len(need & found), i, need - found) for i, need in enumerate(kind.needs)]
         lack, minus_have, _, missing = min(options, key=lambda o: o[:3])  # a tie: the first set the kind lists
         if lack and -minus_have >= lack:
             ranked.append(((lack, minus_have), kind, missing))
@@ -498,9 +490,7 @@ async def _indicator_preview(store: Store, data: bytes, name: str, ctx: Ctx) -> 
     if periods:
         first, last = periods[0].label(), periods[-1].label()
         period = first if first == last else f"{first} – {last}"
-    lines = [report.would_do(), *report.replacing[:REPLACEMENTS_SHOWN]] if report.valid else []
-    if len(report.replacing) > REPLACEMENTS_SHOWN:
-        lines.append(f"… och {len(report.replacing) - REPLACEMENTS_SHOWN} till som ersätts.")
+    lines = [report.would_do(), *report.replaced(REPLACEMENTS_SHOWN)] if report.valid else []
     return Preview(kind="indicator_values", file_name=name, rows=report.rows, valid=report.valid,
                    problems=[str(p) for p in report.problems[:MAX_SHOWN_PROBLEMS]], problem_count=len(report.problems),
                    period=period, totals=_by_group(table.rows, "org_unit", "Hela kommunen"), totals_title="Per enhet",

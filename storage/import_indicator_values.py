@@ -39,7 +39,7 @@ from followup.indicators import (
 )
 from storage.db import Store
 from storage.importing import ImportFileError, Table, clean_cell, header_key, is_missing, parse_number, read_table
-from storage.indicators import IndicatorInfo, indicators, record_value, root_unit
+from storage.indicators import IndicatorInfo, indicators, record_value, root_unit, same_value
 from storage.models import ImportBatch, Indicator, IndicatorValue, OrgUnit
 
 KIND = "indicator_values"
@@ -126,9 +126,7 @@ class ImportReport:
             out.append(f"Kontroll: {self.valid} rader är giltiga" + (" – inget är skrivet." if self.valid else "."))
             if self.valid:
                 out.append(self.would_do())
-                out += [f"  {line}" for line in self.replacing[:REPLACEMENTS_LISTED]]
-                if len(self.replacing) > REPLACEMENTS_LISTED:
-                    out.append(f"  … och {len(self.replacing) - REPLACEMENTS_LISTED} till som ersätts.")
+                out += [f"  {line}" for line in self.replaced(REPLACEMENTS_LISTED)]
         elif self.written:
             out.append(f"Importerat: {self.created} nya, {self.updated} ändrade, {self.unchanged} oförändrade värden.")
             if not self.created and not self.updated:
@@ -140,6 +138,11 @@ class ImportReport:
                        "giltiga raderna.")
         return out
 
+
+    def replaced(self, limit: int) -> list[str]:
+        """The first ``limit`` stored values a dry run found the file would replace, then how many more."""
+        more = len(self.replacing) - limit
+        return self.replacing[:limit] + ([f"… och {more} till som ersätts."] if more > 0 else [])
 
     def would_do(self) -> str:
         """A dry run: what importing the valid rows would do to the stored values."""
@@ -180,36 +183,35 @@ def _suggest(text: str, lookup: dict[str, IndicatorInfo]) -> str:
 
 
 async def _compare(session: AsyncSession, parsed: Sequence[ParsedRow], report: ImportReport) -> None:
-    """A dry run: count the valid rows as new, replacing a stored value or the same as it (as ``record_value``
-    will), and say each replacement ("Frisknärvaro, Förskolan Humlan, april 2018: 94,8 % → 95,3 %")."""
-    stored: dict[tuple[int, int, str], tuple[Decimal, str | None, bool]] = {}
+    """A dry run: count the valid rows as new, replacing a stored value or the same as it (``same_value``, as
+    ``record_value`` will), and say each replacement ("Frisknärvaro, Förskolan Humlan, april 2018: 94,8 % →
+    95,3 %")."""
+    stored: dict[tuple[int, int, str], IndicatorValue] = {}
     for start in range(0, len(parsed), 500):  # bounded IN lists
         chunk = parsed[start:start + 500]
         rows = await session.execute(
-            select(IndicatorValue.indicator_id, IndicatorValue.org_unit_id, IndicatorValue.period,
-                   IndicatorValue.value, IndicatorValue.note, IndicatorValue.is_demo)
+            select(IndicatorValue)
             .where(IndicatorValue.indicator_id.in_({p.indicator.id for p in chunk}),
                    IndicatorValue.org_unit_id.in_({p.org_unit_id for p in chunk}),
                    IndicatorValue.period.in_({p.period.code for p in chunk})))
-        for indicator_id, unit_id, period, value, note, is_demo in rows:
-            stored[(indicator_id, unit_id, period)] = (Decimal(value), note or None, is_demo)
+        for row in rows.scalars():
+            stored[(row.indicator_id, row.org_unit_id, row.period)] = row
     for item in parsed:
-        old = stored.get((item.indicator.id, item.org_unit_id, item.period.code))
-        if old is None:
+        row = stored.get((item.indicator.id, item.org_unit_id, item.period.code))
+        if row is None:
             report.created += 1
             continue
-        value, note, is_demo = old
-        if value == item.value and note == item.note and not is_demo:
+        if same_value(row, item.value, item.note, False):
             report.unchanged += 1
             continue
         report.updated += 1
-        unit, places = item.indicator.unit, item.indicator.decimals
+        value, unit, places = Decimal(row.value), item.indicator.unit, item.indicator.decimals
         what = f"{item.indicator.short_name}, {item.org_unit_name}, {item.period.label()}"
-        if value == item.value and not is_demo:
+        if value == item.value and not row.is_demo:
             report.replacing.append(f"{what}: {_swedish(value, unit, places)}, ny kommentar")
         else:
-            report.replacing.append(f"{what}: {_swedish(value, unit, places)}{' (exempeldata)' if is_demo else ''} → "
-                                    f"{_swedish(item.value, unit, places)}")
+            report.replacing.append(f"{what}: {_swedish(value, unit, places)}{' (exempeldata)' if row.is_demo else ''}"
+                                    f" → {_swedish(item.value, unit, places)}")
 
 
 def _swedish(value: Decimal, unit: str, places: int = 0) -> str:

@@ -274,7 +274,7 @@ def _snapshot(row: IndicatorValue) -> dict[str, Any]:
     }
 
 
-def _same(row: IndicatorValue, value: Decimal, note: str | None, is_demo: bool) -> bool:
+def same_value(row: IndicatorValue, value: Decimal, note: str | None, is_demo: bool) -> bool:
     """The value recorded again: the same value, note and demo-ness. Another source alone is no change — a
     file sent again under another name says "Import: <name>" — and the value keeps the source it came from."""
     return Decimal(row.value) == value and (row.note or None) == (note or None) and row.is_demo == is_demo
@@ -314,7 +314,7 @@ async def record_value(
             session.add(log)
             await session.flush()
             return RecordResult("created", row.id, None, log.id)
-    if _same(row, value, note, is_demo):
+    if same_value(row, value, note, is_demo):
         return RecordResult("unchanged", row.id, _snapshot(row), None)
     old = _snapshot(row)
     row.value = value

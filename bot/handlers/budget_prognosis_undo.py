@@ -1,5 +1,5 @@
-"""'Ångra prognosen' on a prognosis just entered (or 'ångra' typed: ``undo_last``): withdraw it, so the prognosis before it — an
-ekonom's earlier one, or Tavla's estimate from the utfall — is in force again.
+"""'Ångra prognosen' on a prognosis just entered (or 'ångra' typed: ``undo_last``): withdraw it, so the
+prognosis before it — an ekonom's earlier one, or Tavla's estimate from the utfall — is in force again.
 
 Only the person who entered it, while still an ekonom or controller for the line's area, the same day, and
 while it is the line's newest prognosis (``storage.budget.withdraw_prognosis``); the year's aggregates are
@@ -29,10 +29,9 @@ async def handle(turn: Turn) -> Reply:
     person_id = require_known(turn)
     async with turn.store.session() as session:
         withdrawn = await repo.withdraw_prognosis(session, prognosis_id, person_id=person_id, at=turn.clock.utcnow())
-        (before,) = await repo.line_figures(session, withdrawn.year, line_ids=[withdrawn.line_id])
-        await common.require_prognosis_role(turn, session, before)
         await repo.recompute_status(session, withdrawn.year)
         (line,) = await repo.line_figures(session, withdrawn.year, line_ids=[withdrawn.line_id])
+        await common.require_prognosis_role(turn, session, line)  # refused: the transaction is rolled back
     card = cards.line_card(cards.LineView(line, common.shown(turn), said=_said(withdrawn.amount, line, turn)),
                            turn.lang)
     return Reply.replacing(card) if turn.is_invoke else Reply.card(card)
